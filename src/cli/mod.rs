@@ -1,0 +1,66 @@
+//! Subcommands and the argument parsers they share.
+
+mod neuron;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+use std::time::Instant;
+
+/// Hodgkin–Huxley neurons and networks on any GPU, validated against a CPU reference.
+#[derive(Parser, Debug)]
+#[command(name = "hhsim", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Simulate independent neurons; writes trace.npz, spikes.npz, trace.png, summary.json.
+    Neuron(neuron::NeuronArgs),
+}
+
+/// Runs the parsed command. `started` is the process start, for wall-clock figures.
+pub fn run(cli: Cli, started: Instant) -> hhsim::Result<()> {
+    match cli.command {
+        Command::Neuron(args) => neuron::run(args, started),
+    }
+}
+
+/// Help and version go to stdout with status 0; a parse error becomes one line and status 2.
+pub fn report_parse_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = e.print();
+            ExitCode::SUCCESS
+        }
+        _ => {
+            let text = e.render().to_string();
+            let first = text
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: invalid arguments");
+            eprintln!("{first}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// A comma-separated list of numbers on the command line, e.g. `1,2,4.5`. A type of its own so
+/// that clap takes the whole list as one value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Numbers(pub Vec<f64>);
+
+/// Parses a comma-separated list of numbers, e.g. `1,2,4.5`.
+pub fn number_list(text: &str) -> Result<Numbers, String> {
+    text.split(',')
+        .map(|item| {
+            let item = item.trim();
+            item.parse::<f64>().map_err(|_| {
+                format!("'{item}' is not a number; expected numbers separated by commas")
+            })
+        })
+        .collect::<Result<_, _>>()
+        .map(Numbers)
+}

@@ -1,0 +1,347 @@
+//! `hhsim neuron`: one or more independent neurons, one per `--current` value.
+
+use super::{Numbers, number_list};
+use hhsim::backend::BackendChoice;
+use hhsim::backend::cpu::{PopulationResult, run_population};
+use hhsim::error::{Error, Result};
+use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
+use hhsim::integrate::Method;
+use hhsim::model::{InitialState, ModelKind, Params, phi_from_temperature};
+use hhsim::output::plot::{TraceFigure, write_trace_png};
+use hhsim::output::{OutputDir, arrays};
+use hhsim::population::{NeuronSpec, Population, RunConfig};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct NeuronArgs {
+    /// Neuron model: `hh` (1952 squid axon, per-area units) or `traub` (Traub–Miles, pA/nS).
+    #[arg(long, value_enum, default_value = "hh")]
+    model: ModelArg,
+    #[arg(long, value_enum, default_value = "exp-euler")]
+    method: Method,
+    #[arg(long, value_enum, default_value = "f64")]
+    precision: Precision,
+    /// Time step [ms].
+    #[arg(long, default_value_t = 0.01)]
+    dt: f64,
+    /// Simulated time [ms].
+    #[arg(long, default_value_t = 100.0)]
+    duration: f64,
+    /// Constant current per neuron, one neuron per value [µA/cm² for hh, pA for traub].
+    /// Default: 10 µA/cm² (hh) or 20 pA (traub).
+    #[arg(long, value_name = "A,B,...", value_parser = number_list)]
+    current: Option<Numbers>,
+    /// Piecewise input values added to every neuron, one per section (see --section-durations).
+    #[arg(long, value_name = "V,V,...", value_parser = number_list, requires = "section_durations")]
+    sections: Option<Numbers>,
+    /// Duration of each section [ms].
+    #[arg(long, value_name = "MS,MS,...", value_parser = number_list, requires = "sections")]
+    section_durations: Option<Numbers>,
+    /// Pulse onsets [ms]; each pulse lasts --pulse-width and adds --pulse-amplitude.
+    #[arg(long, value_name = "MS,MS,...", value_parser = number_list)]
+    pulses: Option<Numbers>,
+    /// Pulse width [ms].
+    #[arg(long, default_value_t = 1.0)]
+    pulse_width: f64,
+    /// Pulse amplitude [current unit of the model].
+    #[arg(long, default_value_t = 10.0)]
+    pulse_amplitude: f64,
+    /// Standard deviation of Gaussian current noise drawn per neuron and step [current unit].
+    #[arg(long, value_name = "SIGMA")]
+    noise: Option<f64>,
+    /// Temperature [°C] of the hh model; its rates scale by 3^((T − 6.3)/10).
+    #[arg(long)]
+    temperature: Option<f64>,
+    /// Initial state: `brainpy` (V −65, m .5, h .6, n .32) or `rest` for hh; `sweep`
+    /// (V = EL, gates 0) or `rest` for traub. Default: brainpy (hh), sweep (traub).
+    #[arg(long, value_enum)]
+    init: Option<InitialState>,
+    /// Spike threshold [mV]. Default: 20 (hh), −20 (traub).
+    #[arg(long, allow_negative_numbers = true)]
+    threshold: Option<f64>,
+    /// Record the state every this many steps.
+    #[arg(long, default_value_t = 1)]
+    record_every: usize,
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+    /// Seed of the noise generator.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ModelArg {
+    Hh,
+    Traub,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+/// What `summary.json` records about a `neuron` run.
+#[derive(Serialize)]
+struct Summary<'a> {
+    command: &'static str,
+    model: ModelKind,
+    backend: &'static str,
+    adapter: Option<String>,
+    precision: Precision,
+    method: Method,
+    dt_ms: f64,
+    duration_ms: f64,
+    n_neurons: usize,
+    n_steps: usize,
+    record_every: usize,
+    init: InitialState,
+    temperature_c: Option<f64>,
+    params: &'a Params<f64>,
+    currents: Vec<f64>,
+    current_unit: &'static str,
+    stimulus: &'a Stimulus,
+    seed: u64,
+    spike_counts: Vec<u32>,
+    rates_hz: Vec<f64>,
+    neuron_steps_per_s: f64,
+    wall_s: f64,
+    setup_s: f64,
+    simulate_s: f64,
+}
+
+/// Everything the run needs, checked: built before the output directory is touched.
+struct Plan {
+    population: Population,
+    config: RunConfig,
+    params: Params<f64>,
+    init: InitialState,
+    currents: Vec<f64>,
+}
+
+fn plan(args: &NeuronArgs) -> Result<Plan> {
+    let mut params = match args.model {
+        ModelArg::Hh => Params::classic(),
+        ModelArg::Traub => Params::traub(),
+    };
+    if let Some(t) = args.temperature {
+        if params.kind != ModelKind::Classic {
+            return Err(Error::invalid(
+                "--temperature",
+                t,
+                "no temperature with --model traub (its rates have no temperature factor)",
+            ));
+        }
+        if !t.is_finite() {
+            return Err(Error::invalid(
+                "--temperature",
+                t,
+                "a finite temperature in °C",
+            ));
+        }
+        params.phi = phi_from_temperature(t);
+    }
+    if let Some(th) = args.threshold {
+        params.v_th = th;
+    }
+    let init = args.init.unwrap_or(InitialState::default_for(params.kind));
+    let init_state = init.state(&params).ok_or_else(|| {
+        Error::invalid(
+            "--init",
+            format!("{init:?}").to_lowercase(),
+            format!("{} for this model", InitialState::valid_for(params.kind)),
+        )
+    })?;
+    let currents = args
+        .current
+        .clone()
+        .map(|c| c.0)
+        .unwrap_or_else(|| match params.kind {
+            ModelKind::Classic => vec![10.0],
+            ModelKind::Traub => vec![20.0],
+        });
+    let sections = match (&args.sections, &args.section_durations) {
+        (Some(values), Some(durations)) => Some(Sections {
+            values: values.0.clone(),
+            durations_ms: durations.0.clone(),
+        }),
+        _ => None,
+    };
+    let stimulus = Stimulus {
+        sections,
+        pulses: args.pulses.as_ref().map(|onsets| PulseTrain {
+            onsets_ms: onsets.0.clone(),
+            width_ms: args.pulse_width,
+            amplitude: args.pulse_amplitude,
+        }),
+        noise: args.noise.map(|sigma| Noise {
+            sigma,
+            seed: args.seed,
+        }),
+    };
+    let population = Population {
+        neurons: currents
+            .iter()
+            .map(|&current| NeuronSpec {
+                params,
+                init: init_state,
+                current,
+            })
+            .collect(),
+        stimulus,
+    };
+    let config = RunConfig {
+        method: args.method,
+        dt_ms: args.dt,
+        duration_ms: args.duration,
+        record_every: Some(args.record_every),
+    };
+    config.validate()?;
+    population.validate()?;
+    Ok(Plan {
+        population,
+        config,
+        params,
+        init,
+        currents,
+    })
+}
+
+pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
+    let plan = plan(&args)?;
+    match args.backend {
+        BackendChoice::Gpu => {
+            return Err(Error::invalid(
+                "--backend",
+                "gpu",
+                "cpu or auto: the GPU engine does not run `neuron` yet",
+            ));
+        }
+        BackendChoice::Auto => eprintln!("note: `neuron` runs on the CPU reference backend"),
+        BackendChoice::Cpu => {}
+    }
+    let dir = OutputDir::create(&args.out)?;
+    let setup_s = started.elapsed().as_secs_f64();
+
+    let sim_start = Instant::now();
+    let result = match args.precision {
+        Precision::F32 => run_population::<f32>(&plan.population, &plan.config),
+        Precision::F64 => run_population::<f64>(&plan.population, &plan.config),
+    };
+    let result = match result {
+        Ok(r) => r,
+        Err(e) => {
+            dir.discard_if_empty();
+            return Err(e);
+        }
+    };
+    let simulate_s = sim_start.elapsed().as_secs_f64();
+
+    write_outputs(&dir, &args, &plan, &result)?;
+    let n = plan.population.neurons.len();
+    let spike_counts = result.spikes.counts(n);
+    let duration_s = result.n_steps as f64 * plan.config.dt_ms / 1000.0;
+    let summary = Summary {
+        command: "neuron",
+        model: plan.params.kind,
+        backend: "cpu",
+        adapter: None,
+        precision: args.precision,
+        method: plan.config.method,
+        dt_ms: plan.config.dt_ms,
+        duration_ms: plan.config.duration_ms,
+        n_neurons: n,
+        n_steps: result.n_steps,
+        record_every: args.record_every,
+        init: plan.init,
+        temperature_c: args.temperature,
+        params: &plan.params,
+        currents: plan.currents.clone(),
+        current_unit: current_unit(plan.params.kind),
+        stimulus: &plan.population.stimulus,
+        seed: args.seed,
+        rates_hz: spike_counts
+            .iter()
+            .map(|&c| c as f64 / duration_s)
+            .collect(),
+        spike_counts,
+        neuron_steps_per_s: (n * result.n_steps) as f64 / simulate_s,
+        wall_s: started.elapsed().as_secs_f64(),
+        setup_s,
+        simulate_s,
+    };
+    dir.write_json("summary.json", &summary)?;
+    println!(
+        "{n} neuron(s), {} steps, {} spike(s) in {:.3} s; results in {}",
+        result.n_steps,
+        result.spikes.len(),
+        summary.wall_s,
+        dir.path().display()
+    );
+    Ok(())
+}
+
+fn current_unit(kind: ModelKind) -> &'static str {
+    match kind {
+        ModelKind::Classic => "µA/cm²",
+        ModelKind::Traub => "pA",
+    }
+}
+
+fn write_outputs(
+    dir: &OutputDir,
+    args: &NeuronArgs,
+    plan: &Plan,
+    result: &PopulationResult,
+) -> Result<()> {
+    let dt = plan.config.dt_ms;
+    arrays::write_spikes(dir, &result.spikes, dt)?;
+    let trace = result
+        .trace
+        .as_ref()
+        .expect("neuron runs always record a trace");
+    arrays::write_trace(dir, trace, dt)?;
+    let n = plan.population.neurons.len();
+    let t_ms: Vec<f64> = trace.steps.iter().map(|&s| s as f64 * dt).collect();
+    let unit = current_unit(plan.params.kind);
+    let figure = TraceFigure {
+        title: format!(
+            "{} neuron, {}, {}, dt = {} ms",
+            match plan.params.kind {
+                ModelKind::Classic => "HH 1952",
+                ModelKind::Traub => "Traub–Miles",
+            },
+            plan.config.method.name(),
+            match args.precision {
+                Precision::F32 => "f32",
+                Precision::F64 => "f64",
+            },
+            dt
+        ),
+        t_ms: &t_ms,
+        v: trace.v.view(),
+        labels: plan
+            .currents
+            .iter()
+            .map(|c| format!("I = {c} {unit}"))
+            .collect(),
+        spike_times_ms: (0..n as u32)
+            .map(|j| {
+                result
+                    .spikes
+                    .steps_of(j)
+                    .iter()
+                    .map(|&s| s as f64 * dt)
+                    .collect()
+            })
+            .collect(),
+        thresholds: vec![plan.params.v_th; n],
+    };
+    write_trace_png(dir, "trace.png", &figure)
+}

@@ -1,0 +1,65 @@
+//! The one error type of hhsim. User mistakes are caught while a run is described (exit status 2);
+//! failures while it runs (I/O, a state that stops being finite) give exit status 1.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong, with the offending values as fields.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A value the user gave is outside what the simulator accepts.
+    #[error("invalid {name} {value}: expected {expected}")]
+    InvalidValue {
+        name: &'static str,
+        value: String,
+        expected: String,
+    },
+    /// Two lists that must pair up element by element have different lengths.
+    #[error(
+        "{first} has {first_len} values but {second} has {second_len}: they must have the same length"
+    )]
+    LengthMismatch {
+        first: &'static str,
+        first_len: usize,
+        second: &'static str,
+        second_len: usize,
+    },
+    /// The output directory could not be created or is not a directory.
+    #[error("cannot create output directory {path}: {reason}")]
+    OutputDir { path: PathBuf, reason: String },
+    /// Writing a result file failed after the run.
+    #[error("cannot write {path}: {reason}")]
+    Write { path: PathBuf, reason: String },
+    /// The integration produced NaN or infinity.
+    #[error(
+        "state became non-finite ({variable} = {value}) in neuron {neuron} at step {step}; try a smaller --dt or another --method"
+    )]
+    NonFinite {
+        neuron: usize,
+        step: u64,
+        variable: &'static str,
+        value: f64,
+    },
+}
+
+impl Error {
+    /// The process exit status for this error: 2 for bad input, 1 for run-time failures.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::InvalidValue { .. } | Error::LengthMismatch { .. } | Error::OutputDir { .. } => {
+                2
+            }
+            Error::Write { .. } | Error::NonFinite { .. } => 1,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidValue`].
+    pub fn invalid(name: &'static str, value: impl ToString, expected: impl ToString) -> Self {
+        Error::InvalidValue {
+            name,
+            value: value.to_string(),
+            expected: expected.to_string(),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,16 @@
+//! hhsim: Hodgkin–Huxley neurons and networks on any GPU through wgpu, with a CPU reference
+//! path that validates every GPU result.
+//!
+//! A run is described (models, populations, stimuli, [`population::RunConfig`]), validated, and
+//! handed to a backend; both backends produce the same [`monitor`] records.
+
+pub mod backend;
+pub mod error;
+pub mod input;
+pub mod integrate;
+pub mod model;
+pub mod monitor;
+pub mod output;
+pub mod population;
+
+pub use error::{Error, Result};

@@ -1,0 +1,45 @@
+//! The 1952 Hodgkin–Huxley squid axon model in the form of `brainpy.neurons.HH` (resting
+//! potential near −65 mV convention), with the temperature factor φ = Q10^((T − 6.3 °C)/10),
+//! Q10 = 3, multiplying every gating rate. αm and αn go through `exprel`.
+
+use super::{ModelKind, Params, Rates, Real, exprel};
+
+/// The temperature at which φ = 1 [°C].
+pub const CLASSIC_REFERENCE_TEMPERATURE_C: f64 = 6.3;
+/// Rate change per 10 °C.
+const Q10: f64 = 3.0;
+
+/// φ for a temperature in °C.
+pub fn phi_from_temperature(temperature_c: f64) -> f64 {
+    Q10.powf((temperature_c - CLASSIC_REFERENCE_TEMPERATURE_C) / 10.0)
+}
+
+pub(super) fn params() -> Params<f64> {
+    Params {
+        kind: ModelKind::Classic,
+        c: 1.0,
+        g_na: 120.0,
+        g_k: 36.0,
+        g_l: 0.03,
+        e_na: 50.0,
+        e_k: -77.0,
+        e_l: -54.387,
+        vt: 0.0,
+        phi: 1.0,
+        v_th: 20.0,
+    }
+}
+
+pub(super) fn rates<R: Real>(v: R, phi: R) -> Rates<R> {
+    let c = R::of;
+    Rates {
+        // 0.1·(V + 40)/(1 − exp(−(V + 40)/10)) = 1 / exprel(−(V + 40)/10)
+        alpha_m: phi / exprel(-(v + c(40.0)) / c(10.0)),
+        beta_m: phi * c(4.0) * (-(v + c(65.0)) / c(18.0)).exp(),
+        alpha_h: phi * c(0.07) * (-(v + c(65.0)) / c(20.0)).exp(),
+        beta_h: phi / (R::one() + (-(v + c(35.0)) / c(10.0)).exp()),
+        // 0.01·(V + 55)/(1 − exp(−(V + 55)/10)) = 0.1 / exprel(−(V + 55)/10)
+        alpha_n: phi * c(0.1) / exprel(-(v + c(55.0)) / c(10.0)),
+        beta_n: phi * c(0.125) * (-(v + c(65.0)) / c(80.0)).exp(),
+    }
+}

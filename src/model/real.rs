@@ -1,0 +1,32 @@
+//! The floating-point type a simulation runs in: f32 (the GPU default) or f64 (the reference).
+
+use num_traits::{Float, FromPrimitive};
+
+/// A float the models and integrators are generic over.
+pub trait Real: Float + FromPrimitive + Default + Send + Sync + std::fmt::Debug + 'static {
+    /// Below this |x|, `exprel` uses its Taylor series. The value balances the cancellation error
+    /// of (eˣ − 1)/x, about ε/|x|, against the series' truncation error |x|⁷/8!.
+    const EXPREL_SERIES_BELOW: Self;
+    /// "f32" or "f64", as the command line and summaries spell it.
+    const NAME: &'static str;
+
+    /// Converts a reference (f64) value, rounding to nearest for f32.
+    fn of(x: f64) -> Self {
+        Self::from_f64(x).expect("every f64 converts to f32 or f64")
+    }
+
+    /// Widens to f64 for output.
+    fn wide(self) -> f64 {
+        self.to_f64().expect("f32 and f64 widen to f64")
+    }
+}
+
+impl Real for f32 {
+    const EXPREL_SERIES_BELOW: f32 = 0.3;
+    const NAME: &'static str = "f32";
+}
+
+impl Real for f64 {
+    const EXPREL_SERIES_BELOW: f64 = 0.02;
+    const NAME: &'static str = "f64";
+}

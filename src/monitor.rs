@@ -1,0 +1,65 @@
+//! What a run records: spikes (neuron, step) in Brian2's order and state traces, decoded on the
+//! host in the same form whichever backend produced them.
+
+use ndarray::Array2;
+
+/// Spikes sorted by step, then neuron index. A spike belongs to the step in which V crossed the
+/// threshold upwards, and its time is that step's start, as Brian2's `SpikeMonitor` reports it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Spikes {
+    pub neuron: Vec<u32>,
+    pub step: Vec<u64>,
+}
+
+impl Spikes {
+    /// Builds the list from unsorted (step, neuron) pairs.
+    pub fn from_pairs(mut pairs: Vec<(u64, u32)>) -> Self {
+        pairs.sort_unstable();
+        let (step, neuron) = pairs.into_iter().unzip();
+        Spikes { neuron, step }
+    }
+
+    pub fn len(&self) -> usize {
+        self.neuron.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.neuron.is_empty()
+    }
+
+    /// Spike times [ms].
+    pub fn times_ms(&self, dt_ms: f64) -> Vec<f64> {
+        self.step.iter().map(|&s| s as f64 * dt_ms).collect()
+    }
+
+    /// Number of spikes of each of `n_neurons` neurons.
+    pub fn counts(&self, n_neurons: usize) -> Vec<u32> {
+        let mut counts = vec![0; n_neurons];
+        for &i in &self.neuron {
+            counts[i as usize] += 1;
+        }
+        counts
+    }
+
+    /// The steps at which one neuron spiked, in order.
+    pub fn steps_of(&self, neuron: u32) -> Vec<u64> {
+        self.neuron
+            .iter()
+            .zip(&self.step)
+            .filter(|(i, _)| **i == neuron)
+            .map(|(_, s)| *s)
+            .collect()
+    }
+}
+
+/// State samples of every neuron, taken at the start of every k-th step (t = 0 included).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trace {
+    /// The step index of each sample.
+    pub steps: Vec<u64>,
+    /// [mV], shape neurons × samples.
+    pub v: Array2<f64>,
+    pub m: Array2<f64>,
+    pub h: Array2<f64>,
+    pub n: Array2<f64>,
+}

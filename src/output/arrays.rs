@@ -1,0 +1,56 @@
+//! NumPy files: `spikes.npz` (`i` u32, `t` ms f64) as Brian2's `SpikeMonitor` gives them, and
+//! `trace.npz` (`t` ms; `v`, `m`, `h`, `n` shaped neurons × samples).
+
+use super::OutputDir;
+use crate::error::Result;
+use crate::monitor::{Spikes, Trace};
+use ndarray::Array1;
+use ndarray_npy::{NpzWriter, WriteNpyExt};
+use std::fs::File;
+use std::path::Path;
+
+/// Writes an `.npz` archive of named arrays at `path`.
+fn write_npz(path: &Path, arrays: &[(&str, &dyn WriteNpyArray)]) -> Result<(), String> {
+    let file = File::create(path).map_err(|e| e.to_string())?;
+    let mut npz = NpzWriter::new(file);
+    for (name, array) in arrays {
+        array.add_to(&mut npz, name)?;
+    }
+    npz.finish().map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// An array of any element type and shape that can go into an npz archive.
+trait WriteNpyArray {
+    fn add_to(&self, npz: &mut NpzWriter<File>, name: &str) -> Result<(), String>;
+}
+
+impl<T: WriteNpyExt> WriteNpyArray for T {
+    fn add_to(&self, npz: &mut NpzWriter<File>, name: &str) -> Result<(), String> {
+        npz.add_array(name, self).map_err(|e| e.to_string())
+    }
+}
+
+/// `spikes.npz`: `i` (neuron index, u32) and `t` (ms, f64), sorted by time then index.
+pub fn write_spikes(dir: &OutputDir, spikes: &Spikes, dt_ms: f64) -> Result<()> {
+    let i = Array1::from(spikes.neuron.clone());
+    let t = Array1::from(spikes.times_ms(dt_ms));
+    dir.write("spikes.npz", |tmp| write_npz(tmp, &[("i", &i), ("t", &t)]))
+}
+
+/// `trace.npz`: `t` (ms) and the four state variables, neurons × samples.
+pub fn write_trace(dir: &OutputDir, trace: &Trace, dt_ms: f64) -> Result<()> {
+    let t = Array1::from_iter(trace.steps.iter().map(|&s| s as f64 * dt_ms));
+    dir.write("trace.npz", |tmp| {
+        write_npz(
+            tmp,
+            &[
+                ("t", &t),
+                ("v", &trace.v),
+                ("m", &trace.m),
+                ("h", &trace.h),
+                ("n", &trace.n),
+            ],
+        )
+    })
+}

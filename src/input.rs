@@ -71,21 +71,21 @@ impl Stimulus {
                 });
             }
             for &v in &s.values {
-                require_finite("section value", v)?;
+                require_finite("--sections value", v)?;
             }
             for &d in &s.durations_ms {
-                require_non_negative("section duration (ms)", d)?;
+                require_non_negative("--section-durations value", d)?;
             }
         }
         if let Some(p) = &self.pulses {
-            require_non_negative("pulse width (ms)", p.width_ms)?;
-            require_finite("pulse amplitude", p.amplitude)?;
+            require_non_negative("--pulse-width", p.width_ms)?;
+            require_finite("--pulse-amplitude", p.amplitude)?;
             for &t in &p.onsets_ms {
-                require_non_negative("pulse onset (ms)", t)?;
+                require_non_negative("--pulses onset", t)?;
             }
         }
         if let Some(n) = &self.noise {
-            require_non_negative("noise sigma", n.sigma)?;
+            require_non_negative("--noise", n.sigma)?;
         }
         Ok(())
     }

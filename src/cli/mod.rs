@@ -17,6 +17,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Simulate independent neurons; writes trace.npz, spikes.npz, trace.png, summary.json.
+    #[command(allow_negative_numbers = true)]
     Neuron(neuron::NeuronArgs),
 }
 
@@ -36,12 +37,16 @@ pub fn report_parse_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
+            // clap's message is its first paragraph (the error, then e.g. the possible values);
+            // usage and hints follow after a blank line.
             let text = e.render().to_string();
-            let first = text
+            let message: Vec<&str> = text
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{first}");
+                .skip_while(|l| l.trim().is_empty())
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            eprintln!("{}", message.join(" "));
             ExitCode::from(2)
         }
     }

@@ -34,10 +34,10 @@ pub struct NeuronArgs {
     #[arg(long, value_name = "A,B,...", value_parser = number_list)]
     current: Option<Numbers>,
     /// Piecewise input values added to every neuron, one per section (see --section-durations).
-    #[arg(long, value_name = "V,V,...", value_parser = number_list, requires = "section_durations")]
+    #[arg(long, value_name = "V,V,...", value_parser = number_list, allow_hyphen_values = true, requires = "section_durations")]
     sections: Option<Numbers>,
     /// Duration of each section [ms].
-    #[arg(long, value_name = "MS,MS,...", value_parser = number_list, requires = "sections")]
+    #[arg(long, value_name = "MS,MS,...", value_parser = number_list, allow_hyphen_values = true, requires = "sections")]
     section_durations: Option<Numbers>,
     /// Pulse onsets [ms]; each pulse lasts --pulse-width and adds --pulse-amplitude.
     #[arg(long, value_name = "MS,MS,...", value_parser = number_list)]
@@ -59,7 +59,7 @@ pub struct NeuronArgs {
     #[arg(long, value_enum)]
     init: Option<InitialState>,
     /// Spike threshold [mV]. Default: 20 (hh), −20 (traub).
-    #[arg(long, allow_negative_numbers = true)]
+    #[arg(long)]
     threshold: Option<f64>,
     /// Record the state every this many steps.
     #[arg(long, default_value_t = 1)]
@@ -135,7 +135,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
             return Err(Error::invalid(
                 "--temperature",
                 t,
-                "no temperature with --model traub (its rates have no temperature factor)",
+                "nothing with --model traub, whose rates have no temperature factor",
             ));
         }
         if !t.is_finite() {
@@ -223,10 +223,12 @@ pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
                 "cpu or auto: the GPU engine does not run `neuron` yet",
             ));
         }
-        BackendChoice::Auto => eprintln!("note: `neuron` runs on the CPU reference backend"),
-        BackendChoice::Cpu => {}
+        BackendChoice::Auto | BackendChoice::Cpu => {}
     }
     let dir = OutputDir::create(&args.out)?;
+    if args.backend == BackendChoice::Auto {
+        eprintln!("note: `neuron` runs on the CPU reference backend");
+    }
     let setup_s = started.elapsed().as_secs_f64();
 
     let sim_start = Instant::now();

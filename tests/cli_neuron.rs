@@ -1,0 +1,222 @@
+//! `hhsim neuron` end to end through the binary: the files it writes, and one clear line with
+//! exit status 2 and nothing written for each kind of bad input.
+
+use ndarray::{Array1, Array2};
+use ndarray_npy::NpzReader;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn hhsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hhsim"))
+        .args(args)
+        .output()
+        .expect("the hhsim binary runs")
+}
+
+/// Width and height from a PNG's IHDR chunk, after checking the signature.
+fn png_size(path: &Path) -> (u32, u32) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "not a PNG");
+    assert_eq!(&bytes[12..16], b"IHDR");
+    let be = |i: usize| u32::from_be_bytes(bytes[i..i + 4].try_into().unwrap());
+    (be(16), be(20))
+}
+
+#[test]
+fn neuron_writes_traces_spikes_figure_and_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = hhsim(&[
+        "neuron",
+        "--current",
+        "1,2,4,8,10,15",
+        "--duration",
+        "50",
+        "--record-every",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    let mut trace = NpzReader::new(File::open(out.join("trace.npz")).unwrap()).unwrap();
+    let t: Array1<f64> = trace.by_name("t").unwrap();
+    let v: Array2<f64> = trace.by_name("v").unwrap();
+    // 50 ms at dt 0.01 ms is 5000 steps, sampled every 10th from step 0.
+    assert_eq!(t.len(), 500);
+    assert_eq!(v.dim(), (6, 500));
+    assert!((t[1] - 0.1).abs() < 1e-12);
+    for name in ["m", "h", "n"] {
+        let x: Array2<f64> = trace.by_name(name).unwrap();
+        assert!(
+            x.iter().all(|g| (0.0..=1.0).contains(g)),
+            "gate {name} left [0, 1]"
+        );
+    }
+
+    let mut spikes = NpzReader::new(File::open(out.join("spikes.npz")).unwrap()).unwrap();
+    let i: Array1<u32> = spikes.by_name("i").unwrap();
+    let ts: Array1<f64> = spikes.by_name("t").unwrap();
+    assert_eq!(i.len(), ts.len());
+    assert!(!i.is_empty());
+    assert!(i.iter().all(|&k| k < 6));
+    let sorted = ts
+        .iter()
+        .zip(&i)
+        .collect::<Vec<_>>()
+        .windows(2)
+        .all(|w| (w[0].0, w[0].1) <= (w[1].0, w[1].1));
+    assert!(sorted, "spikes not sorted by time, then index");
+    // Every spike is a V crossing of 20 mV: the trace there is near the top of an action potential.
+    let counts = (0..6)
+        .map(|k| i.iter().filter(|&&x| x == k).count())
+        .collect::<Vec<_>>();
+    assert!(
+        counts[5] > counts[0],
+        "15 µA/cm² should fire more than 1 µA/cm²: {counts:?}"
+    );
+
+    assert_eq!(
+        png_size(&out.join("trace.png")),
+        hhsim::output::plot::trace_figure_size(6)
+    );
+
+    let summary: serde_json::Value =
+        serde_json::from_reader(File::open(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "backend",
+        "precision",
+        "method",
+        "dt_ms",
+        "duration_ms",
+        "n_neurons",
+        "wall_s",
+        "setup_s",
+        "simulate_s",
+    ] {
+        assert!(summary.get(key).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(summary["spike_counts"].as_array().unwrap().len(), 6);
+    assert_eq!(
+        summary["spike_counts"][5].as_u64().unwrap() as usize,
+        counts[5]
+    );
+    // No temporary file is left beside the results.
+    let names: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with(".partial")),
+        "{names:?}"
+    );
+}
+
+/// Runs `args` with a fresh `--out` and checks the bad-input contract: exit status 2, exactly
+/// one line on stderr that contains `mentions`, no panic, and no output directory.
+fn assert_refused(args: &[&str], mentions: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut all = vec!["neuron"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
+    let o = hhsim(&all);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{args:?}: status {:?}, stderr {stderr}",
+        o.status
+    );
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {stderr}");
+    assert!(
+        lines[0].contains(mentions),
+        "{args:?}: {:?} does not mention {mentions:?}",
+        lines[0]
+    );
+    assert!(!stderr.contains("panicked"));
+    assert!(!out.exists(), "{args:?} left {}", out.display());
+}
+
+#[test]
+fn bad_time_steps_are_refused() {
+    assert_refused(&["--dt", "0"], "--dt 0");
+    assert_refused(&["--dt", "-0.1"], "--dt -0.1");
+    assert_refused(&["--dt", "NaN"], "--dt NaN");
+    assert_refused(&["--dt", "5", "--duration", "1"], "--dt 5");
+}
+
+#[test]
+fn bad_durations_are_refused() {
+    assert_refused(&["--duration", "0"], "--duration 0");
+    assert_refused(&["--duration", "-10"], "--duration -10");
+}
+
+#[test]
+fn unknown_model_method_and_precision_are_refused() {
+    assert_refused(&["--model", "izhikevich"], "possible values: hh, traub");
+    assert_refused(&["--method", "leapfrog"], "leapfrog");
+    assert_refused(&["--precision", "f16"], "f16");
+}
+
+#[test]
+fn sections_of_different_lengths_are_refused() {
+    assert_refused(
+        &["--sections", "0,1,2", "--section-durations", "10,2"],
+        "--sections has 3 values but --section-durations has 2",
+    );
+}
+
+#[test]
+fn negative_pulse_width_is_refused() {
+    assert_refused(
+        &["--pulses", "10,20", "--pulse-width", "-1"],
+        "--pulse-width -1",
+    );
+}
+
+#[test]
+fn a_current_that_is_not_a_number_is_refused() {
+    assert_refused(&["--current", "1,two,3"], "'two' is not a number");
+}
+
+#[test]
+fn an_output_directory_that_cannot_be_created_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("plain-file");
+    std::fs::write(&file, "x").unwrap();
+    let out = file.join("sub");
+    let o = hhsim(&["neuron", "--out", out.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains(out.to_str().unwrap()), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+#[test]
+fn a_diverging_run_fails_with_status_1_and_leaves_nothing() {
+    // Forward Euler at 0.5 ms is far outside its stability region for a spiking HH neuron.
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let o = hhsim(&[
+        "neuron",
+        "--method",
+        "euler",
+        "--dt",
+        "0.5",
+        "--current",
+        "40",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("non-finite") && stderr.contains("neuron 0"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}

@@ -1,0 +1,176 @@
+//! Physical behaviour of the models on the CPU reference: rest is a fixed point, the classic
+//! model fires periodically above threshold current, the sweep neuron fires tonically, and every
+//! method and precision counts the same spikes as an f64 RK4 run at a small step.
+
+use hhsim::backend::cpu::run_population;
+use hhsim::input::Stimulus;
+use hhsim::integrate::Method;
+use hhsim::model::{InitialState, Params, Real};
+use hhsim::population::{NeuronSpec, Population, RunConfig};
+
+fn population(params: Params<f64>, init: InitialState, currents: &[f64]) -> Population {
+    let init = init.state(&params).unwrap();
+    Population {
+        neurons: currents
+            .iter()
+            .map(|&current| NeuronSpec {
+                params,
+                init,
+                current,
+            })
+            .collect(),
+        stimulus: Stimulus::default(),
+    }
+}
+
+fn config(method: Method, dt_ms: f64, duration_ms: f64) -> RunConfig {
+    RunConfig {
+        method,
+        dt_ms,
+        duration_ms,
+        record_every: None,
+    }
+}
+
+/// Coefficient of variation of the inter-spike intervals of one spike train (given in steps).
+fn isi_cv(steps: &[u64]) -> f64 {
+    let isi: Vec<f64> = steps.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+    let mean = isi.iter().sum::<f64>() / isi.len() as f64;
+    (isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isi.len() as f64).sqrt() / mean
+}
+
+#[test]
+fn published_resting_state_is_a_fixed_point_of_the_classic_model() {
+    let p = Params::classic();
+    let rest = InitialState::Rest.state(&p).unwrap();
+    let d = p.derivatives(&rest, 0.0);
+    // The published gates have 3 significant digits: n = 0.235 ± 5e-4 moves gK·n⁴·(EK − V) by up
+    // to 4·0.2 % of 0.69 µA/cm² ≈ 6e-3, so dV/dt up to ≈ 7e-3 mV/ms is rounding, not drift.
+    assert!(d.v.abs() < 1e-2, "dV/dt = {} mV/ms", d.v);
+    for x in [d.m, d.h, d.n] {
+        assert!(x.abs() < 1e-3, "gate derivative {x} /ms");
+    }
+    // The exact fixed point (bisection on dV/dt with every gate at its steady state) rounds to
+    // the published values.
+    let dv_at = |v: f64| p.derivatives(&p.gates_at_rest(v), 0.0).v;
+    let (mut lo, mut hi) = (-80.0, -60.0);
+    for _ in 0..60 {
+        let mid = 0.5 * (lo + hi);
+        if dv_at(lo) * dv_at(mid) <= 0.0 {
+            hi = mid
+        } else {
+            lo = mid
+        }
+    }
+    let exact = p.gates_at_rest(lo);
+    assert!(
+        (exact.v - rest.v).abs() < 0.005,
+        "fixed point at {} mV",
+        exact.v
+    );
+    // Half a unit in the last printed digit of 0.0266, 0.772 and 0.235.
+    for (x, published, half_digit) in [
+        (exact.m, rest.m, 5e-5),
+        (exact.h, rest.h, 5e-4),
+        (exact.n, rest.n, 5e-4),
+    ] {
+        assert!(
+            (x - published).abs() <= half_digit,
+            "gate {x} vs published {published}"
+        );
+    }
+    // Left alone for 200 ms it stays there: no spike and V within 0.1 mV.
+    let pop = population(p, InitialState::Rest, &[0.0]);
+    let cfg = RunConfig {
+        record_every: Some(10),
+        ..config(Method::Rk4, 0.01, 200.0)
+    };
+    let r = run_population::<f64>(&pop, &cfg).unwrap();
+    assert!(r.spikes.is_empty());
+    let drift = r
+        .trace
+        .unwrap()
+        .v
+        .iter()
+        .map(|v| (v - rest.v).abs())
+        .fold(0.0, f64::max);
+    assert!(drift < 0.1, "V drifted {drift} mV from rest");
+}
+
+#[test]
+fn classic_model_fires_periodically_at_10_and_is_silent_at_0() {
+    let pop = population(Params::classic(), InitialState::Rest, &[0.0, 10.0]);
+    let r = run_population::<f64>(&pop, &config(Method::Rk4, 0.01, 500.0)).unwrap();
+    let counts = r.spikes.counts(2);
+    assert_eq!(counts[0], 0, "spikes without input");
+    // The HH limit cycle at 10 µA/cm², 6.3 °C has a period near 14.6 ms: about 34 spikes in 500 ms.
+    assert!(
+        (30..=38).contains(&counts[1]),
+        "{} spikes at 10 µA/cm²",
+        counts[1]
+    );
+    // Periodic: once on the limit cycle (after the first spike) the intervals are all alike.
+    let steps = r.spikes.steps_of(1);
+    let cv = isi_cv(&steps[1..]);
+    assert!(cv < 0.01, "ISI CV {cv}");
+}
+
+#[test]
+fn traub_sweep_neuron_fires_tonically_at_gna_100_and_20_pa() {
+    let pop = population(Params::traub(), InitialState::Sweep, &[20.0]);
+    let r = run_population::<f64>(&pop, &config(Method::ExpEuler, 0.1, 1000.0)).unwrap();
+    let steps = r.spikes.steps_of(0);
+    assert!(steps.len() >= 10, "only {} spikes in 1 s", steps.len());
+    // Tonic: regular intervals, and still firing in the last tenth of the second.
+    assert!(isi_cv(&steps[1..]) < 0.05, "ISI CV {}", isi_cv(&steps[1..]));
+    assert!(
+        *steps.last().unwrap() >= 9000,
+        "last spike at step {}",
+        steps.last().unwrap()
+    );
+}
+
+/// Spike counts of every method and precision against f64 RK4 at dt 0.01 ms.
+///
+/// Over 500 ms each method's spike times drift from the reference by a few percent of a period
+/// at most at these steps, so a spike can only slip across the end of the window:
+/// ±1 is the tolerance.
+fn check_counts_against_reference<R: Real>(
+    params: Params<f64>,
+    init: InitialState,
+    currents: &[f64],
+) {
+    let pop = population(params, init, currents);
+    let reference = run_population::<f64>(&pop, &config(Method::Rk4, 0.01, 500.0))
+        .unwrap()
+        .spikes
+        .counts(currents.len());
+    for method in [Method::ExpEuler, Method::Rk4, Method::Rk2, Method::Euler] {
+        let got = run_population::<R>(&pop, &config(method, 0.01, 500.0))
+            .unwrap()
+            .spikes
+            .counts(currents.len());
+        for (k, (g, w)) in got.iter().zip(&reference).enumerate() {
+            assert!(
+                g.abs_diff(*w) <= 1,
+                "{method:?} {} at current {}: {g} spikes, reference {w}",
+                R::NAME,
+                currents[k]
+            );
+        }
+    }
+}
+
+#[test]
+fn every_method_counts_the_reference_spikes_classic() {
+    let currents = [0.0, 2.0, 5.0, 6.5, 10.0, 20.0, 40.0];
+    check_counts_against_reference::<f64>(Params::classic(), InitialState::Brainpy, &currents);
+    check_counts_against_reference::<f32>(Params::classic(), InitialState::Brainpy, &currents);
+}
+
+#[test]
+fn every_method_counts_the_reference_spikes_traub() {
+    let currents = [0.0, 5.0, 10.0, 20.0, 50.0, 100.0];
+    check_counts_against_reference::<f64>(Params::traub(), InitialState::Sweep, &currents);
+    check_counts_against_reference::<f32>(Params::traub(), InitialState::Sweep, &currents);
+}

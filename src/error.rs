@@ -30,15 +30,8 @@ pub enum Error {
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
     /// The integration produced NaN or infinity.
-    #[error(
-        "state became non-finite ({variable} = {value}) in neuron {neuron} at step {step}; try a smaller --dt or another --method"
-    )]
-    NonFinite {
-        neuron: usize,
-        step: u64,
-        variable: &'static str,
-        value: f64,
-    },
+    #[error("state became non-finite in neuron {neuron} at step {step}; try a smaller --dt or another --method")]
+    NonFinite { neuron: usize, step: u64 },
 }
 
 impl Error {

@@ -8,6 +8,7 @@ pub mod backend;
 pub mod error;
 pub mod input;
 pub mod integrate;
+pub mod layout;
 pub mod model;
 pub mod monitor;
 pub mod output;

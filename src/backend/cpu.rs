@@ -1,85 +1,134 @@
-//! The CPU reference backend: integrates each independent neuron in turn, in f32 or f64, with
-//! any method, and records spikes and traces.
+//! The CPU reference backend. Each `integrate_*` function is the twin of the WGSL kernel of the
+//! same name (`shaders/integrate_*.wgsl`), over the same buffers (`Bindings`, mirroring the
+//! binding table of `shaders/common.wgsl`); Euler and RK2 exist on the CPU only.
 
-use crate::error::{Error, Result};
-use crate::integrate::step;
-use crate::model::{Real, State};
-use crate::monitor::{Spikes, Trace};
+use super::{lower, run_on, FinalBuffers, PopulationEngine, PopulationResult};
+use crate::error::Result;
+use crate::integrate::{step, Method};
+use crate::layout::{NeuronParams, RunUniforms};
+use crate::model::{ModelKind, Real, State};
 use crate::population::{Population, RunConfig};
-use ndarray::Array2;
 
-/// What a run of independent neurons produces.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PopulationResult {
-    pub spikes: Spikes,
-    pub trace: Option<Trace>,
-    /// The state after the last step, widened to f64.
-    pub final_states: Vec<State<f64>>,
-    pub n_steps: usize,
+/// The buffers of one dispatch, as `shaders/common.wgsl` binds them.
+pub struct Bindings<'a, R> {
+    pub run: &'a RunUniforms<R>,
+    pub states: &'a mut [State<R>],
+    pub params: &'a [NeuronParams<R>],
+    pub shared_input: &'a [R],
+    pub noise: &'a [R],
+    pub spike_count: &'a mut [u32],
+    pub spike_steps: &'a mut [u32],
+    pub trace: &'a mut [State<R>],
+    pub status: &'a mut [u32],
 }
 
-/// Runs every neuron of `pop` for `cfg.n_steps()` steps in precision `R`.
-///
-/// Spikes are upward crossings of the neuron's threshold, v_old < θ ≤ v_new. A NaN or infinite
-/// state stops the run with the neuron and step where it appeared.
-pub fn run_population<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<PopulationResult> {
-    let n_steps = cfg.n_steps();
-    let shared = pop.stimulus.shared_per_step(cfg.dt_ms, n_steps);
-    let dt = R::of(cfg.dt_ms);
-    let sample_steps: Vec<u64> = match cfg.record_every {
-        Some(k) => (0..n_steps as u64).step_by(k).collect(),
-        None => Vec::new(),
-    };
-    let n = pop.neurons.len();
-    let mut traces = [(); 4].map(|_| Array2::<f64>::zeros((n, sample_steps.len())));
-    let mut spikes = Vec::new();
-    let mut final_states = Vec::with_capacity(n);
+/// Twin of `integrate_exp_euler` in shaders/integrate_exp_euler.wgsl.
+pub fn integrate_exp_euler<R: Real>(b: Bindings<R>) {
+    integrate_steps(Method::ExpEuler, b)
+}
 
-    for (j, spec) in pop.neurons.iter().enumerate() {
-        let p = spec.params.cast::<R>();
-        let mut s: State<R> = spec.init.cast();
-        let mut noise = pop.stimulus.noise_for(j);
-        let mut next_sample = 0;
-        for (k, &shared_now) in shared.iter().enumerate() {
-            if sample_steps.get(next_sample) == Some(&(k as u64)) {
-                for (trace, x) in traces.iter_mut().zip([s.v, s.m, s.h, s.n]) {
-                    trace[[j, next_sample]] = x.wide();
-                }
-                next_sample += 1;
+/// Twin of `integrate_rk4` in shaders/integrate_rk4.wgsl.
+pub fn integrate_rk4<R: Real>(b: Bindings<R>) {
+    integrate_steps(Method::Rk4, b)
+}
+
+/// Twin of `exp_check` in shaders/exp_check.wgsl.
+pub fn exp_check(args: &[f64]) -> Vec<f64> {
+    args.iter().map(|x| x.exp()).collect()
+}
+
+/// Twin of `integrate_neuron` in shaders/common.wgsl, for every neuron of the dispatch.
+/// Spikes are upward crossings of the threshold, v_old < θ ≤ v_new; a neuron whose state stops
+/// being finite records 1 + that step in `status` and is not integrated further.
+pub fn integrate_steps<R: Real>(method: Method, b: Bindings<R>) {
+    let run = b.run;
+    let kind = if run.model == 0 { ModelKind::Traub } else { ModelKind::Classic };
+    let cap = run.spike_capacity as usize;
+    let n = run.n_neurons as usize;
+    for i in run.first_neuron as usize..n {
+        if b.status[i] != 0 {
+            continue;
+        }
+        let np = &b.params[i];
+        let p = np.model(kind);
+        let mut s = b.states[i];
+        let mut count = b.spike_count[i];
+        for k in 0..run.n_steps as usize {
+            let global_step = run.first_step + k as u32;
+            if run.record_every != 0 && k % run.record_every as usize == 0 {
+                b.trace[(k / run.record_every as usize) * n + i] = s;
             }
-            let noise_now = noise.as_mut().map_or(0.0, |n| n.next_value());
-            let i_ext = R::of(spec.current + shared_now + noise_now);
-            let next = step(cfg.method, &p, &s, i_ext, dt);
-            if let Some((variable, value)) = next.first_non_finite() {
-                return Err(Error::NonFinite {
-                    neuron: j,
-                    step: k as u64,
-                    variable,
-                    value,
-                });
+            let mut i_ext = np.i_const + b.shared_input[k];
+            if run.has_noise != 0 {
+                i_ext = i_ext + b.noise[k * n + i];
+            }
+            let next = step(method, &p, &s, i_ext, run.dt);
+            if next.first_non_finite().is_some() {
+                b.status[i] = global_step + 1;
+                break;
             }
             if s.v < p.v_th && next.v >= p.v_th {
-                spikes.push((k as u64, j as u32));
+                if (count as usize) < cap {
+                    b.spike_steps[i * cap + count as usize] = global_step;
+                }
+                count += 1;
             }
             s = next;
         }
-        final_states.push(s.cast());
+        b.states[i] = s;
+        b.spike_count[i] = count;
+    }
+}
+
+/// The CPU engine: the lowered buffers in host memory, advanced by the twins.
+struct CpuEngine<R> {
+    method: Method,
+    params: Vec<NeuronParams<R>>,
+    buffers: FinalBuffers<R>,
+}
+
+impl<R: Real> PopulationEngine<R> for CpuEngine<R> {
+    fn run_chunk(&mut self, run: &RunUniforms<R>, shared: &[R], noise: &[R]) -> Result<Vec<State<R>>> {
+        let n = run.n_neurons as usize;
+        let samples = if run.record_every == 0 { 0 } else { (run.n_steps as usize).div_ceil(run.record_every as usize) };
+        let mut trace = vec![State::default(); samples * n];
+        let b = &mut self.buffers;
+        integrate_steps(
+            self.method,
+            Bindings {
+                run,
+                states: &mut b.states,
+                params: &self.params,
+                shared_input: shared,
+                noise,
+                spike_count: &mut b.spike_count,
+                spike_steps: &mut b.spike_steps,
+                trace: &mut trace,
+                status: &mut b.status,
+            },
+        );
+        Ok(trace)
     }
 
-    let trace = cfg.record_every.map(|_| {
-        let [v, m, h, n] = traces;
-        Trace {
-            steps: sample_steps,
-            v,
-            m,
-            h,
-            n,
-        }
-    });
-    Ok(PopulationResult {
-        spikes: Spikes::from_pairs(spikes),
-        trace,
-        final_states,
-        n_steps,
-    })
+    fn finish(&mut self) -> Result<FinalBuffers<R>> {
+        Ok(std::mem::take(&mut self.buffers))
+    }
+}
+
+/// Runs every neuron of `pop` for `cfg.n_steps()` steps in precision `R` on the CPU, with any
+/// method. `pop` and `cfg` must be validated.
+pub fn run_population<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<PopulationResult> {
+    let lowered = lower::<R>(pop, cfg)?;
+    let n = lowered.params.len();
+    let mut engine = CpuEngine {
+        method: cfg.method,
+        params: lowered.params.clone(),
+        buffers: FinalBuffers {
+            states: lowered.init.clone(),
+            spike_count: vec![0; n],
+            spike_steps: vec![0; n * lowered.spike_capacity as usize],
+            status: vec![0; n],
+        },
+    };
+    run_on(pop, cfg, &lowered, &mut engine)
 }

@@ -2,7 +2,8 @@
 
 use super::{Numbers, number_list};
 use hhsim::backend::BackendChoice;
-use hhsim::backend::cpu::{PopulationResult, run_population};
+use hhsim::backend::cpu::run_population;
+use hhsim::backend::PopulationResult;
 use hhsim::error::{Error, Result};
 use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
 use hhsim::integrate::Method;

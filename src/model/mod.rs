@@ -26,7 +26,9 @@ pub enum ModelKind {
     Classic,
 }
 
-/// The four state variables: membrane potential and the three gates.
+/// The four state variables: membrane potential and the three gates. `State` in
+/// shaders/common.wgsl mirrors it (keep in sync).
+#[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct State<R> {
     /// Membrane potential [mV].

@@ -3,7 +3,9 @@
 use num_traits::{Float, FromPrimitive};
 
 /// A float the models and integrators are generic over.
-pub trait Real: Float + FromPrimitive + Default + Send + Sync + std::fmt::Debug + 'static {
+pub trait Real:
+    Float + FromPrimitive + Default + bytemuck::Pod + Send + Sync + std::fmt::Debug + 'static
+{
     /// Below this |x|, `exprel` uses its Taylor series. The value balances the cancellation error
     /// of (eˣ − 1)/x, about ε/|x|, against the series' truncation error |x|⁷/8!.
     const EXPREL_SERIES_BELOW: Self;

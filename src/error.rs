@@ -30,8 +30,23 @@ pub enum Error {
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
     /// The integration produced NaN or infinity.
-    #[error("state became non-finite in neuron {neuron} at step {step}; try a smaller --dt or another --method")]
+    #[error(
+        "state became non-finite in neuron {neuron} at step {step}; try a smaller --dt or another --method"
+    )]
     NonFinite { neuron: usize, step: u64 },
+    /// No GPU adapter could be found or opened.
+    #[error(
+        "no GPU adapter{detail}; on a machine without a GPU install Mesa's software Vulkan driver (apt-get install -y mesa-vulkan-drivers), or use --backend cpu"
+    )]
+    NoAdapter { detail: String },
+    /// f64 was asked for on an adapter without SHADER_F64.
+    #[error(
+        "adapter {adapter} has no f64 shader support; use --precision f32, or Mesa's Vulkan driver lavapipe (apt-get install -y mesa-vulkan-drivers), which has it"
+    )]
+    NoF64 { adapter: String },
+    /// wgpu reported a failure (shader, validation, out of memory, device lost).
+    #[error("GPU error while {context}: {message}")]
+    Gpu { context: String, message: String },
 }
 
 impl Error {
@@ -41,7 +56,11 @@ impl Error {
             Error::InvalidValue { .. } | Error::LengthMismatch { .. } | Error::OutputDir { .. } => {
                 2
             }
-            Error::Write { .. } | Error::NonFinite { .. } => 1,
+            Error::Write { .. }
+            | Error::NonFinite { .. }
+            | Error::NoAdapter { .. }
+            | Error::NoF64 { .. }
+            | Error::Gpu { .. } => 1,
         }
     }
 

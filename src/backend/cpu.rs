@@ -2,9 +2,9 @@
 //! same name (`shaders/integrate_*.wgsl`), over the same buffers (`Bindings`, mirroring the
 //! binding table of `shaders/common.wgsl`); Euler and RK2 exist on the CPU only.
 
-use super::{lower, run_on, FinalBuffers, PopulationEngine, PopulationResult};
+use super::{FinalBuffers, PopulationEngine, PopulationResult, lower, run_on};
 use crate::error::Result;
-use crate::integrate::{step, Method};
+use crate::integrate::{Method, step};
 use crate::layout::{NeuronParams, RunUniforms};
 use crate::model::{ModelKind, Real, State};
 use crate::population::{Population, RunConfig};
@@ -42,7 +42,11 @@ pub fn exp_check(args: &[f64]) -> Vec<f64> {
 /// being finite records 1 + that step in `status` and is not integrated further.
 pub fn integrate_steps<R: Real>(method: Method, b: Bindings<R>) {
     let run = b.run;
-    let kind = if run.model == 0 { ModelKind::Traub } else { ModelKind::Classic };
+    let kind = if run.model == 0 {
+        ModelKind::Traub
+    } else {
+        ModelKind::Classic
+    };
     let cap = run.spike_capacity as usize;
     let n = run.n_neurons as usize;
     for i in run.first_neuron as usize..n {
@@ -88,9 +92,18 @@ struct CpuEngine<R> {
 }
 
 impl<R: Real> PopulationEngine<R> for CpuEngine<R> {
-    fn run_chunk(&mut self, run: &RunUniforms<R>, shared: &[R], noise: &[R]) -> Result<Vec<State<R>>> {
+    fn run_chunk(
+        &mut self,
+        run: &RunUniforms<R>,
+        shared: &[R],
+        noise: &[R],
+    ) -> Result<Vec<State<R>>> {
         let n = run.n_neurons as usize;
-        let samples = if run.record_every == 0 { 0 } else { (run.n_steps as usize).div_ceil(run.record_every as usize) };
+        let samples = if run.record_every == 0 {
+            0
+        } else {
+            (run.n_steps as usize).div_ceil(run.record_every as usize)
+        };
         let mut trace = vec![State::default(); samples * n];
         let b = &mut self.buffers;
         integrate_steps(

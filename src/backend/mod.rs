@@ -6,7 +6,7 @@ pub mod cpu;
 pub mod gpu;
 
 use crate::error::{Error, Result};
-use crate::layout::{model_code, NeuronParams, RunUniforms};
+use crate::layout::{NeuronParams, RunUniforms, model_code};
 use crate::model::{Real, State};
 use crate::monitor::{Spikes, Trace};
 use crate::population::{Population, RunConfig};
@@ -60,7 +60,12 @@ pub struct FinalBuffers<R> {
 pub trait PopulationEngine<R: Real> {
     /// Integrates one chunk. `shared` holds the chunk's per-step input, `noise` a value per step
     /// and neuron (step-major) or nothing. Returns the chunk's trace samples, step-major.
-    fn run_chunk(&mut self, run: &RunUniforms<R>, shared: &[R], noise: &[R]) -> Result<Vec<State<R>>>;
+    fn run_chunk(
+        &mut self,
+        run: &RunUniforms<R>,
+        shared: &[R],
+        noise: &[R],
+    ) -> Result<Vec<State<R>>>;
     /// The buffers after the last chunk.
     fn finish(&mut self) -> Result<FinalBuffers<R>>;
 }
@@ -84,13 +89,21 @@ pub struct PopulationResult {
 pub fn lower<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<Lowered<R>> {
     let kind = pop.neurons[0].params.kind;
     if let Some(other) = pop.neurons.iter().find(|s| s.params.kind != kind) {
-        return Err(Error::invalid("population", format!("{:?} and {:?}", kind, other.params.kind), "neurons of one model"));
+        return Err(Error::invalid(
+            "population",
+            format!("{:?} and {:?}", kind, other.params.kind),
+            "neurons of one model",
+        ));
     }
     let n = pop.neurons.len();
     let all_spikes = cfg.n_steps() / 2 + 1;
     let budget = (SPIKE_BUFFER_BYTES / 4 / n).max(1);
     Ok(Lowered {
-        params: pop.neurons.iter().map(|s| NeuronParams::lower(&s.params, s.current)).collect(),
+        params: pop
+            .neurons
+            .iter()
+            .map(|s| NeuronParams::lower(&s.params, s.current))
+            .collect(),
         init: pop.neurons.iter().map(|s| s.init.cast()).collect(),
         model: model_code(kind),
         dt: R::of(cfg.dt_ms),
@@ -118,10 +131,20 @@ fn chunk_steps<R: Real>(pop: &Population, cfg: &RunConfig) -> usize {
 }
 
 /// Runs `pop` on `engine` chunk by chunk and decodes spikes and traces on the host.
-pub fn run_on<R: Real>(pop: &Population, cfg: &RunConfig, lowered: &Lowered<R>, engine: &mut impl PopulationEngine<R>) -> Result<PopulationResult> {
+pub fn run_on<R: Real>(
+    pop: &Population,
+    cfg: &RunConfig,
+    lowered: &Lowered<R>,
+    engine: &mut impl PopulationEngine<R>,
+) -> Result<PopulationResult> {
     let n = pop.neurons.len();
     let n_steps = cfg.n_steps();
-    let shared: Vec<R> = pop.stimulus.shared_per_step(cfg.dt_ms, n_steps).into_iter().map(R::of).collect();
+    let shared: Vec<R> = pop
+        .stimulus
+        .shared_per_step(cfg.dt_ms, n_steps)
+        .into_iter()
+        .map(R::of)
+        .collect();
     let mut noise_streams: Vec<_> = (0..n).filter_map(|j| pop.stimulus.noise_for(j)).collect();
     let chunk = chunk_steps::<R>(pop, cfg);
     let mut samples: Vec<State<R>> = Vec::new();
@@ -157,21 +180,35 @@ pub fn run_on<R: Real>(pop: &Population, cfg: &RunConfig, lowered: &Lowered<R>, 
     decode(lowered, buffers, samples, n_steps)
 }
 
-fn decode<R: Real>(lowered: &Lowered<R>, b: FinalBuffers<R>, samples: Vec<State<R>>, n_steps: usize) -> Result<PopulationResult> {
+fn decode<R: Real>(
+    lowered: &Lowered<R>,
+    b: FinalBuffers<R>,
+    samples: Vec<State<R>>,
+    n_steps: usize,
+) -> Result<PopulationResult> {
     let n = b.states.len();
     if let Some((neuron, &status)) = b.status.iter().enumerate().find(|(_, s)| **s != 0) {
-        return Err(Error::NonFinite { neuron, step: u64::from(status - 1) });
+        return Err(Error::NonFinite {
+            neuron,
+            step: u64::from(status - 1),
+        });
     }
     let cap = lowered.spike_capacity as usize;
     let mut pairs = Vec::new();
     for (i, &count) in b.spike_count.iter().enumerate() {
         let kept = (count as usize).min(cap);
-        pairs.extend(b.spike_steps[i * cap..i * cap + kept].iter().map(|&s| (u64::from(s), i as u32)));
+        pairs.extend(
+            b.spike_steps[i * cap..i * cap + kept]
+                .iter()
+                .map(|&s| (u64::from(s), i as u32)),
+        );
     }
     let trace = (lowered.record_every > 0).then(|| {
         let every = lowered.record_every as usize;
         let n_samples = samples.len() / n;
-        let column = |f: fn(&State<R>) -> R| Array2::from_shape_fn((n, n_samples), |(i, k)| f(&samples[k * n + i]).wide());
+        let column = |f: fn(&State<R>) -> R| {
+            Array2::from_shape_fn((n, n_samples), |(i, k)| f(&samples[k * n + i]).wide())
+        };
         Trace {
             steps: (0..n_samples).map(|k| (k * every) as u64).collect(),
             v: column(|s| s.v),

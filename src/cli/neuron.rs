@@ -2,8 +2,8 @@
 
 use super::{Numbers, number_list};
 use hhsim::backend::BackendChoice;
-use hhsim::backend::cpu::run_population;
 use hhsim::backend::PopulationResult;
+use hhsim::backend::cpu::run_population;
 use hhsim::error::{Error, Result};
 use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
 use hhsim::integrate::Method;

@@ -12,7 +12,7 @@ mod traub;
 pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature};
 pub use exprel::exprel;
 pub use initial::InitialState;
-pub use real::Real;
+pub use real::{Precision, Real};
 
 use serde::Serialize;
 

@@ -32,3 +32,20 @@ impl Real for f64 {
     const EXPREL_SERIES_BELOW: f64 = 0.02;
     const NAME: &'static str = "f64";
 }
+
+/// The precision a run is asked for on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    F32,
+    F64,
+}
+
+impl Precision {
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
+        }
+    }
+}

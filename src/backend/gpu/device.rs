@@ -1,0 +1,223 @@
+//! Finding, ranking and opening a wgpu adapter. Honours wgpu's environment variables
+//! (`WGPU_BACKEND`, `WGPU_DEBUG`, …) and `WGPU_ADAPTER_NAME` (a case-insensitive part of the
+//! name), requests only the features a run needs, and turns every failure into an `Err`.
+
+use crate::error::{Error, Result};
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+
+/// One adapter as `hhsim devices` shows it.
+#[derive(Clone, Debug, Serialize)]
+pub struct AdapterSummary {
+    pub name: String,
+    pub backend: String,
+    pub device_type: String,
+    pub driver: String,
+    pub f64: bool,
+    pub max_storage_buffer_binding_size: u64,
+    pub max_buffer_size: u64,
+    pub max_compute_workgroups_per_dimension: u32,
+    pub max_storage_buffers_per_shader_stage: u32,
+}
+
+fn summarize(adapter: &wgpu::Adapter) -> AdapterSummary {
+    let info = adapter.get_info();
+    let limits = adapter.limits();
+    AdapterSummary {
+        name: info.name,
+        backend: format!("{:?}", info.backend),
+        device_type: format!("{:?}", info.device_type),
+        driver: format!("{} {}", info.driver, info.driver_info)
+            .trim()
+            .to_string(),
+        f64: adapter.features().contains(wgpu::Features::SHADER_F64),
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_buffer_size: limits.max_buffer_size,
+        max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
+        max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,
+    }
+}
+
+/// Real GPUs before virtual and software ones, native APIs before GL, and with f64 when asked.
+fn rank(adapter: &wgpu::Adapter, need_f64: bool) -> (bool, u8, bool) {
+    let info = adapter.get_info();
+    let type_rank = match info.device_type {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Cpu => 3,
+        wgpu::DeviceType::Other => 4,
+    };
+    let lacks_f64 = need_f64 && !adapter.features().contains(wgpu::Features::SHADER_F64);
+    (lacks_f64, type_rank, info.backend == wgpu::Backend::Gl)
+}
+
+fn instance() -> wgpu::Instance {
+    wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env())
+}
+
+/// Every adapter, best first, with the reason the first one is picked.
+fn ranked_adapters(need_f64: bool) -> (Vec<wgpu::Adapter>, String) {
+    let mut adapters = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::all()));
+    let mut why = String::from(
+        "the best-ranked adapter (discrete > integrated > virtual > CPU; Vulkan/Metal/DX12 before GL)",
+    );
+    if let Ok(wanted) = std::env::var("WGPU_ADAPTER_NAME") {
+        let wanted = wanted.to_lowercase();
+        adapters.retain(|a| a.get_info().name.to_lowercase().contains(&wanted));
+        why = format!("the best adapter whose name contains WGPU_ADAPTER_NAME={wanted:?}");
+    }
+    adapters.sort_by_key(|a| rank(a, need_f64));
+    if need_f64 {
+        why += ", with f64 first";
+    }
+    (adapters, why)
+}
+
+/// All adapters and the index of the one `--backend auto` picks (f32 runs), with the reason.
+pub fn list_adapters() -> (Vec<AdapterSummary>, Option<usize>, String) {
+    let (adapters, why) = ranked_adapters(false);
+    let picked = (!adapters.is_empty()).then_some(0);
+    (adapters.iter().map(summarize).collect(), picked, why)
+}
+
+/// An open device and queue, with what the kernels need to know about them.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub adapter: AdapterSummary,
+    /// The limits the device was opened with (the adapter's own).
+    pub limits: wgpu::Limits,
+    /// Errors wgpu reported outside any error scope; checked after each submission.
+    uncaptured: Arc<Mutex<Option<String>>>,
+}
+
+impl GpuContext {
+    /// Opens the best adapter; with `need_f64`, one with SHADER_F64 or an error naming the
+    /// adapter that lacks it.
+    pub fn new(need_f64: bool) -> Result<Self> {
+        let (adapters, _) = ranked_adapters(need_f64);
+        let Some(adapter) = adapters.into_iter().next() else {
+            let detail = match std::env::var("WGPU_ADAPTER_NAME") {
+                Ok(name) => format!(" whose name contains WGPU_ADAPTER_NAME={name:?}"),
+                Err(_) => String::new(),
+            };
+            return Err(Error::NoAdapter { detail });
+        };
+        let summary = summarize(&adapter);
+        if need_f64 && !summary.f64 {
+            return Err(Error::NoF64 {
+                adapter: format!("{} ({})", summary.name, summary.backend),
+            });
+        }
+        let mut features = wgpu::Features::empty();
+        if need_f64 {
+            features |= wgpu::Features::SHADER_F64;
+        }
+        let limits = adapter.limits();
+        let descriptor = wgpu::DeviceDescriptor {
+            label: Some("hhsim"),
+            required_features: features,
+            required_limits: limits.clone(),
+            ..Default::default()
+        };
+        let (device, queue) =
+            pollster::block_on(adapter.request_device(&descriptor)).map_err(|e| Error::Gpu {
+                context: format!("opening {}", summary.name),
+                message: e.to_string(),
+            })?;
+        let uncaptured = Arc::new(Mutex::new(None));
+        let sink = uncaptured.clone();
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            sink.lock().unwrap().get_or_insert_with(|| e.to_string());
+        }));
+        Ok(GpuContext {
+            device,
+            queue,
+            adapter: summary,
+            limits,
+            uncaptured,
+        })
+    }
+
+    /// Runs `make` inside validation and out-of-memory error scopes, turning what they catch
+    /// into an `Err` that names `context`.
+    pub fn checked<T>(&self, context: &str, make: impl FnOnce() -> T) -> Result<T> {
+        let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
+        let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let value = make();
+        let errors = [
+            pollster::block_on(validation.pop()),
+            pollster::block_on(oom.pop()),
+        ];
+        match errors.into_iter().flatten().next() {
+            Some(e) => Err(Error::Gpu {
+                context: context.to_string(),
+                message: e.to_string(),
+            }),
+            None => Ok(value),
+        }
+    }
+
+    /// Waits for all submitted work and reports any error wgpu raised meanwhile.
+    pub fn wait(&self, context: &str) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: None,
+                timeout: None,
+            })
+            .map_err(|e| Error::Gpu {
+                context: context.to_string(),
+                message: e.to_string(),
+            })?;
+        match self.uncaptured.lock().unwrap().take() {
+            Some(message) => Err(Error::Gpu {
+                context: context.to_string(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Copies `buffer` back to the host.
+    pub fn read_buffer<T: bytemuck::Pod>(
+        &self,
+        buffer: &wgpu::Buffer,
+        context: &str,
+    ) -> Result<Vec<T>> {
+        let size = buffer.size();
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(buffer, 0, &staging, 0, size);
+        self.queue.submit([encoder.finish()]);
+        let mapped = Arc::new(Mutex::new(None));
+        let sink = mapped.clone();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            *sink.lock().unwrap() = Some(r)
+        });
+        self.wait(context)?;
+        match mapped.lock().unwrap().take() {
+            Some(Ok(())) => {}
+            other => {
+                return Err(Error::Gpu {
+                    context: context.to_string(),
+                    message: format!("mapping the read-back buffer failed: {other:?}"),
+                });
+            }
+        }
+        let view = staging.get_mapped_range(..).map_err(|e| Error::Gpu {
+            context: context.to_string(),
+            message: e.to_string(),
+        })?;
+        // Collecting copies into a Vec<T>, which is aligned for T whatever the mapping's alignment.
+        let data = bytemuck::pod_collect_to_vec::<u8, T>(&view);
+        drop(view);
+        staging.unmap();
+        Ok(data)
+    }
+}

@@ -1,0 +1,77 @@
+//! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
+//! followed by the shared definitions and one kernel file. naga parses and validates each
+//! assembled module; wgpu receives exactly that text.
+
+use crate::model::Precision;
+
+/// A compute kernel: one WGSL file, one entry point of the same name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    IntegrateExpEuler,
+    IntegrateRk4,
+    ExpCheck,
+}
+
+impl Kernel {
+    pub const ALL: [Kernel; 3] = [
+        Kernel::IntegrateExpEuler,
+        Kernel::IntegrateRk4,
+        Kernel::ExpCheck,
+    ];
+
+    /// The entry point, which is also the file's name and the CPU twin's name.
+    pub fn entry_point(self) -> &'static str {
+        match self {
+            Kernel::IntegrateExpEuler => "integrate_exp_euler",
+            Kernel::IntegrateRk4 => "integrate_rk4",
+            Kernel::ExpCheck => "exp_check",
+        }
+    }
+
+    fn body(self) -> &'static str {
+        match self {
+            Kernel::IntegrateExpEuler => include_str!("../../../shaders/integrate_exp_euler.wgsl"),
+            Kernel::IntegrateRk4 => include_str!("../../../shaders/integrate_rk4.wgsl"),
+            Kernel::ExpCheck => include_str!("../../../shaders/exp_check.wgsl"),
+        }
+    }
+
+    /// Whether the kernel uses the structs and bindings of common.wgsl.
+    fn uses_common(self) -> bool {
+        self != Kernel::ExpCheck
+    }
+}
+
+const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+
+fn prelude(precision: Precision) -> &'static str {
+    match precision {
+        Precision::F32 => include_str!("../../../shaders/prelude_f32.wgsl"),
+        Precision::F64 => include_str!("../../../shaders/prelude_f64.wgsl"),
+    }
+}
+
+/// The complete WGSL source of `kernel` in `precision`.
+pub fn assemble(kernel: Kernel, precision: Precision) -> String {
+    let mut source = String::from(prelude(precision));
+    if kernel.uses_common() {
+        source += COMMON;
+    }
+    source += kernel.body();
+    source
+}
+
+/// Parses and validates WGSL with naga (f64 allowed), returning the module or a readable error.
+pub fn validate(source: &str) -> Result<(naga::Module, naga::valid::ModuleInfo), String> {
+    let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
+    let info = naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::FLOAT64,
+    )
+    .validate(&module)
+    .map_err(|e| e.emit_to_string(source))?;
+    Ok((module, info))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,147 @@
+//! naga checks that need no GPU: every assembled shader validates, and the Rust mirrors of the
+//! WGSL structs agree with naga's layout of them.
+
+use super::*;
+use crate::layout::{NeuronParams, RunUniforms, WORKGROUP_SIZE};
+use crate::model::State;
+use std::mem::{offset_of, size_of};
+
+#[test]
+fn every_kernel_validates_in_both_precisions() {
+    for kernel in Kernel::ALL {
+        for precision in [Precision::F32, Precision::F64] {
+            let source = assemble(kernel, precision);
+            let (module, _) =
+                validate(&source).unwrap_or_else(|e| panic!("{kernel:?} {precision:?}:\n{e}"));
+            assert!(
+                module
+                    .entry_points
+                    .iter()
+                    .any(|e| e.name == kernel.entry_point()),
+                "{kernel:?} lacks entry point {}",
+                kernel.entry_point()
+            );
+        }
+    }
+}
+
+/// Size and member offsets of the WGSL struct `name`.
+fn wgsl_layout(module: &naga::Module, name: &str) -> (u32, Vec<(String, u32)>) {
+    let ty = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("no struct {name}"))
+        .1;
+    match &ty.inner {
+        naga::TypeInner::Struct { members, span } => (
+            *span,
+            members
+                .iter()
+                .map(|m| (m.name.clone().unwrap(), m.offset))
+                .collect(),
+        ),
+        other => panic!("{name} is not a struct: {other:?}"),
+    }
+}
+
+macro_rules! assert_mirror {
+    ($module:expr, $wgsl:literal, $rust:ty, [$($field:ident),*]) => {{
+        let (span, members) = wgsl_layout($module, $wgsl);
+        assert_eq!(span as usize, size_of::<$rust>(), "size of {}", $wgsl);
+        let rust: Vec<(String, u32)> = vec![$((stringify!($field).to_string(), offset_of!($rust, $field) as u32)),*];
+        assert_eq!(members, rust, "members of {}", $wgsl);
+    }};
+}
+
+#[test]
+fn layout_matches_wgsl() {
+    let f32_module = validate(&assemble(Kernel::IntegrateExpEuler, Precision::F32))
+        .unwrap()
+        .0;
+    let f64_module = validate(&assemble(Kernel::IntegrateExpEuler, Precision::F64))
+        .unwrap()
+        .0;
+    assert_mirror!(&f32_module, "State", State<f32>, [v, m, h, n]);
+    assert_mirror!(&f64_module, "State", State<f64>, [v, m, h, n]);
+    assert_mirror!(
+        &f32_module,
+        "NeuronParams",
+        NeuronParams<f32>,
+        [c, g_na, g_k, g_l, e_na, e_k, e_l, vt, phi, v_th, i_const]
+    );
+    assert_mirror!(
+        &f64_module,
+        "NeuronParams",
+        NeuronParams<f64>,
+        [c, g_na, g_k, g_l, e_na, e_k, e_l, vt, phi, v_th, i_const]
+    );
+    assert_mirror!(
+        &f32_module,
+        "RunUniforms",
+        RunUniforms<f32>,
+        [
+            n_neurons,
+            first_neuron,
+            n_steps,
+            first_step,
+            model,
+            record_every,
+            spike_capacity,
+            has_noise,
+            dt
+        ]
+    );
+    assert_mirror!(
+        &f64_module,
+        "RunUniforms",
+        RunUniforms<f64>,
+        [
+            n_neurons,
+            first_neuron,
+            n_steps,
+            first_step,
+            model,
+            record_every,
+            spike_capacity,
+            has_noise,
+            dt
+        ]
+    );
+}
+
+#[test]
+fn workgroup_size_matches_wgsl() {
+    for kernel in [Kernel::IntegrateExpEuler, Kernel::IntegrateRk4] {
+        let (module, _) = validate(&assemble(kernel, Precision::F32)).unwrap();
+        let entry = module
+            .entry_points
+            .iter()
+            .find(|e| e.name == kernel.entry_point())
+            .unwrap();
+        assert_eq!(entry.workgroup_size, [WORKGROUP_SIZE, 1, 1], "{kernel:?}");
+    }
+}
+
+#[test]
+fn exprel_threshold_matches_the_preludes() {
+    use crate::model::Real;
+    for (precision, want) in [
+        (Precision::F32, f32::EXPREL_SERIES_BELOW as f64),
+        (Precision::F64, f64::EXPREL_SERIES_BELOW),
+    ] {
+        let line = prelude(precision)
+            .lines()
+            .find(|l| l.starts_with("const EXPREL_SERIES_BELOW"))
+            .unwrap();
+        let value: f64 = line
+            .split('=')
+            .nth(1)
+            .unwrap()
+            .trim()
+            .trim_end_matches(';')
+            .parse()
+            .unwrap();
+        assert_eq!(value, want, "{precision:?}: {line}");
+    }
+}

@@ -1,0 +1,372 @@
+//! The GPU kernels against their CPU twins for independent neurons (both models, both GPU
+//! methods), the f64 software exp, one-step accuracy in f32, finiteness everywhere, and the split
+//! of large populations into several dispatches. With HHSIM_REQUIRE_GPU=1 none may skip.
+
+mod common;
+
+use hhsim::backend::gpu::GpuContext;
+use hhsim::backend::gpu::exp_check::exp_check;
+use hhsim::backend::gpu::population::run_population_split;
+use hhsim::backend::{PopulationResult, cpu, gpu};
+use hhsim::input::Stimulus;
+use hhsim::integrate::Method;
+use hhsim::model::{InitialState, ModelKind, Params, State};
+use hhsim::population::{NeuronSpec, Population, RunConfig};
+use rand::{RngExt, SeedableRng};
+
+/// A case of the validation suite: a model, a method, and a step at which it is stable.
+struct Case {
+    params: Params<f64>,
+    init: InitialState,
+    method: Method,
+    dt_ms: f64,
+    /// Currents spread evenly over this range, one neuron each [pA | µA/cm²].
+    currents: (f64, f64),
+}
+
+fn cases() -> Vec<Case> {
+    let (traub, classic) = (Params::traub(), Params::classic());
+    vec![
+        Case {
+            params: traub,
+            init: InitialState::Sweep,
+            method: Method::ExpEuler,
+            dt_ms: 0.1,
+            currents: (0.0, 200.0),
+        },
+        // RK4 needs dt ≤ ≈ 0.02 ms on the Traub neuron (gNa/C ≈ 100 /ms).
+        Case {
+            params: traub,
+            init: InitialState::Sweep,
+            method: Method::Rk4,
+            dt_ms: 0.01,
+            currents: (0.0, 200.0),
+        },
+        Case {
+            params: classic,
+            init: InitialState::Rest,
+            method: Method::ExpEuler,
+            dt_ms: 0.05,
+            currents: (0.0, 40.0),
+        },
+        Case {
+            params: classic,
+            init: InitialState::Rest,
+            method: Method::Rk4,
+            dt_ms: 0.05,
+            currents: (0.0, 40.0),
+        },
+    ]
+}
+
+const N_NEURONS: usize = 1000;
+
+fn population(case: &Case, n: usize) -> Population {
+    let init = case.init.state(&case.params).unwrap();
+    let (lo, hi) = case.currents;
+    let neurons = (0..n)
+        .map(|j| NeuronSpec {
+            params: case.params,
+            init,
+            current: lo + (hi - lo) * j as f64 / (n - 1) as f64,
+        })
+        .collect();
+    Population {
+        neurons,
+        stimulus: Stimulus::default(),
+    }
+}
+
+fn one_second(case: &Case) -> RunConfig {
+    RunConfig {
+        method: case.method,
+        dt_ms: case.dt_ms,
+        duration_ms: 1000.0,
+        record_every: None,
+    }
+}
+
+/// V after the run may differ by ulp-level `exp` differences amplified over the run; 1e-6 mV is
+/// the bound where the spike trains agree.
+const V_AGREEMENT_F64_MV: f64 = 1e-6;
+
+#[test]
+fn f64_gpu_matches_f64_cpu_spike_for_spike_over_one_second() {
+    let Some(ctx) = common::gpu(true) else { return };
+    for case in cases() {
+        let pop = population(&case, N_NEURONS);
+        let cfg = one_second(&case);
+        let g = gpu::run_population::<f64>(&ctx, &pop, &cfg).unwrap();
+        let c = cpu::run_population::<f64>(&pop, &cfg).unwrap();
+        let label = format!("{:?} {:?}", case.params.kind, case.method);
+        assert!(!c.spikes.is_empty(), "{label}: no spikes at all");
+        let mut worst_v = 0.0_f64;
+        for j in 0..N_NEURONS as u32 {
+            let (gs, cs) = (g.spikes.steps_of(j), c.spikes.steps_of(j));
+            assert_eq!(gs, cs, "{label}: neuron {j} spike steps differ");
+            worst_v =
+                worst_v.max((g.final_states[j as usize].v - c.final_states[j as usize].v).abs());
+        }
+        eprintln!(
+            "{label}: {} spikes identical, max |ΔV| at 1 s = {worst_v:e} mV",
+            c.spikes.len()
+        );
+        assert!(
+            worst_v <= V_AGREEMENT_F64_MV,
+            "{label}: V differs by {worst_v} mV"
+        );
+    }
+}
+
+/// f32 rounding moves spike times by a fraction of a step; over 1 s a spike can slip across the
+/// end of the run, so counts may differ by one, rarely.
+const F32_SAME_COUNT_FRACTION: f64 = 0.995;
+
+#[test]
+fn f32_gpu_counts_agree_with_f64_cpu_within_one() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    for case in cases() {
+        let pop = population(&case, N_NEURONS);
+        let cfg = one_second(&case);
+        let g = gpu::run_population::<f32>(&ctx, &pop, &cfg).unwrap();
+        let c = cpu::run_population::<f64>(&pop, &cfg).unwrap();
+        let label = format!("{:?} {:?}", case.params.kind, case.method);
+        let diffs: Vec<u32> = g
+            .spike_counts
+            .iter()
+            .zip(&c.spike_counts)
+            .map(|(a, b)| a.abs_diff(*b))
+            .collect();
+        let same = diffs.iter().filter(|&&d| d == 0).count() as f64 / N_NEURONS as f64;
+        let worst = *diffs.iter().max().unwrap();
+        eprintln!(
+            "{label}: {:.2} % equal counts, worst difference {worst}",
+            same * 100.0
+        );
+        assert!(worst <= 1, "{label}: a count differs by {worst}");
+        assert!(
+            same >= F32_SAME_COUNT_FRACTION,
+            "{label}: only {:.2} % equal",
+            same * 100.0
+        );
+    }
+}
+
+/// Random valid states: V in [−100, 60] mV, gates in [0, 1].
+fn random_states(n: usize, seed: u64) -> Vec<State<f64>> {
+    let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
+    (0..n)
+        .map(|_| State {
+            v: rng.random_range(-100.0..60.0),
+            m: rng.random_range(0.0..1.0),
+            h: rng.random_range(0.0..1.0),
+            n: rng.random_range(0.0..1.0),
+        })
+        .collect()
+}
+
+fn one_step(
+    ctx: &GpuContext,
+    params: Params<f64>,
+    states: &[State<f64>],
+    method: Method,
+    dt: f64,
+    f64_gpu: bool,
+) -> (PopulationResult, PopulationResult) {
+    let pop = Population {
+        neurons: states
+            .iter()
+            .map(|&init| NeuronSpec {
+                params,
+                init,
+                current: 0.0,
+            })
+            .collect(),
+        stimulus: Stimulus::default(),
+    };
+    let cfg = RunConfig {
+        method,
+        dt_ms: dt,
+        duration_ms: dt,
+        record_every: None,
+    };
+    let g = if f64_gpu {
+        gpu::run_population::<f64>(ctx, &pop, &cfg)
+    } else {
+        gpu::run_population::<f32>(ctx, &pop, &cfg)
+    };
+    (g.unwrap(), cpu::run_population::<f64>(&pop, &cfg).unwrap())
+}
+
+/// One step in f32 from a random state against f64. Each variable x' = x + Δ: x itself carries
+/// f32 rounding (2⁻²⁴|x|), and Δ carries the relative error of its rates. WGSL allows `exp`
+/// 3 + 2|x| ulp, with |x| ≤ 40 here (e.g. (40 − u)/5 at V = −100) that is 83 ulp ≈ 5e-6
+/// relative; with cancellation inside the derivatives we allow 1e-4 of |Δ|. So the tolerance is
+/// 2⁻²³|x| + 1e-4·|Δ| + a floor of 1e-6 for the gates near 0.
+#[test]
+fn one_f32_step_from_random_states_is_within_rounding_of_f64() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    let states = random_states(4096, 11);
+    for params in [Params::traub(), Params::classic()] {
+        for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
+            let (g, c) = one_step(&ctx, params, &states, method, dt, false);
+            let mut worst = 0.0_f64;
+            for (k, s0) in states.iter().enumerate() {
+                let (gs, cs) = (g.final_states[k], c.final_states[k]);
+                for (x0, x32, x64) in [
+                    (s0.v, gs.v, cs.v),
+                    (s0.m, gs.m, cs.m),
+                    (s0.h, gs.h, cs.h),
+                    (s0.n, gs.n, cs.n),
+                ] {
+                    let tolerance = x64.abs() * 2f64.powi(-23) + 1e-4 * (x64 - x0).abs() + 1e-6;
+                    worst = worst.max((x32 - x64).abs() / tolerance);
+                    assert!(
+                        (x32 - x64).abs() <= tolerance,
+                        "{:?} {method:?} from {s0:?}: {x32} vs {x64}",
+                        params.kind
+                    );
+                }
+            }
+            eprintln!(
+                "{:?} {method:?}: worst error {:.3} of tolerance",
+                params.kind, worst
+            );
+        }
+    }
+}
+
+/// The rate formulas' singular points and a dense grid of V, with gates at 0, ½ and 1.
+fn singular_and_grid_states(params: &Params<f64>) -> Vec<State<f64>> {
+    let mut vs: Vec<f64> = (0..=320).map(|k| -100.0 + 0.5 * k as f64).collect();
+    vs.extend(match params.kind {
+        ModelKind::Traub => vec![params.vt + 13.0, params.vt + 15.0, params.vt + 40.0],
+        ModelKind::Classic => vec![-40.0, -55.0],
+    });
+    let mut states = Vec::new();
+    for &v in &vs {
+        for g in [0.0, 0.5, 1.0] {
+            states.push(State {
+                v,
+                m: g,
+                h: g,
+                n: g,
+            });
+        }
+    }
+    states
+}
+
+#[test]
+fn no_nan_or_inf_from_any_state_including_singular_voltages() {
+    let Some(ctx) = common::gpu(true) else { return };
+    for params in [Params::traub(), Params::classic()] {
+        let states = singular_and_grid_states(&params);
+        for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
+            for f64_gpu in [false, true] {
+                // The run itself fails on a non-finite state, naming neuron and step.
+                let (g, c) = one_step(&ctx, params, &states, method, dt, f64_gpu);
+                for s in g.final_states.iter().chain(&c.final_states) {
+                    assert!(
+                        s.first_non_finite().is_none(),
+                        "{:?} {method:?}: {s:?}",
+                        params.kind
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn software_exp_is_within_two_ulp_of_the_host_exp() {
+    let Some(ctx) = common::gpu(true) else { return };
+    // Every argument the models produce lies within ±50 (e.g. exprel((13 − u)/4) at V = −100,
+    // VT = −63 is 12.5; β_h's (40 − u)/5 reaches 20.6); ±60 covers them with margin, densely,
+    // plus the tiny arguments exprel's series boundary sees.
+    let mut args: Vec<f64> = (-60_000..=60_000)
+        .map(|k| k as f64 * 1e-3 + 1.234e-5)
+        .collect();
+    args.extend((-300..=300).map(|k| k as f64 * 1e-4));
+    let got = exp_check(&ctx, &args).unwrap();
+    let want = cpu_exp(&args);
+    let ulps = |a: f64, b: f64| (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs();
+    let worst = got
+        .iter()
+        .zip(&want)
+        .map(|(g, w)| ulps(*g, *w))
+        .max()
+        .unwrap();
+    eprintln!(
+        "software exp: max error {worst} ulp over {} arguments",
+        args.len()
+    );
+    // Horner rounding of the degree-13 polynomial (≈1 ulp) plus the reduction's rounding
+    // of r (≈0.5 ulp relative to e^r); glibc's exp is correctly rounded to < 1 ulp itself.
+    assert!(worst <= 2, "software exp is {worst} ulp from f64::exp");
+}
+
+fn cpu_exp(args: &[f64]) -> Vec<f64> {
+    hhsim::backend::cpu::exp_check(args)
+}
+
+#[test]
+fn a_population_split_over_several_dispatches_gives_the_same_result() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    let case = &cases()[0];
+    let pop = population(case, 1000);
+    let cfg = RunConfig {
+        duration_ms: 100.0,
+        record_every: Some(10),
+        ..one_second(case)
+    };
+    let whole = gpu::run_population::<f32>(&ctx, &pop, &cfg).unwrap();
+    // 1000 neurons are 16 workgroups of 64; at most 3 per dispatch makes 6 dispatches per chunk.
+    let split = run_population_split::<f32>(&ctx, &pop, &cfg, 3).unwrap();
+    assert_eq!(whole, split);
+    assert!(!whole.spikes.is_empty());
+}
+
+#[test]
+fn traces_and_noise_match_the_cpu_twin_in_f64() {
+    let Some(ctx) = common::gpu(true) else { return };
+    let case = &cases()[2];
+    let mut pop = population(case, 50);
+    pop.stimulus = Stimulus {
+        sections: Some(hhsim::input::Sections {
+            values: vec![0.0, 5.0, -2.0],
+            durations_ms: vec![10.0, 30.0, 20.0],
+        }),
+        pulses: Some(hhsim::input::PulseTrain {
+            onsets_ms: vec![15.0, 45.0],
+            width_ms: 1.0,
+            amplitude: 20.0,
+        }),
+        noise: Some(hhsim::input::Noise {
+            sigma: 3.0,
+            seed: 5,
+        }),
+    };
+    let cfg = RunConfig {
+        duration_ms: 80.0,
+        record_every: Some(7),
+        ..one_second(case)
+    };
+    let g = gpu::run_population::<f64>(&ctx, &pop, &cfg).unwrap();
+    let c = cpu::run_population::<f64>(&pop, &cfg).unwrap();
+    assert_eq!(g.spikes, c.spikes);
+    let (gt, ct) = (g.trace.unwrap(), c.trace.unwrap());
+    assert_eq!(gt.steps, ct.steps);
+    let worst =
+        gt.v.iter()
+            .zip(ct.v.iter())
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+    assert!(worst <= V_AGREEMENT_F64_MV, "trace V differs by {worst} mV");
+}

@@ -13,5 +13,6 @@ pub mod model;
 pub mod monitor;
 pub mod output;
 pub mod population;
+pub mod validate;
 
 pub use error::{Error, Result};

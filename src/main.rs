@@ -13,7 +13,8 @@ fn main() -> ExitCode {
         Err(e) => return cli::report_parse_error(e),
     };
     match cli::run(args, started) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.exit_code())

@@ -5,90 +5,24 @@
 mod common;
 
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::gpu::exp_check::exp_check;
 use hhsim::backend::gpu::population::run_population_split;
 use hhsim::backend::{PopulationResult, cpu, gpu};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, ModelKind, Params, State};
+use hhsim::model::{ModelKind, Params, State};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::validate::{Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, V_AGREEMENT_F64_MV, cases};
 use rand::{RngExt, SeedableRng};
-
-/// A case of the validation suite: a model, a method, and a step at which it is stable.
-struct Case {
-    params: Params<f64>,
-    init: InitialState,
-    method: Method,
-    dt_ms: f64,
-    /// Currents spread evenly over this range, one neuron each [pA | µA/cm²].
-    currents: (f64, f64),
-}
-
-fn cases() -> Vec<Case> {
-    let (traub, classic) = (Params::traub(), Params::classic());
-    vec![
-        Case {
-            params: traub,
-            init: InitialState::Sweep,
-            method: Method::ExpEuler,
-            dt_ms: 0.1,
-            currents: (0.0, 200.0),
-        },
-        // RK4 needs dt ≤ ≈ 0.02 ms on the Traub neuron (gNa/C ≈ 100 /ms).
-        Case {
-            params: traub,
-            init: InitialState::Sweep,
-            method: Method::Rk4,
-            dt_ms: 0.01,
-            currents: (0.0, 200.0),
-        },
-        Case {
-            params: classic,
-            init: InitialState::Rest,
-            method: Method::ExpEuler,
-            dt_ms: 0.05,
-            currents: (0.0, 40.0),
-        },
-        Case {
-            params: classic,
-            init: InitialState::Rest,
-            method: Method::Rk4,
-            dt_ms: 0.05,
-            currents: (0.0, 40.0),
-        },
-    ]
-}
 
 const N_NEURONS: usize = 1000;
 
 fn population(case: &Case, n: usize) -> Population {
-    let init = case.init.state(&case.params).unwrap();
-    let (lo, hi) = case.currents;
-    let neurons = (0..n)
-        .map(|j| NeuronSpec {
-            params: case.params,
-            init,
-            current: lo + (hi - lo) * j as f64 / (n - 1) as f64,
-        })
-        .collect();
-    Population {
-        neurons,
-        stimulus: Stimulus::default(),
-    }
+    case.population(n)
 }
 
 fn one_second(case: &Case) -> RunConfig {
-    RunConfig {
-        method: case.method,
-        dt_ms: case.dt_ms,
-        duration_ms: 1000.0,
-        record_every: None,
-    }
+    case.config(1000.0)
 }
-
-/// V after the run may differ by ulp-level `exp` differences amplified over the run; 1e-6 mV is
-/// the bound where the spike trains agree.
-const V_AGREEMENT_F64_MV: f64 = 1e-6;
 
 #[test]
 fn f64_gpu_matches_f64_cpu_spike_for_spike_over_one_second() {
@@ -117,10 +51,6 @@ fn f64_gpu_matches_f64_cpu_spike_for_spike_over_one_second() {
         );
     }
 }
-
-/// f32 rounding moves spike times by a fraction of a step; over 1 s a spike can slip across the
-/// end of the run, so counts may differ by one, rarely.
-const F32_SAME_COUNT_FRACTION: f64 = 0.995;
 
 #[test]
 fn f32_gpu_counts_agree_with_f64_cpu_within_one() {
@@ -282,36 +212,17 @@ fn no_nan_or_inf_from_any_state_including_singular_voltages() {
     }
 }
 
+/// Over every argument the models produce (|x| ≤ 60 densely, and the tiny arguments near
+/// exprel's series boundary): the bound's reason is beside `EXP_MAX_ULP`.
 #[test]
 fn software_exp_is_within_two_ulp_of_the_host_exp() {
     let Some(ctx) = common::gpu(true) else { return };
-    // Every argument the models produce lies within ±50 (e.g. exprel((13 − u)/4) at V = −100,
-    // VT = −63 is 12.5; β_h's (40 − u)/5 reaches 20.6); ±60 covers them with margin, densely,
-    // plus the tiny arguments exprel's series boundary sees.
-    let mut args: Vec<f64> = (-60_000..=60_000)
-        .map(|k| k as f64 * 1e-3 + 1.234e-5)
-        .collect();
-    args.extend((-300..=300).map(|k| k as f64 * 1e-4));
-    let got = exp_check(&ctx, &args).unwrap();
-    let want = cpu_exp(&args);
-    let ulps = |a: f64, b: f64| (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs();
-    let worst = got
-        .iter()
-        .zip(&want)
-        .map(|(g, w)| ulps(*g, *w))
-        .max()
-        .unwrap();
-    eprintln!(
-        "software exp: max error {worst} ulp over {} arguments",
-        args.len()
+    let worst = hhsim::validate::exp_ulp_error(&ctx).unwrap();
+    eprintln!("software exp: max error {worst} ulp");
+    assert!(
+        worst <= EXP_MAX_ULP,
+        "software exp is {worst} ulp from f64::exp"
     );
-    // Horner rounding of the degree-13 polynomial (≈1 ulp) plus the reduction's rounding
-    // of r (≈0.5 ulp relative to e^r); glibc's exp is correctly rounded to < 1 ulp itself.
-    assert!(worst <= 2, "software exp is {worst} ulp from f64::exp");
-}
-
-fn cpu_exp(args: &[f64]) -> Vec<f64> {
-    hhsim::backend::cpu::exp_check(args)
 }
 
 #[test]

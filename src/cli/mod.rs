@@ -1,6 +1,9 @@
 //! Subcommands and the argument parsers they share.
 
+mod devices;
+mod engine;
 mod neuron;
+mod validate;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -18,13 +21,20 @@ pub struct Cli {
 enum Command {
     /// Simulate independent neurons; writes trace.npz, spikes.npz, trace.png, summary.json.
     #[command(allow_negative_numbers = true)]
-    Neuron(neuron::NeuronArgs),
+    Neuron(Box<neuron::NeuronArgs>),
+    /// List GPU adapters, with f64 support and limits, and which one --backend auto picks.
+    Devices,
+    /// Compare GPU against CPU results and print a table; exit status 1 when a check fails.
+    Validate(validate::ValidateArgs),
 }
 
 /// Runs the parsed command. `started` is the process start, for wall-clock figures.
-pub fn run(cli: Cli, started: Instant) -> hhsim::Result<()> {
+/// Runs the parsed command; `Ok(false)` when it ran but found a failure (exit status 1).
+pub fn run(cli: Cli, started: Instant) -> hhsim::Result<bool> {
     match cli.command {
-        Command::Neuron(args) => neuron::run(args, started),
+        Command::Neuron(args) => neuron::run(*args, started).map(|()| true),
+        Command::Devices => devices::run().map(|()| true),
+        Command::Validate(args) => validate::run(args),
     }
 }
 

@@ -1,13 +1,12 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
+use super::engine::Engine;
 use super::{Numbers, number_list};
-use hhsim::backend::BackendChoice;
-use hhsim::backend::PopulationResult;
-use hhsim::backend::cpu::run_population;
+use hhsim::backend::{BackendChoice, PopulationResult};
 use hhsim::error::{Error, Result};
 use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, ModelKind, Params, phi_from_temperature};
+use hhsim::model::{InitialState, ModelKind, Params, Precision, phi_from_temperature};
 use hhsim::output::plot::{TraceFigure, write_trace_png};
 use hhsim::output::{OutputDir, arrays};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
@@ -65,6 +64,7 @@ pub struct NeuronArgs {
     /// Record the state every this many steps.
     #[arg(long, default_value_t = 1)]
     record_every: usize,
+    /// `auto`: a GPU adapter if there is one (software ones included), else the CPU.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
     /// Seed of the noise generator.
@@ -81,13 +81,6 @@ enum ModelArg {
     Traub,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum Precision {
-    F32,
-    F64,
-}
-
 /// What `summary.json` records about a `neuron` run.
 #[derive(Serialize)]
 struct Summary<'a> {
@@ -95,6 +88,7 @@ struct Summary<'a> {
     model: ModelKind,
     backend: &'static str,
     adapter: Option<String>,
+    spikes_truncated: bool,
     precision: Precision,
     method: Method,
     dt_ms: f64,
@@ -216,45 +210,35 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
 
 pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
     let plan = plan(&args)?;
-    match args.backend {
-        BackendChoice::Gpu => {
-            return Err(Error::invalid(
-                "--backend",
-                "gpu",
-                "cpu or auto: the GPU engine does not run `neuron` yet",
-            ));
-        }
-        BackendChoice::Auto | BackendChoice::Cpu => {}
-    }
+    let engine = Engine::select(args.backend, args.precision, plan.config.method)?;
     let dir = OutputDir::create(&args.out)?;
-    if args.backend == BackendChoice::Auto {
-        eprintln!("note: `neuron` runs on the CPU reference backend");
-    }
     let setup_s = started.elapsed().as_secs_f64();
 
     let sim_start = Instant::now();
-    let result = match args.precision {
-        Precision::F32 => run_population::<f32>(&plan.population, &plan.config),
-        Precision::F64 => run_population::<f64>(&plan.population, &plan.config),
-    };
-    let result = match result {
+    let result = match engine.run(args.precision, &plan.population, &plan.config) {
         Ok(r) => r,
         Err(e) => {
             dir.discard_if_empty();
             return Err(e);
         }
     };
+    if result.spikes_truncated {
+        eprintln!(
+            "warning: some neurons spiked more often than the spike buffer holds; spikes.npz lacks their late spikes (summary.json has exact counts)"
+        );
+    }
     let simulate_s = sim_start.elapsed().as_secs_f64();
 
     write_outputs(&dir, &args, &plan, &result)?;
     let n = plan.population.neurons.len();
-    let spike_counts = result.spikes.counts(n);
+    let spike_counts = result.spike_counts.clone();
     let duration_s = result.n_steps as f64 * plan.config.dt_ms / 1000.0;
     let summary = Summary {
         command: "neuron",
         model: plan.params.kind,
-        backend: "cpu",
-        adapter: None,
+        backend: engine.backend_name(),
+        adapter: engine.adapter_name(),
+        spikes_truncated: result.spikes_truncated,
         precision: args.precision,
         method: plan.config.method,
         dt_ms: plan.config.dt_ms,
@@ -321,10 +305,7 @@ fn write_outputs(
                 ModelKind::Traub => "Traub–Miles",
             },
             plan.config.method.name(),
-            match args.precision {
-                Precision::F32 => "f32",
-                Precision::F64 => "f64",
-            },
+            args.precision.name(),
             dt
         ),
         t_ms: &t_ms,

@@ -31,7 +31,7 @@ fn summarize(adapter: &wgpu::Adapter) -> AdapterSummary {
             .trim()
             .to_string(),
         f64: adapter.features().contains(wgpu::Features::SHADER_F64),
-        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size as u64,
+        max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
         max_storage_buffers_per_shader_stage: limits.max_storage_buffers_per_shader_stage,

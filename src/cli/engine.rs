@@ -1,0 +1,74 @@
+//! Turning `--backend` and `--precision` into an engine, and running a population on it.
+
+use hhsim::backend::gpu::{self, GpuContext};
+use hhsim::backend::{BackendChoice, PopulationResult, cpu};
+use hhsim::error::Result;
+use hhsim::integrate::Method;
+use hhsim::model::Precision;
+use hhsim::population::{Population, RunConfig};
+
+/// Where a run goes.
+pub enum Engine {
+    Cpu,
+    Gpu(Box<GpuContext>),
+}
+
+impl Engine {
+    /// `--backend gpu` fails without a usable adapter; `auto` falls back to the CPU with a note
+    /// (also for methods only the CPU has).
+    pub fn select(choice: BackendChoice, precision: Precision, method: Method) -> Result<Engine> {
+        let need_f64 = precision == Precision::F64;
+        match choice {
+            BackendChoice::Cpu => Ok(Engine::Cpu),
+            BackendChoice::Gpu => {
+                gpu::population::kernel_for(method)?;
+                Ok(Engine::Gpu(Box::new(GpuContext::new(need_f64)?)))
+            }
+            BackendChoice::Auto => {
+                if gpu::population::kernel_for(method).is_err() {
+                    eprintln!(
+                        "note: --method {} runs on the CPU reference backend only",
+                        method.name()
+                    );
+                    return Ok(Engine::Cpu);
+                }
+                match GpuContext::new(need_f64) {
+                    Ok(ctx) => Ok(Engine::Gpu(Box::new(ctx))),
+                    Err(e) => {
+                        eprintln!("note: running on the CPU reference backend: {e}");
+                        Ok(Engine::Cpu)
+                    }
+                }
+            }
+        }
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Engine::Cpu => "cpu",
+            Engine::Gpu(_) => "gpu",
+        }
+    }
+
+    pub fn adapter_name(&self) -> Option<String> {
+        match self {
+            Engine::Cpu => None,
+            Engine::Gpu(ctx) => Some(format!("{} ({})", ctx.adapter.name, ctx.adapter.backend)),
+        }
+    }
+
+    /// Runs a validated population.
+    pub fn run(
+        &self,
+        precision: Precision,
+        pop: &Population,
+        cfg: &RunConfig,
+    ) -> Result<PopulationResult> {
+        match (self, precision) {
+            (Engine::Cpu, Precision::F32) => cpu::run_population::<f32>(pop, cfg),
+            (Engine::Cpu, Precision::F64) => cpu::run_population::<f64>(pop, cfg),
+            (Engine::Gpu(ctx), Precision::F32) => gpu::run_population::<f32>(ctx, pop, cfg),
+            (Engine::Gpu(ctx), Precision::F64) => gpu::run_population::<f64>(ctx, pop, cfg),
+        }
+    }
+}

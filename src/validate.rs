@@ -1,0 +1,246 @@
+//! The CPU-vs-GPU checks behind `hhsim validate`: the f64 software `exp`, and for each model and
+//! GPU method, spike-for-spike identity in f64 and spike-count agreement in f32, on populations
+//! of independent neurons with distinct currents.
+
+use crate::backend::gpu::GpuContext;
+use crate::backend::gpu::exp_check::exp_check;
+use crate::backend::{cpu, gpu};
+use crate::error::Result;
+use crate::input::Stimulus;
+use crate::integrate::Method;
+use crate::model::{InitialState, Params};
+use crate::population::{NeuronSpec, Population, RunConfig};
+use serde::Serialize;
+
+/// A validation workload: a model, a GPU method, and a step at which that method is stable.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub params: Params<f64>,
+    pub init: InitialState,
+    pub method: Method,
+    pub dt_ms: f64,
+    /// Currents spread evenly over this range, one neuron each [pA | µA/cm²].
+    pub currents: (f64, f64),
+}
+
+impl Case {
+    /// `n` neurons (n ≥ 2) with currents evenly spread over the case's range.
+    pub fn population(&self, n: usize) -> Population {
+        let init = self
+            .init
+            .state(&self.params)
+            .expect("cases use states defined for their model");
+        let (lo, hi) = self.currents;
+        let neurons = (0..n)
+            .map(|j| NeuronSpec {
+                params: self.params,
+                init,
+                current: lo + (hi - lo) * j as f64 / (n - 1).max(1) as f64,
+            })
+            .collect();
+        Population {
+            neurons,
+            stimulus: Stimulus::default(),
+        }
+    }
+
+    pub fn config(&self, duration_ms: f64) -> RunConfig {
+        RunConfig {
+            method: self.method,
+            dt_ms: self.dt_ms,
+            duration_ms,
+            record_every: None,
+        }
+    }
+
+    pub fn label(&self) -> String {
+        format!("{:?} {}", self.params.kind, self.method.name()).to_lowercase()
+    }
+}
+
+/// Both models with both GPU methods.
+pub fn cases() -> Vec<Case> {
+    let (traub, classic) = (Params::traub(), Params::classic());
+    vec![
+        Case {
+            params: traub,
+            init: InitialState::Sweep,
+            method: Method::ExpEuler,
+            dt_ms: 0.1,
+            currents: (0.0, 200.0),
+        },
+        // RK4 needs dt ≤ ≈ 0.02 ms on the Traub neuron (gNa/C ≈ 100 /ms).
+        Case {
+            params: traub,
+            init: InitialState::Sweep,
+            method: Method::Rk4,
+            dt_ms: 0.01,
+            currents: (0.0, 200.0),
+        },
+        Case {
+            params: classic,
+            init: InitialState::Rest,
+            method: Method::ExpEuler,
+            dt_ms: 0.05,
+            currents: (0.0, 40.0),
+        },
+        Case {
+            params: classic,
+            init: InitialState::Rest,
+            method: Method::Rk4,
+            dt_ms: 0.05,
+            currents: (0.0, 40.0),
+        },
+    ]
+}
+
+/// Where f64 GPU and CPU trains agree, V after the run may still differ by ulp-level `exp`
+/// differences carried through the run; this bounds it [mV].
+pub const V_AGREEMENT_F64_MV: f64 = 1e-6;
+/// f32 rounding moves spike times by a fraction of a step, so over a run a spike can slip past
+/// the end: counts may differ by one for a few neurons.
+pub const F32_SAME_COUNT_FRACTION: f64 = 0.995;
+/// The software f64 `exp`: Horner rounding of its polynomial (≈ 1 ulp) plus the rounding of the
+/// reduced argument (≈ 0.5 ulp of e^r).
+pub const EXP_MAX_ULP: u64 = 2;
+
+/// One row of the table.
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub check: String,
+    pub size: String,
+    pub precision: &'static str,
+    pub metric: String,
+    pub limit: String,
+    /// `None` when the adapter cannot run the check (f64 on an adapter without it).
+    pub pass: Option<bool>,
+}
+
+/// Maximum distance in ulps between the GPU's f64 `exp` and the host's over the arguments the
+/// models produce (|x| ≤ 60, densely, and the tiny ones near exprel's series boundary).
+pub fn exp_ulp_error(ctx: &GpuContext) -> Result<u64> {
+    let mut args: Vec<f64> = (-60_000..=60_000)
+        .map(|k| k as f64 * 1e-3 + 1.234e-5)
+        .collect();
+    args.extend((-300..=300).map(|k| k as f64 * 1e-4));
+    let got = exp_check(ctx, &args)?;
+    let want = cpu::exp_check(&args);
+    let ulps = |a: f64, b: f64| (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs();
+    Ok(got
+        .iter()
+        .zip(&want)
+        .map(|(g, w)| ulps(*g, *w))
+        .max()
+        .unwrap_or(0))
+}
+
+/// f64 GPU against f64 CPU: (neurons whose spike steps differ, max |ΔV| at the end where they agree).
+pub fn f64_identity(
+    ctx: &GpuContext,
+    case: &Case,
+    n: usize,
+    duration_ms: f64,
+) -> Result<(usize, f64, usize)> {
+    let (pop, cfg) = (case.population(n), case.config(duration_ms));
+    let g = gpu::run_population::<f64>(ctx, &pop, &cfg)?;
+    let c = cpu::run_population::<f64>(&pop, &cfg)?;
+    let mut differing = 0;
+    let mut worst_v = 0.0_f64;
+    for j in 0..n {
+        if g.spikes.steps_of(j as u32) != c.spikes.steps_of(j as u32) {
+            differing += 1;
+        } else {
+            worst_v = worst_v.max((g.final_states[j].v - c.final_states[j].v).abs());
+        }
+    }
+    Ok((differing, worst_v, c.spikes.len()))
+}
+
+/// f32 GPU against f64 CPU spike counts: (fraction equal, largest difference).
+pub fn f32_counts(ctx: &GpuContext, case: &Case, n: usize, duration_ms: f64) -> Result<(f64, u32)> {
+    let (pop, cfg) = (case.population(n), case.config(duration_ms));
+    let g = gpu::run_population::<f32>(ctx, &pop, &cfg)?;
+    let c = cpu::run_population::<f64>(&pop, &cfg)?;
+    let diffs: Vec<u32> = g
+        .spike_counts
+        .iter()
+        .zip(&c.spike_counts)
+        .map(|(a, b)| a.abs_diff(*b))
+        .collect();
+    let same = diffs.iter().filter(|&&d| d == 0).count() as f64 / n as f64;
+    Ok((same, diffs.into_iter().max().unwrap_or(0)))
+}
+
+/// Runs every check on `ctx`'s adapter; `step` is called with each check's name before it runs.
+pub fn run_checks(
+    ctx: &GpuContext,
+    n: usize,
+    duration_ms: f64,
+    mut step: impl FnMut(&str),
+) -> Result<Vec<Check>> {
+    let has_f64 = ctx.adapter.f64;
+    let skipped = |check: String, size: String, limit: String| Check {
+        check,
+        size,
+        precision: "f64",
+        metric: "skipped: adapter lacks f64".into(),
+        limit,
+        pass: None,
+    };
+    let mut rows = Vec::new();
+
+    let exp_limit = format!("≤ {EXP_MAX_ULP} ulp");
+    step("software exp");
+    rows.push(if has_f64 {
+        let ulp = exp_ulp_error(ctx)?;
+        Check {
+            check: "software exp vs f64::exp".into(),
+            size: "121 202 args".into(),
+            precision: "f64",
+            metric: format!("max {ulp} ulp"),
+            limit: exp_limit,
+            pass: Some(ulp <= EXP_MAX_ULP),
+        }
+    } else {
+        skipped(
+            "software exp vs f64::exp".into(),
+            "121 202 args".into(),
+            exp_limit,
+        )
+    });
+
+    for case in cases() {
+        let size = format!("{n} neurons × {} ms", duration_ms);
+        let name = format!("{}: spike steps GPU = CPU", case.label());
+        let limit = format!("0 differ, |ΔV| ≤ {V_AGREEMENT_F64_MV:e} mV");
+        step(&name);
+        rows.push(if has_f64 {
+            let (differing, dv, spikes) = f64_identity(ctx, &case, n, duration_ms)?;
+            Check {
+                check: name,
+                size: size.clone(),
+                precision: "f64",
+                metric: format!("{differing} differ ({spikes} spikes), |ΔV| {dv:.1e} mV"),
+                limit,
+                pass: Some(differing == 0 && dv <= V_AGREEMENT_F64_MV),
+            }
+        } else {
+            skipped(name, size.clone(), limit)
+        });
+        let name = format!("{}: spike counts GPU f32 vs CPU f64", case.label());
+        step(&name);
+        let (same, worst) = f32_counts(ctx, &case, n, duration_ms)?;
+        rows.push(Check {
+            check: name,
+            size,
+            precision: "f32",
+            metric: format!("{:.2} % equal, max diff {worst}", same * 100.0),
+            limit: format!(
+                "≥ {:.1} % equal, max diff ≤ 1",
+                F32_SAME_COUNT_FRACTION * 100.0
+            ),
+            pass: Some(same >= F32_SAME_COUNT_FRACTION && worst <= 1),
+        });
+    }
+    Ok(rows)
+}

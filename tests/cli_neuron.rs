@@ -197,6 +197,16 @@ fn an_output_directory_that_cannot_be_created_is_refused() {
 }
 
 #[test]
+fn a_trace_too_large_for_memory_is_refused() {
+    // 2000 neurons × 10⁶ samples × 64 bytes is far beyond the trace limit.
+    let currents = vec!["1"; 2000].join(",");
+    assert_refused(
+        &["--current", &currents, "--duration", "10000"],
+        "--record-every 1",
+    );
+}
+
+#[test]
 fn a_diverging_run_fails_with_status_1_and_leaves_nothing() {
     // Forward Euler at 0.5 ms is far outside its stability region for a spiking HH neuron.
     let tmp = tempfile::tempdir().unwrap();

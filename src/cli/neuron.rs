@@ -7,7 +7,7 @@ use hhsim::error::{Error, Result};
 use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
 use hhsim::integrate::Method;
 use hhsim::model::{InitialState, ModelKind, Params, Precision, phi_from_temperature};
-use hhsim::output::plot::{TraceFigure, write_trace_png};
+use hhsim::output::plot::{MAX_PANELS, TraceFigure, write_trace_png};
 use hhsim::output::{OutputDir, arrays};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
 use serde::Serialize;
@@ -120,6 +120,12 @@ struct Plan {
     currents: Vec<f64>,
 }
 
+/// Host memory per neuron and sample while a trace is decoded and written: v, m, h, n as f64,
+/// held twice (device copy and output arrays).
+const TRACE_BYTES_PER_SAMPLE: usize = 2 * 4 * 8;
+/// The trace must fit comfortably in memory on a small machine.
+const MAX_TRACE_MIB: usize = 4096;
+
 fn plan(args: &NeuronArgs) -> Result<Plan> {
     let mut params = match args.model {
         ModelArg::Hh => Params::classic(),
@@ -199,6 +205,18 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     };
     config.validate()?;
     population.validate()?;
+    let samples = config.n_steps().div_ceil(args.record_every);
+    let trace_mib = (population.neurons.len() * samples * TRACE_BYTES_PER_SAMPLE) >> 20;
+    if trace_mib > MAX_TRACE_MIB {
+        let expected = format!(
+            "a larger interval: the trace would take {trace_mib} MiB of memory, more than {MAX_TRACE_MIB} MiB"
+        );
+        return Err(Error::invalid(
+            "--record-every",
+            args.record_every,
+            expected,
+        ));
+    }
     Ok(Plan {
         population,
         config,
@@ -315,7 +333,7 @@ fn write_outputs(
             .iter()
             .map(|c| format!("I = {c} {unit}"))
             .collect(),
-        spike_times_ms: (0..n as u32)
+        spike_times_ms: (0..n.min(MAX_PANELS) as u32)
             .map(|j| {
                 result
                     .spikes

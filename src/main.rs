@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    let _runtime_dir = private_runtime_dir();
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,
         Err(e) => return cli::report_parse_error(e),
@@ -20,4 +21,19 @@ fn main() -> ExitCode {
             ExitCode::from(e.exit_code())
         }
     }
+}
+
+/// Mesa's drivers print a warning on every start when XDG_RUNTIME_DIR is unset, which would
+/// break one-line error messages; give them a private directory for this process.
+fn private_runtime_dir() -> Option<tempfile::TempDir> {
+    if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
+        return None;
+    }
+    let dir = tempfile::Builder::new()
+        .prefix("hhsim-runtime-")
+        .tempdir()
+        .ok()?;
+    // SAFETY: called first thing in main, before any other thread exists.
+    unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir.path()) };
+    Some(dir)
 }

@@ -228,8 +228,14 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
 
 pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
     let plan = plan(&args)?;
-    let engine = Engine::select(args.backend, args.precision, plan.config.method)?;
     let dir = OutputDir::create(&args.out)?;
+    let engine = match Engine::select(args.backend, args.precision, plan.config.method) {
+        Ok(engine) => engine,
+        Err(e) => {
+            dir.discard_if_empty();
+            return Err(e);
+        }
+    };
     let setup_s = started.elapsed().as_secs_f64();
 
     let sim_start = Instant::now();

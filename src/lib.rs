@@ -13,6 +13,7 @@ pub mod model;
 pub mod monitor;
 pub mod output;
 pub mod population;
+pub mod sweep;
 pub mod validate;
 
 pub use error::{Error, Result};

@@ -20,6 +20,9 @@ pub struct NeuronSpec {
 pub struct Population {
     pub neurons: Vec<NeuronSpec>,
     pub stimulus: Stimulus,
+    /// The index of `neurons[0]` in a larger set (a sweep's grid, run in chunks); neuron j
+    /// draws its noise from stream `first_index + j`, so chunking never changes the noise.
+    pub first_index: usize,
 }
 
 /// How long and how finely to integrate, and what to record.
@@ -32,6 +35,8 @@ pub struct RunConfig {
     pub duration_ms: f64,
     /// Record the state every this many steps; `None` records no trace.
     pub record_every: Option<usize>,
+    /// Keep the step of every spike (`false`: count spikes only, as sweeps do).
+    pub spike_steps: bool,
 }
 
 impl RunConfig {

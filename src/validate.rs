@@ -41,6 +41,7 @@ impl Case {
         Population {
             neurons,
             stimulus: Stimulus::default(),
+            first_index: 0,
         }
     }
 
@@ -50,6 +51,7 @@ impl Case {
             dt_ms: self.dt_ms,
             duration_ms,
             record_every: None,
+            spike_steps: true,
         }
     }
 

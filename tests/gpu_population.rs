@@ -115,12 +115,14 @@ fn one_step(
             })
             .collect(),
         stimulus: Stimulus::default(),
+        first_index: 0,
     };
     let cfg = RunConfig {
         method,
         dt_ms: dt,
         duration_ms: dt,
         record_every: None,
+        spike_steps: true,
     };
     let g = if f64_gpu {
         gpu::run_population::<f64>(ctx, &pop, &cfg)

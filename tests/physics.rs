@@ -20,6 +20,7 @@ fn population(params: Params<f64>, init: InitialState, currents: &[f64]) -> Popu
             })
             .collect(),
         stimulus: Stimulus::default(),
+        first_index: 0,
     }
 }
 
@@ -29,6 +30,7 @@ fn config(method: Method, dt_ms: f64, duration_ms: f64) -> RunConfig {
         dt_ms,
         duration_ms,
         record_every: None,
+        spike_steps: true,
     }
 }
 

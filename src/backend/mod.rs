@@ -3,7 +3,10 @@
 //! the lowered arrays; the CPU engine calls the kernels' twins, the GPU engine dispatches WGSL.
 
 pub mod cpu;
+mod engine;
 pub mod gpu;
+
+pub use engine::Engine;
 
 use crate::error::{Error, Result};
 use crate::layout::{NeuronParams, RunUniforms, model_code};
@@ -107,7 +110,11 @@ pub fn lower<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<Lowered<R>> {
         init: pop.neurons.iter().map(|s| s.init.cast()).collect(),
         model: model_code(kind),
         dt: R::of(cfg.dt_ms),
-        spike_capacity: all_spikes.min(budget) as u32,
+        spike_capacity: if cfg.spike_steps {
+            all_spikes.min(budget) as u32
+        } else {
+            0
+        },
         record_every: cfg.record_every.unwrap_or(0) as u32,
     })
 }
@@ -145,7 +152,9 @@ pub fn run_on<R: Real>(
         .into_iter()
         .map(R::of)
         .collect();
-    let mut noise_streams: Vec<_> = (0..n).filter_map(|j| pop.stimulus.noise_for(j)).collect();
+    let mut noise_streams: Vec<_> = (0..n)
+        .filter_map(|j| pop.stimulus.noise_for(pop.first_index + j))
+        .collect();
     let chunk = chunk_steps::<R>(pop, cfg);
     let mut samples: Vec<State<R>> = Vec::new();
     let mut noise = Vec::new();

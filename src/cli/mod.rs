@@ -1,8 +1,8 @@
 //! Subcommands and the argument parsers they share.
 
 mod devices;
-mod engine;
 mod neuron;
+mod shared_args;
 mod validate;
 
 use clap::{Parser, Subcommand};

@@ -1,12 +1,12 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
-use super::engine::Engine;
+use super::shared_args::{ModelArg, StimulusArgs};
 use super::{Numbers, number_list};
-use hhsim::backend::{BackendChoice, PopulationResult};
+use hhsim::backend::{BackendChoice, Engine, PopulationResult};
 use hhsim::error::{Error, Result};
-use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
+use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, ModelKind, Params, Precision, phi_from_temperature};
+use hhsim::model::{InitialState, ModelKind, Params, Precision};
 use hhsim::output::plot::{MAX_PANELS, TraceFigure, write_trace_png};
 use hhsim::output::{OutputDir, arrays};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
@@ -33,24 +33,6 @@ pub struct NeuronArgs {
     /// Default: 10 µA/cm² (hh) or 20 pA (traub).
     #[arg(long, value_name = "A,B,...", value_parser = number_list)]
     current: Option<Numbers>,
-    /// Piecewise input values added to every neuron, one per section (see --section-durations).
-    #[arg(long, value_name = "V,V,...", value_parser = number_list, allow_hyphen_values = true, requires = "section_durations")]
-    sections: Option<Numbers>,
-    /// Duration of each section [ms].
-    #[arg(long, value_name = "MS,MS,...", value_parser = number_list, allow_hyphen_values = true, requires = "sections")]
-    section_durations: Option<Numbers>,
-    /// Pulse onsets [ms]; each pulse lasts --pulse-width and adds --pulse-amplitude.
-    #[arg(long, value_name = "MS,MS,...", value_parser = number_list)]
-    pulses: Option<Numbers>,
-    /// Pulse width [ms].
-    #[arg(long, default_value_t = 1.0)]
-    pulse_width: f64,
-    /// Pulse amplitude [current unit of the model].
-    #[arg(long, default_value_t = 10.0)]
-    pulse_amplitude: f64,
-    /// Standard deviation of Gaussian current noise drawn per neuron and step [current unit].
-    #[arg(long, value_name = "SIGMA")]
-    noise: Option<f64>,
     /// Temperature [°C] of the hh model; its rates scale by 3^((T − 6.3)/10).
     #[arg(long)]
     temperature: Option<f64>,
@@ -67,18 +49,11 @@ pub struct NeuronArgs {
     /// `auto`: a GPU adapter if there is one (software ones included), else the CPU.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
-    /// Seed of the noise generator.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
+    #[command(flatten)]
+    stimulus: StimulusArgs,
     /// Output directory.
     #[arg(long, default_value = "out")]
     out: PathBuf,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum ModelArg {
-    Hh,
-    Traub,
 }
 
 /// What `summary.json` records about a `neuron` run.
@@ -127,27 +102,7 @@ const TRACE_BYTES_PER_SAMPLE: usize = 2 * 4 * 8;
 const MAX_TRACE_MIB: usize = 4096;
 
 fn plan(args: &NeuronArgs) -> Result<Plan> {
-    let mut params = match args.model {
-        ModelArg::Hh => Params::classic(),
-        ModelArg::Traub => Params::traub(),
-    };
-    if let Some(t) = args.temperature {
-        if params.kind != ModelKind::Classic {
-            return Err(Error::invalid(
-                "--temperature",
-                t,
-                "nothing with --model traub, whose rates have no temperature factor",
-            ));
-        }
-        if !t.is_finite() {
-            return Err(Error::invalid(
-                "--temperature",
-                t,
-                "a finite temperature in °C",
-            ));
-        }
-        params.phi = phi_from_temperature(t);
-    }
+    let mut params = args.model.params(args.temperature)?;
     if let Some(th) = args.threshold {
         params.v_th = th;
     }
@@ -167,25 +122,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
             ModelKind::Classic => vec![10.0],
             ModelKind::Traub => vec![20.0],
         });
-    let sections = match (&args.sections, &args.section_durations) {
-        (Some(values), Some(durations)) => Some(Sections {
-            values: values.0.clone(),
-            durations_ms: durations.0.clone(),
-        }),
-        _ => None,
-    };
-    let stimulus = Stimulus {
-        sections,
-        pulses: args.pulses.as_ref().map(|onsets| PulseTrain {
-            onsets_ms: onsets.0.clone(),
-            width_ms: args.pulse_width,
-            amplitude: args.pulse_amplitude,
-        }),
-        noise: args.noise.map(|sigma| Noise {
-            sigma,
-            seed: args.seed,
-        }),
-    };
+    let stimulus = args.stimulus.stimulus();
     let population = Population {
         neurons: currents
             .iter()
@@ -196,12 +133,14 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
             })
             .collect(),
         stimulus,
+        first_index: 0,
     };
     let config = RunConfig {
         method: args.method,
         dt_ms: args.dt,
         duration_ms: args.duration,
         record_every: Some(args.record_every),
+        spike_steps: true,
     };
     config.validate()?;
     population.validate()?;
@@ -276,7 +215,7 @@ pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
         currents: plan.currents.clone(),
         current_unit: current_unit(plan.params.kind),
         stimulus: &plan.population.stimulus,
-        seed: args.seed,
+        seed: args.stimulus.seed,
         rates_hz: spike_counts
             .iter()
             .map(|&c| c as f64 / duration_s)

@@ -13,11 +13,12 @@ pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature};
 pub use exprel::exprel;
 pub use initial::InitialState;
 pub use real::{Precision, Real};
+pub use traub::NS_PER_MS_PER_CM2 as TRAUB_NS_PER_MS_PER_CM2;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which set of gating rate functions a neuron uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ModelKind {
     /// Traub & Miles (1991) as written in Brian2's COBAHH example; rates shift with `vt`.
@@ -92,7 +93,7 @@ pub struct Linear<R> {
 
 /// Parameters of one neuron. Units are those of its model: for Traub mV, nS, pF (currents in
 /// pA); for Classic mV, mS/cm², µF/cm² (currents in µA/cm²).
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Params<R> {
     pub kind: ModelKind,
     /// Membrane capacitance [pF | µF/cm²].

@@ -1,11 +1,11 @@
-//! Turning `--backend` and `--precision` into an engine, and running a population on it.
+//! Turning a backend choice and a precision into an engine, and running a population on it.
 
-use hhsim::backend::gpu::{self, GpuContext};
-use hhsim::backend::{BackendChoice, PopulationResult, cpu};
-use hhsim::error::Result;
-use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::population::{Population, RunConfig};
+use super::gpu::{self, GpuContext};
+use super::{BackendChoice, PopulationResult, cpu};
+use crate::error::Result;
+use crate::integrate::Method;
+use crate::model::Precision;
+use crate::population::{Population, RunConfig};
 
 /// Where a run goes.
 pub enum Engine {

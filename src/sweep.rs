@@ -339,12 +339,13 @@ impl SweepSpec {
         }
     }
 
-    /// The chunks `range` is run in, in order.
-    pub fn chunks(range: Range<usize>) -> Vec<Range<usize>> {
+    /// The chunks of at most `chunk_cells` cells that `range` is run in, in order.
+    pub fn chunks(range: Range<usize>, chunk_cells: usize) -> Vec<Range<usize>> {
+        let step = chunk_cells.max(1);
         range
             .clone()
-            .step_by(CELLS_PER_CHUNK)
-            .map(|start| start..(start + CELLS_PER_CHUNK).min(range.end))
+            .step_by(step)
+            .map(|start| start..(start + step).min(range.end))
             .collect()
     }
 
@@ -359,7 +360,7 @@ impl SweepSpec {
     pub fn run(&self, engine: &Engine) -> Result<ArrayD<u32>> {
         self.validate()?;
         let mut counts = Vec::with_capacity(self.n_cells());
-        for chunk in Self::chunks(0..self.n_cells()) {
+        for chunk in Self::chunks(0..self.n_cells(), CELLS_PER_CHUNK) {
             counts.extend(self.run_chunk(engine, chunk)?);
         }
         Ok(ArrayD::from_shape_vec(IxDyn(&self.shape()), counts).expect("one count per cell"))
@@ -371,5 +372,34 @@ impl SweepSpec {
             .iter()
             .map(|a| (a.param.name(), Array1::from(a.values())))
             .collect()
+    }
+}
+
+/// Part K (1-based) of N of a grid, for job arrays on a cluster.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub k: usize,
+    pub n: usize,
+}
+
+impl Shard {
+    /// Parses `K/N` with 1 ≤ K ≤ N.
+    pub fn parse(text: &str) -> Result<Self> {
+        let bad = || Error::invalid("--shard", text, "K/N with 1 ≤ K ≤ N, e.g. 3/8");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n): (usize, usize) = (
+            k.trim().parse().map_err(|_| bad())?,
+            n.trim().parse().map_err(|_| bad())?,
+        );
+        if k == 0 || k > n {
+            return Err(bad());
+        }
+        Ok(Shard { k, n })
+    }
+
+    /// The cells of this part: N near-equal contiguous ranges of the row-major cell order.
+    pub fn cells(&self, n_cells: usize) -> Range<usize> {
+        let at = |k: usize| (n_cells as u128 * k as u128 / self.n as u128) as usize;
+        at(self.k - 1)..at(self.k)
     }
 }

@@ -3,6 +3,7 @@
 mod devices;
 mod neuron;
 mod shared_args;
+mod sweep;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -22,6 +23,12 @@ enum Command {
     /// Simulate independent neurons; writes trace.npz, spikes.npz, trace.png, summary.json.
     #[command(allow_negative_numbers = true)]
     Neuron(Box<neuron::NeuronArgs>),
+    /// Run a parameter grid of uncoupled neurons (default: Brian2's 300 × 300 gNa × I job);
+    /// writes spike_counts.npy, one .npy per axis, rates.png, summary.json.
+    #[command(allow_negative_numbers = true)]
+    Sweep(Box<sweep::SweepArgs>),
+    /// Join the --out directories of `sweep --shard K/N` runs into the whole grid's results.
+    Merge(sweep::MergeArgs),
     /// List GPU adapters, with f64 support and limits, and which one --backend auto picks.
     Devices,
     /// Compare GPU against CPU results and print a table; exit status 1 when a check fails.
@@ -33,6 +40,8 @@ enum Command {
 pub fn run(cli: Cli, started: Instant) -> hhsim::Result<bool> {
     match cli.command {
         Command::Neuron(args) => neuron::run(*args, started).map(|()| true),
+        Command::Sweep(args) => sweep::run(*args, started).map(|()| true),
+        Command::Merge(args) => sweep::merge(args, started).map(|()| true),
         Command::Devices => devices::run().map(|()| true),
         Command::Validate(args) => validate::run(args),
     }

@@ -54,3 +54,11 @@ pub fn write_trace(dir: &OutputDir, trace: &Trace, dt_ms: f64) -> Result<()> {
         )
     })
 }
+
+/// Writes one array as a `.npy` file.
+pub fn write_npy(dir: &OutputDir, name: &str, array: &impl WriteNpyExt) -> Result<()> {
+    dir.write(name, |tmp| {
+        let file = File::create(tmp).map_err(|e| e.to_string())?;
+        array.write_npy(file).map_err(|e| e.to_string())
+    })
+}

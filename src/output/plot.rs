@@ -109,3 +109,159 @@ fn draw_traces(
     root.present()?;
     Ok(())
 }
+
+/// A firing-rate map over a sweep's grid, or an f–I style curve for a single axis.
+pub struct RateFigure<'a> {
+    pub title: String,
+    /// Rates [Hz]: rows × columns for two axes, one row for a single axis.
+    pub rates: ArrayView2<'a, f64>,
+    /// Label (with unit) and values of the column axis.
+    pub x: (String, &'a [f64]),
+    /// Label and values of the row axis; `None` for a single axis.
+    pub y: Option<(String, &'a [f64])>,
+}
+
+/// The size of `rates.png`.
+pub const RATE_FIGURE_SIZE: (u32, u32) = (900, 760);
+/// Cells drawn per axis at most; larger grids are shown as block means.
+const MAX_DRAWN_CELLS: usize = 600;
+
+/// Draws `fig` into `name` in `dir`.
+pub fn write_rate_png(dir: &OutputDir, name: &str, fig: &RateFigure) -> Result<()> {
+    dir.write(name, |tmp| {
+        let drawn = match &fig.y {
+            Some(_) => draw_rate_map(tmp, fig),
+            None => draw_rate_curve(tmp, fig),
+        };
+        drawn.map_err(|e| e.to_string())
+    })
+}
+
+/// Half a step beyond each end, so that each cell's rectangle is centred on its value.
+fn cell_edges(values: &[f64]) -> (f64, f64) {
+    let (first, last) = (values[0], values[values.len() - 1]);
+    let half = if values.len() > 1 {
+        (last - first) / (values.len() - 1) as f64 / 2.0
+    } else {
+        0.5
+    };
+    (first - half, last + half)
+}
+
+fn draw_rate_map(
+    path: &std::path::Path,
+    fig: &RateFigure,
+) -> Result<(), Box<dyn std::error::Error>> {
+    register_font();
+    let (y_label, y_values) = fig.y.as_ref().expect("a map has two axes");
+    let (x_label, x_values) = (&fig.x.0, fig.x.1);
+    let (rows, cols) = fig.rates.dim();
+    let max_rate = fig.rates.iter().copied().fold(0.0, f64::max).max(1e-9);
+    let root = BitMapBackend::new(path, RATE_FIGURE_SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(&fig.title, (FONT, 20))?;
+    let (map_area, bar_area) = root.split_horizontally(RATE_FIGURE_SIZE.0 - 130);
+
+    let (x0, x1) = cell_edges(x_values);
+    let (y0, y1) = cell_edges(y_values);
+    let mut chart = ChartBuilder::on(&map_area)
+        .margin(10)
+        .x_label_area_size(45)
+        .y_label_area_size(65)
+        .build_cartesian_2d(x0..x1, y0..y1)?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_desc(x_label.as_str())
+        .y_desc(y_label.as_str())
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    // Blocks of cells, averaged, when the grid has more cells than pixels to show them.
+    let (by, bx) = (
+        rows.div_ceil(MAX_DRAWN_CELLS),
+        cols.div_ceil(MAX_DRAWN_CELLS),
+    );
+    let (dx, dy) = ((x1 - x0) / cols as f64, (y1 - y0) / rows as f64);
+    let mut blocks = Vec::new();
+    for r in (0..rows).step_by(by) {
+        for c in (0..cols).step_by(bx) {
+            let block = fig
+                .rates
+                .slice(ndarray::s![r..(r + by).min(rows), c..(c + bx).min(cols)]);
+            let mean = block.mean().unwrap_or(0.0);
+            let corner = (x0 + c as f64 * dx, y0 + r as f64 * dy);
+            let far = (
+                x0 + ((c + bx).min(cols)) as f64 * dx,
+                y0 + ((r + by).min(rows)) as f64 * dy,
+            );
+            blocks.push(Rectangle::new(
+                [corner, far],
+                ViridisRGB::get_color_normalized(mean, 0.0, max_rate).filled(),
+            ));
+        }
+    }
+    chart.draw_series(blocks)?;
+
+    let mut bar = ChartBuilder::on(&bar_area)
+        .margin_top(10)
+        .margin_bottom(55)
+        .margin_right(10)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0.0..1.0, 0.0..max_rate)?;
+    bar.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_desc("rate (Hz)")
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    let steps = 256;
+    bar.draw_series((0..steps).map(|k| {
+        let (lo, hi) = (
+            max_rate * k as f64 / steps as f64,
+            max_rate * (k + 1) as f64 / steps as f64,
+        );
+        Rectangle::new(
+            [(0.0, lo), (1.0, hi)],
+            ViridisRGB::get_color_normalized(lo, 0.0, max_rate).filled(),
+        )
+    }))?;
+    root.present()?;
+    Ok(())
+}
+
+fn draw_rate_curve(
+    path: &std::path::Path,
+    fig: &RateFigure,
+) -> Result<(), Box<dyn std::error::Error>> {
+    register_font();
+    let (x_label, x_values) = (&fig.x.0, fig.x.1);
+    let rates = fig.rates.row(0);
+    let max_rate = rates.iter().copied().fold(0.0, f64::max).max(1.0);
+    let root = BitMapBackend::new(path, RATE_FIGURE_SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let root = root.titled(&fig.title, (FONT, 20))?;
+    let (x0, x1) = cell_edges(x_values);
+    let mut chart = ChartBuilder::on(&root)
+        .margin(15)
+        .x_label_area_size(45)
+        .y_label_area_size(65)
+        .build_cartesian_2d(x0..x1, 0.0..max_rate * 1.05)?;
+    chart
+        .configure_mesh()
+        .x_desc(x_label.as_str())
+        .y_desc("rate (Hz)")
+        .label_style((FONT, 14))
+        .axis_desc_style((FONT, 16))
+        .draw()?;
+    let points: Vec<(f64, f64)> = x_values
+        .iter()
+        .copied()
+        .zip(rates.iter().copied())
+        .collect();
+    chart.draw_series(LineSeries::new(points.clone(), &BLUE))?;
+    chart.draw_series(points.into_iter().map(|p| Circle::new(p, 2, BLUE.filled())))?;
+    root.present()?;
+    Ok(())
+}

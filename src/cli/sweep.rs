@@ -1,0 +1,445 @@
+//! `hhsim sweep`: a parameter grid of uncoupled neurons, run in chunks that are kept on disk
+//! (so `--resume` continues an interrupted run), optionally as one shard of several; and
+//! `hhsim merge`, which joins shards into the result of the whole grid.
+
+use super::shared_args::{ModelArg, StimulusArgs};
+use hhsim::backend::{BackendChoice, Engine};
+use hhsim::error::{Error, Result};
+use hhsim::integrate::Method;
+use hhsim::model::Precision;
+use hhsim::output::OutputDir;
+use hhsim::output::arrays::write_npy;
+use hhsim::output::plot::{RateFigure, write_rate_png};
+use hhsim::sweep::{Axis, CELLS_PER_CHUNK, Shard, SweepParam, SweepSpec};
+use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{Array1, Array2, ArrayD, IxDyn};
+use ndarray_npy::ReadNpyExt;
+use serde::{Deserialize, Serialize};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    #[arg(long, value_enum, default_value = "traub")]
+    model: ModelArg,
+    /// gNa axis (columns) [mS/cm²], both ends included.
+    #[arg(
+        long,
+        value_name = "START:STOP:COUNT",
+        default_value = "10:100:300",
+        conflicts_with = "axis"
+    )]
+    gna: String,
+    /// Current axis (rows) [pA for traub, µA/cm² for hh], both ends included.
+    #[arg(
+        long,
+        value_name = "START:STOP:COUNT",
+        default_value = "0:20:300",
+        conflicts_with = "axis"
+    )]
+    current: String,
+    /// Any parameter as an axis, given once (an f–I style curve) or twice (first: columns,
+    /// second: rows), instead of --gna and --current. NAME is one of gna, gk, gl, ena, ek, el,
+    /// vt, current, threshold, temperature (hh only).
+    #[arg(long, value_name = "NAME=START:STOP:COUNT")]
+    axis: Vec<String>,
+    #[arg(long, value_enum, default_value = "exp-euler")]
+    method: Method,
+    #[arg(long, value_enum, default_value = "f32")]
+    precision: Precision,
+    /// Time step [ms].
+    #[arg(long, default_value_t = 0.1)]
+    dt: f64,
+    /// Simulated time [ms].
+    #[arg(long, default_value_t = 1000.0)]
+    duration: f64,
+    /// Temperature [°C] of every hh cell (unless it is an axis).
+    #[arg(long)]
+    temperature: Option<f64>,
+    #[command(flatten)]
+    stimulus: StimulusArgs,
+    /// `auto`: a GPU adapter if there is one (software ones included), else the CPU.
+    #[arg(long, value_enum, default_value = "auto")]
+    backend: BackendChoice,
+    /// Run only part K of N of the grid (e.g. a Slurm array task); join parts with `hhsim merge`.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<String>,
+    /// Continue an interrupted run in --out, keeping its finished chunks.
+    #[arg(long)]
+    resume: bool,
+    /// Cells per chunk: each chunk is one batch on the backend and one checkpoint on disk.
+    #[arg(long, default_value_t = CELLS_PER_CHUNK)]
+    chunk_cells: usize,
+    /// Output directory.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+/// What identifies a run in its directory: `--resume` continues only the same run, and
+/// `merge` joins shards of the same spec. Written first, as `sweep.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct RunKey {
+    spec: SweepSpec,
+    shard: Option<Shard>,
+    /// The cells this run covers, [start, end) in row-major order.
+    cells: (usize, usize),
+    chunk_cells: usize,
+}
+
+const KEY_FILE: &str = "sweep.json";
+const PART_FILE: &str = "spike_counts_part.npy";
+const CHUNK_DIR: &str = "chunks";
+
+fn spec_from(args: &SweepArgs) -> Result<SweepSpec> {
+    let base = args.model.params(args.temperature)?;
+    let axes = if args.axis.is_empty() {
+        vec![
+            Axis::parse(SweepParam::Gna, &args.gna)?,
+            Axis::parse(SweepParam::Current, &args.current)?,
+        ]
+    } else {
+        args.axis
+            .iter()
+            .map(|a| Axis::parse_named(a))
+            .collect::<Result<_>>()?
+    };
+    let spec = SweepSpec {
+        base,
+        base_current: 0.0,
+        axes,
+        stimulus: args.stimulus.stimulus(),
+        method: args.method,
+        precision: args.precision,
+        dt_ms: args.dt,
+        duration_ms: args.duration,
+    };
+    spec.validate()?;
+    Ok(spec)
+}
+
+fn read_key(dir: &Path) -> Result<RunKey> {
+    let path = dir.join(KEY_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        Error::invalid(
+            "sweep directory",
+            dir.display(),
+            format!("a sweep's --out directory with {KEY_FILE} ({e})"),
+        )
+    })?;
+    serde_json::from_str(&text).map_err(|e| {
+        Error::invalid(
+            "sweep file",
+            path.display(),
+            format!("a {KEY_FILE} written by hhsim sweep ({e})"),
+        )
+    })
+}
+
+fn chunk_name(chunk: &std::ops::Range<usize>) -> String {
+    format!("cells-{:010}-{:010}.npy", chunk.start, chunk.end)
+}
+
+/// What `summary.json` records about a sweep, a shard of one, or a merge.
+#[derive(Serialize)]
+struct Summary<'a> {
+    command: &'static str,
+    spec: &'a SweepSpec,
+    shape: Vec<usize>,
+    rows: Option<&'static str>,
+    columns: &'static str,
+    shard: Option<Shard>,
+    cells: (usize, usize),
+    total_spikes: u64,
+    backend: Option<&'static str>,
+    adapter: Option<String>,
+    neuron_steps_per_s: Option<f64>,
+    wall_s: f64,
+    setup_s: Option<f64>,
+    simulate_s: Option<f64>,
+    resumed_chunks: usize,
+    merged_from: Vec<PathBuf>,
+}
+
+pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
+    let spec = spec_from(&args)?;
+    if args.chunk_cells == 0 {
+        return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
+    }
+    let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    let range = shard.map_or(0..spec.n_cells(), |s| s.cells(spec.n_cells()));
+    let key = RunKey {
+        spec: spec.clone(),
+        shard,
+        cells: (range.start, range.end),
+        chunk_cells: args.chunk_cells,
+    };
+    if args.resume {
+        let found = read_key(&args.out)?;
+        if found != key {
+            return Err(Error::invalid(
+                "--resume",
+                args.out.display(),
+                "a directory holding this same sweep (grid, model, method, precision, dt, duration, stimulus, shard and chunk size)",
+            ));
+        }
+    }
+    let dir = OutputDir::create(&args.out)?;
+    let engine = match Engine::select(args.backend, spec.precision, spec.method) {
+        Ok(engine) => engine,
+        Err(e) => {
+            dir.discard_if_empty();
+            return Err(e);
+        }
+    };
+    dir.write_json(KEY_FILE, &key)?;
+    let chunk_dir = OutputDir::create(&args.out.join(CHUNK_DIR))?;
+    let setup_s = started.elapsed().as_secs_f64();
+
+    let chunks = SweepSpec::chunks(range.clone(), args.chunk_cells);
+    let bar = ProgressBar::new(range.len() as u64).with_style(
+        ProgressStyle::with_template(
+            "{bar:40} {human_pos}/{human_len} cells  {per_sec}  eta {eta}",
+        )
+        .expect("valid template"),
+    );
+    let sim_start = Instant::now();
+    let mut counts = Vec::with_capacity(range.len());
+    let mut resumed = 0;
+    for chunk in &chunks {
+        let path = chunk_dir.path().join(chunk_name(chunk));
+        let part = match (args.resume, File::open(&path)) {
+            (true, Ok(file)) => {
+                resumed += 1;
+                Array1::<u32>::read_npy(file)
+                    .map_err(|e| Error::Write {
+                        path: path.clone(),
+                        reason: format!("unreadable chunk: {e}"),
+                    })?
+                    .to_vec()
+            }
+            _ => {
+                let part = spec.run_chunk(&engine, chunk.clone())?;
+                write_npy(&chunk_dir, &chunk_name(chunk), &Array1::from(part.clone()))?;
+                part
+            }
+        };
+        counts.extend(part);
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    let simulate_s = sim_start.elapsed().as_secs_f64();
+    let run_cells = chunks.iter().skip(resumed).map(|c| c.len()).sum::<usize>();
+    let n_steps = spec.config().n_steps();
+
+    let mut summary = Summary {
+        command: "sweep",
+        spec: &spec,
+        shape: spec.shape(),
+        rows: spec.axes.get(1).map(|a| a.param.name()),
+        columns: spec.axes[0].param.name(),
+        shard,
+        cells: key.cells,
+        total_spikes: counts.iter().map(|&c| u64::from(c)).sum(),
+        backend: Some(engine.backend_name()),
+        adapter: engine.adapter_name(),
+        neuron_steps_per_s: Some((run_cells * n_steps) as f64 / simulate_s),
+        wall_s: 0.0,
+        setup_s: Some(setup_s),
+        simulate_s: Some(simulate_s),
+        resumed_chunks: resumed,
+        merged_from: Vec::new(),
+    };
+    if shard.is_some() {
+        write_npy(&dir, PART_FILE, &Array1::from(counts))?;
+    } else {
+        write_grid(&dir, &spec, counts)?;
+    }
+    summary.wall_s = started.elapsed().as_secs_f64();
+    dir.write_json("summary.json", &summary)?;
+    // The chunks are checkpoints only; the result files now hold everything.
+    std::fs::remove_dir_all(chunk_dir.path()).map_err(|e| Error::Write {
+        path: chunk_dir.path().to_owned(),
+        reason: e.to_string(),
+    })?;
+    println!(
+        "{} cells × {n_steps} steps in {:.2} s ({:.3e} neuron-steps/s); results in {}",
+        range.len(),
+        summary.wall_s,
+        summary.neuron_steps_per_s.unwrap_or(0.0),
+        dir.path().display()
+    );
+    Ok(())
+}
+
+/// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy` per
+/// axis, and `rates.png`.
+fn write_grid(dir: &OutputDir, spec: &SweepSpec, counts: Vec<u32>) -> Result<()> {
+    let counts = ArrayD::from_shape_vec(IxDyn(&spec.shape()), counts).expect("one count per cell");
+    write_npy(dir, "spike_counts.npy", &counts)?;
+    for (name, values) in spec.axis_arrays() {
+        write_npy(dir, &format!("{name}.npy"), &values)?;
+    }
+    let duration_s = spec.config().n_steps() as f64 * spec.dt_ms / 1000.0;
+    let cols = spec.axes[0].count;
+    let rates = Array2::from_shape_fn((counts.len() / cols, cols), |(r, c)| {
+        counts.as_slice().expect("standard layout")[r * cols + c] as f64 / duration_s
+    });
+    let label = |a: &Axis| format!("{} ({})", a.param.symbol(), a.param.unit(spec.base.kind));
+    let x_values = spec.axes[0].values();
+    let y_values = spec.axes.get(1).map(|a| a.values());
+    let figure = RateFigure {
+        title: format!(
+            "firing rate, {:?} neuron, {} s, {} {}",
+            spec.base.kind,
+            duration_s,
+            spec.method.name(),
+            spec.precision.name()
+        ),
+        rates: rates.view(),
+        x: (label(&spec.axes[0]), &x_values),
+        y: spec
+            .axes
+            .get(1)
+            .zip(y_values.as_deref())
+            .map(|(a, v)| (label(a), v)),
+    };
+    write_rate_png(dir, "rates.png", &figure)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The --out directories of the shards, in any order.
+    #[arg(required = true, value_name = "DIR")]
+    dirs: Vec<PathBuf>,
+    /// Output directory for the whole grid.
+    #[arg(long, default_value = "out")]
+    out: PathBuf,
+}
+
+/// Joins shards after checking they are parts of one grid that cover it exactly once.
+pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
+    let mut parts = Vec::new();
+    for dir in &args.dirs {
+        let key = read_key(dir)?;
+        let Some(shard) = key.shard else {
+            return Err(Error::invalid(
+                "shard directory",
+                dir.display(),
+                "the output of hhsim sweep --shard K/N",
+            ));
+        };
+        let path = dir.join(PART_FILE);
+        let file = File::open(&path).map_err(|_| {
+            Error::invalid(
+                "shard directory",
+                dir.display(),
+                format!("a finished shard with {PART_FILE} (run or --resume it first)"),
+            )
+        })?;
+        let counts = Array1::<u32>::read_npy(file).map_err(|e| {
+            Error::invalid(
+                "shard file",
+                path.display(),
+                format!("a {PART_FILE} written by hhsim ({e})"),
+            )
+        })?;
+        parts.push((dir.clone(), key, shard, counts));
+    }
+    parts.sort_by_key(|p| p.2.k);
+    let (first_dir, first, first_shard, _) = &parts[0];
+    for (dir, key, shard, _) in &parts[1..] {
+        if key.spec != first.spec {
+            return Err(Error::invalid(
+                "shard",
+                dir.display(),
+                format!(
+                    "a shard of the same sweep as {} (grid, model, method, precision, dt, duration and stimulus differ)",
+                    first_dir.display()
+                ),
+            ));
+        }
+        if shard.n != first_shard.n {
+            return Err(Error::invalid(
+                "shard",
+                format!("{}/{} in {}", shard.k, shard.n, dir.display()),
+                format!("a shard of {} like {}", first_shard.n, first_dir.display()),
+            ));
+        }
+    }
+    for pair in parts.windows(2) {
+        if pair[0].2.k == pair[1].2.k {
+            return Err(Error::invalid(
+                "shards",
+                format!("{} and {}", pair[0].0.display(), pair[1].0.display()),
+                format!(
+                    "each part once: both hold shard {}/{}",
+                    pair[0].2.k, pair[0].2.n
+                ),
+            ));
+        }
+    }
+    let n = first_shard.n;
+    let missing: Vec<String> = (1..=n)
+        .filter(|k| !parts.iter().any(|p| p.2.k == *k))
+        .map(|k| k.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::invalid(
+            "shards",
+            format!("{} of {n}", parts.len()),
+            format!("all {n} parts; missing shard {}", missing.join(", ")),
+        ));
+    }
+    let spec = first.spec.clone();
+    let mut counts = Vec::with_capacity(spec.n_cells());
+    for (dir, key, shard, part) in &parts {
+        let cells = shard.cells(spec.n_cells());
+        if key.cells != (cells.start, cells.end) || part.len() != cells.len() {
+            return Err(Error::invalid(
+                "shard",
+                dir.display(),
+                format!(
+                    "{} counts for cells {}..{}",
+                    cells.len(),
+                    cells.start,
+                    cells.end
+                ),
+            ));
+        }
+        counts.extend(part.iter().copied());
+    }
+    let dir = OutputDir::create(&args.out)?;
+    dir.write_json(
+        KEY_FILE,
+        &RunKey {
+            spec: spec.clone(),
+            shard: None,
+            cells: (0, spec.n_cells()),
+            chunk_cells: first.chunk_cells,
+        },
+    )?;
+    let total_spikes = counts.iter().map(|&c| u64::from(c)).sum();
+    write_grid(&dir, &spec, counts)?;
+    let summary = Summary {
+        command: "merge",
+        spec: &spec,
+        shape: spec.shape(),
+        rows: spec.axes.get(1).map(|a| a.param.name()),
+        columns: spec.axes[0].param.name(),
+        shard: None,
+        cells: (0, spec.n_cells()),
+        total_spikes,
+        backend: None,
+        adapter: None,
+        neuron_steps_per_s: None,
+        wall_s: started.elapsed().as_secs_f64(),
+        setup_s: None,
+        simulate_s: None,
+        resumed_chunks: 0,
+        merged_from: args.dirs.clone(),
+    };
+    dir.write_json("summary.json", &summary)?;
+    println!("merged {n} shards into {}", dir.path().display());
+    Ok(())
+}

@@ -1,0 +1,314 @@
+//! The gNa × I sweep: GPU against the CPU reference cell by cell, shards that merge into the
+//! unsharded result, resume after a kill, the heat map, and the bad-input contract.
+
+mod common;
+
+use hhsim::backend::Engine;
+use hhsim::model::Precision;
+use hhsim::sweep::{Axis, SweepParam, SweepSpec};
+use ndarray::{Array1, ArrayD};
+use ndarray_npy::ReadNpyExt;
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// The published job on a 40 × 40 grid over the default ranges, 1 s.
+fn grid_40(precision: Precision) -> SweepSpec {
+    let mut spec = SweepSpec::brian2_gna_current();
+    for axis in &mut spec.axes {
+        axis.count = 40;
+    }
+    spec.precision = precision;
+    spec
+}
+
+#[test]
+fn f64_gpu_sweep_counts_equal_the_cpu_in_every_cell() {
+    let Some(ctx) = common::gpu(true) else { return };
+    let spec = grid_40(Precision::F64);
+    let gpu = spec.run(&Engine::Gpu(Box::new(ctx))).unwrap();
+    let cpu = spec.run(&Engine::Cpu).unwrap();
+    assert_eq!(gpu.shape(), &[40, 40]);
+    assert!(
+        cpu.iter().any(|&c| c > 0) && cpu.iter().any(|&c| c == 0),
+        "the grid spans silent and firing cells"
+    );
+    assert_eq!(gpu, cpu);
+}
+
+#[test]
+fn f32_gpu_sweep_counts_are_within_one_of_f64_cpu() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    let gpu = grid_40(Precision::F32)
+        .run(&Engine::Gpu(Box::new(ctx)))
+        .unwrap();
+    let cpu = grid_40(Precision::F64).run(&Engine::Cpu).unwrap();
+    // f32 rounding shifts spike times by a fraction of a step; a spike can slip past 1 s.
+    let worst = gpu
+        .iter()
+        .zip(&cpu)
+        .map(|(a, b)| a.abs_diff(*b))
+        .max()
+        .unwrap();
+    assert!(worst <= 1, "a cell differs by {worst} spikes");
+}
+
+#[test]
+fn a_single_axis_gives_an_f_i_curve() {
+    let mut spec = SweepSpec::brian2_gna_current();
+    spec.axes = vec![Axis {
+        param: SweepParam::Current,
+        start: 0.0,
+        stop: 100.0,
+        count: 11,
+    }];
+    spec.duration_ms = 200.0;
+    let counts = spec.run(&Engine::Cpu).unwrap();
+    assert_eq!(counts.shape(), &[11]);
+    // More drive, more spikes: the f–I curve of the Traub neuron does not fall.
+    assert!(
+        counts.as_slice().unwrap().windows(2).all(|w| w[1] >= w[0]),
+        "{counts}"
+    );
+}
+
+fn hhsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hhsim"))
+        .args(args)
+        .output()
+        .expect("the hhsim binary runs")
+}
+
+fn read_counts(dir: &Path) -> ArrayD<u32> {
+    ArrayD::<u32>::read_npy(File::open(dir.join("spike_counts.npy")).unwrap()).unwrap()
+}
+
+/// A small, quick grid on the CPU: 12 × 10 cells (100 ms unless `extra` says otherwise).
+fn sweep_args<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "sweep",
+        "--gna",
+        "10:100:12",
+        "--current",
+        "0:20:10",
+        "--backend",
+        "cpu",
+        "--precision",
+        "f64",
+    ];
+    if !extra.contains(&"--duration") {
+        args.extend(["--duration", "100"]);
+    }
+    args.extend(extra);
+    args.extend(["--out", out.to_str().unwrap()]);
+    args
+}
+
+fn sweep(out: &Path, extra: &[&str]) -> Output {
+    hhsim(&sweep_args(out, extra))
+}
+
+#[test]
+fn sweep_writes_counts_axes_heat_map_and_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("whole");
+    let o = sweep(&out, &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read_counts(&out).shape(), &[10, 12]);
+    let gna = Array1::<f64>::read_npy(File::open(out.join("gna.npy")).unwrap()).unwrap();
+    let current = Array1::<f64>::read_npy(File::open(out.join("current.npy")).unwrap()).unwrap();
+    assert_eq!((gna.len(), gna[0], gna[11]), (12, 10.0, 100.0));
+    assert_eq!((current.len(), current[9]), (10, 20.0));
+    let png = std::fs::read(out.join("rates.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let be = |i: usize| u32::from_be_bytes(png[i..i + 4].try_into().unwrap());
+    assert_eq!((be(16), be(20)), hhsim::output::plot::RATE_FIGURE_SIZE);
+    let summary: serde_json::Value =
+        serde_json::from_reader(File::open(out.join("summary.json")).unwrap()).unwrap();
+    for key in [
+        "backend",
+        "wall_s",
+        "setup_s",
+        "simulate_s",
+        "neuron_steps_per_s",
+        "shape",
+    ] {
+        assert!(!summary[key].is_null(), "summary.json lacks {key}");
+    }
+    assert!(
+        !out.join("chunks").exists(),
+        "checkpoints are removed after success"
+    );
+}
+
+#[test]
+fn three_shards_merge_into_the_unsharded_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    assert!(sweep(&whole, &[]).status.success());
+    let shards: Vec<_> = (1..=3)
+        .map(|k| tmp.path().join(format!("part{k}")))
+        .collect();
+    for (k, dir) in shards.iter().enumerate() {
+        let o = sweep(dir, &["--shard", &format!("{}/3", k + 1)]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let merged = tmp.path().join("merged");
+    // Given out of order: merge sorts them.
+    let o = hhsim(&[
+        "merge",
+        shards[2].to_str().unwrap(),
+        shards[0].to_str().unwrap(),
+        shards[1].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read_counts(&merged), read_counts(&whole));
+    assert!(merged.join("rates.png").exists());
+}
+
+fn assert_merge_refused(dirs: &[&Path], mentions: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("merged");
+    let mut args = vec!["merge"];
+    args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+    args.extend(["--out", out.to_str().unwrap()]);
+    let o = hhsim(&args);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(mentions),
+        "{stderr} does not mention {mentions}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn merge_refuses_overlapping_missing_and_mismatched_shards() {
+    let tmp = tempfile::tempdir().unwrap();
+    let part = |name: &str, shard: &str, extra: &[&str]| {
+        let dir = tmp.path().join(name);
+        let mut args = vec!["--shard", shard];
+        args.extend(extra);
+        assert!(sweep(&dir, &args).status.success());
+        dir
+    };
+    let (a, b) = (part("a", "1/2", &[]), part("b", "2/2", &[]));
+    let again = part("again", "2/2", &[]);
+    let other = part("other", "2/2", &["--dt", "0.05"]);
+    let of_three = part("three", "2/3", &[]);
+    assert_merge_refused(&[&a, &b, &again], "both hold shard 2/2");
+    assert_merge_refused(&[&a], "missing shard 2");
+    assert_merge_refused(&[&a, &other], "same sweep");
+    assert_merge_refused(&[&a, &of_three], "a shard of 2");
+}
+
+#[test]
+fn a_killed_sweep_resumes_to_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Noise makes every cell's input depend on its index: a chunked, resumed run must
+    // reproduce the single-chunk run exactly.
+    let whole = tmp.path().join("whole");
+    assert!(
+        sweep(&whole, &["--duration", "1000", "--noise", "5"])
+            .status
+            .success()
+    );
+    let long = ["--duration", "1000", "--noise", "5", "--chunk-cells", "4"];
+
+    let out = tmp.path().join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_hhsim"))
+        .args(sweep_args(&out, &long))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a few of its 30 chunks are on disk.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let chunks = out.join("chunks");
+    while std::fs::read_dir(&chunks).map_or(0, |d| {
+        d.filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with("cells-")
+        })
+        .count()
+    }) < 3
+    {
+        assert!(Instant::now() < deadline, "no chunks appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !out.join("spike_counts.npy").exists(),
+        "the run finished before it could be killed"
+    );
+
+    let mut resume = long.to_vec();
+    resume.push("--resume");
+    let o = sweep(&out, &resume);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_reader(File::open(out.join("summary.json")).unwrap()).unwrap();
+    assert!(
+        summary["resumed_chunks"].as_u64().unwrap() >= 3,
+        "{summary}"
+    );
+    assert_eq!(read_counts(&out), read_counts(&whole));
+}
+
+#[test]
+fn resume_refuses_a_directory_of_another_sweep() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    assert!(sweep(&out, &[]).status.success());
+    let o = sweep(&out, &["--resume", "--dt", "0.05"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// Bad input: one line, exit status 2, nothing written.
+fn assert_sweep_refused(args: &[&str], mentions: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut all = vec!["sweep"];
+    all.extend(args);
+    all.extend(["--out", out.to_str().unwrap()]);
+    let o = hhsim(&all);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(mentions),
+        "{args:?}: {stderr:?} does not mention {mentions:?}"
+    );
+    assert!(!out.exists(), "{args:?} wrote {}", out.display());
+}
+
+#[test]
+fn bad_sweep_input_is_refused() {
+    assert_sweep_refused(&["--gna", "10:100"], "gna=10:100");
+    assert_sweep_refused(&["--gna", "a:b:c"], "gna=a:b:c");
+    assert_sweep_refused(&["--current", "0:20:0"], "current=0:20:0");
+    assert_sweep_refused(&["--gna", "100:10:5"], "gna=100:10:5");
+    assert_sweep_refused(&["--axis", "gx=1:2:3"], "one of gna, gk, gl");
+    assert_sweep_refused(
+        &["--axis", "gna=10:100:50000", "--axis", "current=0:20:50000"],
+        "--shard",
+    );
+    assert_sweep_refused(&["--shard", "3/2"], "--shard 3/2");
+    assert_sweep_refused(&["--shard", "0/2"], "--shard 0/2");
+    assert_sweep_refused(&["--axis", "temperature=6:30:5"], "temperature");
+}

@@ -1,5 +1,6 @@
 //! Subcommands and the argument parsers they share.
 
+mod bench;
 mod devices;
 mod neuron;
 mod shared_args;
@@ -29,6 +30,8 @@ enum Command {
     Sweep(Box<sweep::SweepArgs>),
     /// Join the --out directories of `sweep --shard K/N` runs into the whole grid's results.
     Merge(sweep::MergeArgs),
+    /// Time the reference workloads end to end per backend and precision.
+    Bench(bench::BenchArgs),
     /// List GPU adapters, with f64 support and limits, and which one --backend auto picks.
     Devices,
     /// Compare GPU against CPU results and print a table; exit status 1 when a check fails.
@@ -42,6 +45,7 @@ pub fn run(cli: Cli, started: Instant) -> hhsim::Result<bool> {
         Command::Neuron(args) => neuron::run(*args, started).map(|()| true),
         Command::Sweep(args) => sweep::run(*args, started).map(|()| true),
         Command::Merge(args) => sweep::merge(args, started).map(|()| true),
+        Command::Bench(args) => bench::run(args).map(|()| true),
         Command::Devices => devices::run().map(|()| true),
         Command::Validate(args) => validate::run(args),
     }

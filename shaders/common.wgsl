@@ -1,16 +1,11 @@
-// Structs, bindings, exprel, gating rates and the membrane equation shared by the population
-// kernels. Keep the structs in sync with src/layout.rs (a test compares them through naga) and the
-// formulas with src/model/ (the CPU twins).
+// Structs, exprel, gating rates and the membrane equation shared by every kernel. Keep the
+// structs in sync with src/layout.rs (a test compares them through naga) and the formulas with
+// src/model/ (the CPU twins).
 
 const WORKGROUP_SIZE: u32 = 64u;
 const MODEL_TRAUB: u32 = 0u;
 const MODEL_CLASSIC: u32 = 1u;
 
-// Pipeline constants: the host builds a pipeline per combination so that the step loop carries
-// no code for features a run does not use (measured: 29 % faster without them on lavapipe).
-// The CPU twin reads the same facts from `run.record_every` and `run.has_noise`.
-override RECORD_TRACE: bool = true;
-override HAS_NOISE: bool = true;
 
 struct State {
     v: Real,
@@ -32,28 +27,6 @@ struct NeuronParams {
     v_th: Real,
     i_const: Real,
 }
-
-struct RunUniforms {
-    n_neurons: u32,
-    first_neuron: u32,
-    n_steps: u32,
-    first_step: u32,
-    model: u32,
-    record_every: u32,
-    spike_capacity: u32,
-    has_noise: u32,
-    dt: Real,
-}
-
-@group(0) @binding(0) var<uniform> run: RunUniforms;
-@group(0) @binding(1) var<storage, read_write> states: array<State>;
-@group(0) @binding(2) var<storage, read> params: array<NeuronParams>;
-@group(0) @binding(3) var<storage, read> shared_input: array<Real>;
-@group(0) @binding(4) var<storage, read> noise: array<Real>;
-@group(0) @binding(5) var<storage, read_write> spike_count: array<u32>;
-@group(0) @binding(6) var<storage, read_write> spike_steps: array<u32>;
-@group(0) @binding(7) var<storage, read_write> trace: array<State>;
-@group(0) @binding(8) var<storage, read_write> status: array<u32>;
 
 // (e^x − 1)/x with a series branch near 0; the twin is src/model/exprel.rs.
 fn exprel(x: Real) -> Real {
@@ -98,16 +71,16 @@ fn classic_rates(v: Real, phi: Real) -> Rates {
     );
 }
 
-fn rates(p: NeuronParams, v: Real) -> Rates {
-    if (run.model == MODEL_TRAUB) {
+fn rates(model: u32, p: NeuronParams, v: Real) -> Rates {
+    if (model == MODEL_TRAUB) {
         return traub_rates(v, p.vt);
     }
     return classic_rates(v, p.phi);
 }
 
 // dX/dt; twin: Params::derivatives.
-fn derivatives(p: NeuronParams, s: State, i_ext: Real) -> State {
-    let r = rates(p, s.v);
+fn derivatives(model: u32, p: NeuronParams, s: State, i_ext: Real) -> State {
+    let r = rates(model, p, s.v);
     let n2 = s.n * s.n;
     let g_na = p.g_na * s.m * s.m * s.m * s.h;
     let g_k = p.g_k * n2 * n2;
@@ -126,40 +99,4 @@ fn add_scaled(s: State, k: Real, d: State) -> State {
 
 fn state_is_finite(s: State) -> bool {
     return is_finite_real(s.v) && is_finite_real(s.m) && is_finite_real(s.h) && is_finite_real(s.n);
-}
-
-// Integrates neuron `run.first_neuron + gid` over the chunk's steps with the kernel's
-// `method_step`; twin: src/backend/cpu.rs `integrate_steps`.
-fn integrate_neuron(gid: u32) {
-    let i = run.first_neuron + gid;
-    if (i >= run.n_neurons || status[i] != 0u) {
-        return;
-    }
-    let p = params[i];
-    var s = states[i];
-    var count = spike_count[i];
-    for (var k = 0u; k < run.n_steps; k++) {
-        let step = run.first_step + k;
-        if (RECORD_TRACE && k % run.record_every == 0u) {
-            trace[(k / run.record_every) * run.n_neurons + i] = s;
-        }
-        var i_ext = p.i_const + shared_input[k];
-        if (HAS_NOISE) {
-            i_ext = i_ext + noise[k * run.n_neurons + i];
-        }
-        let next = method_step(p, s, i_ext, run.dt);
-        if (!state_is_finite(next)) {
-            status[i] = step + 1u;
-            break;
-        }
-        if (s.v < p.v_th && next.v >= p.v_th) {
-            if (count < run.spike_capacity) {
-                spike_steps[i * run.spike_capacity + count] = step;
-            }
-            count = count + 1u;
-        }
-        s = next;
-    }
-    states[i] = s;
-    spike_count[i] = count;
 }

@@ -6,8 +6,8 @@ fn advance(x: Real, a: Real, b: Real, dt: Real) -> Real {
     return x + dt * (a + b * x) * exprel(b * dt);
 }
 
-fn method_step(p: NeuronParams, s: State, i_ext: Real, dt: Real) -> State {
-    let r = rates(p, s.v);
+fn method_step(model: u32, p: NeuronParams, s: State, i_ext: Real, dt: Real) -> State {
+    let r = rates(model, p, s.v);
     let n2 = s.n * s.n;
     let g_na = p.g_na * s.m * s.m * s.m * s.h;
     let g_k = p.g_k * n2 * n2;

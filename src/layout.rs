@@ -68,7 +68,7 @@ impl<R: Real> NeuronParams<R> {
     }
 }
 
-/// One chunk's settings: `RunUniforms` in common.wgsl.
+/// One chunk's settings: `RunUniforms` in population.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct RunUniforms<R> {

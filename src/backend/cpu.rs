@@ -1,6 +1,6 @@
 //! The CPU reference backend. Each `integrate_*` function is the twin of the WGSL kernel of the
 //! same name (`shaders/integrate_*.wgsl`), over the same buffers (`Bindings`, mirroring the
-//! binding table of `shaders/common.wgsl`); Euler and RK2 exist on the CPU only.
+//! binding table of `shaders/population.wgsl`); Euler and RK2 exist on the CPU only.
 
 use super::{FinalBuffers, PopulationEngine, PopulationResult, lower, run_on};
 use crate::error::Result;
@@ -9,7 +9,7 @@ use crate::layout::{NeuronParams, RunUniforms};
 use crate::model::{ModelKind, Real, State};
 use crate::population::{Population, RunConfig};
 
-/// The buffers of one dispatch, as `shaders/common.wgsl` binds them.
+/// The buffers of one dispatch, as `shaders/population.wgsl` binds them.
 pub struct Bindings<'a, R> {
     pub run: &'a RunUniforms<R>,
     pub states: &'a mut [State<R>],
@@ -37,7 +37,7 @@ pub fn exp_check(args: &[f64]) -> Vec<f64> {
     args.iter().map(|x| x.exp()).collect()
 }
 
-/// Twin of `integrate_neuron` in shaders/common.wgsl, for every neuron of the dispatch.
+/// Twin of `integrate_neuron` in shaders/population.wgsl, for every neuron of the dispatch.
 /// Spikes are upward crossings of the threshold, v_old < θ ≤ v_new; a neuron whose state stops
 /// being finite records 1 + that step in `status` and is not integrated further.
 pub fn integrate_steps<R: Real>(method: Method, b: Bindings<R>) {

@@ -1,5 +1,6 @@
 //! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
-//! followed by the shared definitions and one kernel file. naga parses and validates each
+//! followed by the shared files a kernel builds on (`common.wgsl`, then `population.wgsl` or
+//! `network.wgsl`) and the kernel's own file. naga parses and validates each
 //! assembled module; wgpu receives exactly that text.
 
 use crate::model::Precision;
@@ -36,13 +37,17 @@ impl Kernel {
         }
     }
 
-    /// Whether the kernel uses the structs and bindings of common.wgsl.
-    fn uses_common(self) -> bool {
-        self != Kernel::ExpCheck
+    /// The shared files the kernel builds on, after the prelude.
+    fn includes(self) -> &'static [&'static str] {
+        match self {
+            Kernel::IntegrateExpEuler | Kernel::IntegrateRk4 => &[COMMON, POPULATION],
+            Kernel::ExpCheck => &[],
+        }
     }
 }
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+const POPULATION: &str = include_str!("../../../shaders/population.wgsl");
 
 fn prelude(precision: Precision) -> &'static str {
     match precision {
@@ -54,8 +59,8 @@ fn prelude(precision: Precision) -> &'static str {
 /// The complete WGSL source of `kernel` in `precision`.
 pub fn assemble(kernel: Kernel, precision: Precision) -> String {
     let mut source = String::from(prelude(precision));
-    if kernel.uses_common() {
-        source += COMMON;
+    for include in kernel.includes() {
+        source += include;
     }
     source += kernel.body();
     source

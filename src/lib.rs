@@ -11,6 +11,7 @@ pub mod integrate;
 pub mod layout;
 pub mod model;
 pub mod monitor;
+pub mod network;
 pub mod output;
 pub mod population;
 pub mod sweep;

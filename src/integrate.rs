@@ -57,11 +57,15 @@ pub fn step<R: Real>(method: Method, p: &Params<R>, s: &State<R>, i_ext: R, dt: 
     }
 }
 
-/// x ← −a/b + (x + a/b)·e^{b·dt}, written as x + dt·(a + b·x)·exprel(b·dt): the same value
-/// without dividing by b.
+/// Exponential Euler for one variable with dx/dt = a + b·x over `dt`: x ← −a/b + (x + a/b)·e^{b·dt},
+/// written as x + dt·(a + b·x)·exprel(b·dt), the same value without dividing by b.
+pub fn exp_euler_advance<R: Real>(x: R, a: R, b: R, dt: R) -> R {
+    x + dt * (a + b * x) * exprel(b * dt)
+}
+
 fn exp_euler<R: Real>(p: &Params<R>, s: &State<R>, i_ext: R, dt: R) -> State<R> {
     let [v, m, h, n] = p.linear_parts(s, i_ext);
-    let advance = |x: R, l: Linear<R>| x + dt * (l.a + l.b * x) * exprel(l.b * dt);
+    let advance = |x: R, l: Linear<R>| exp_euler_advance(x, l.a, l.b, dt);
     State {
         v: advance(s.v, v),
         m: advance(s.m, m),

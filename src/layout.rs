@@ -107,3 +107,73 @@ pub fn model_code(kind: ModelKind) -> u32 {
 // SAFETY: State is repr(C) with four fields of one float type: no padding, any bits valid.
 unsafe impl<R: Real> Zeroable for State<R> {}
 unsafe impl<R: Real> Pod for State<R> {}
+
+// SAFETY: NetState is repr(C) with six fields of one float type: no padding, any bits valid.
+unsafe impl<R: Real> Zeroable for crate::network::NetState<R> {}
+unsafe impl<R: Real> Pod for crate::network::NetState<R> {}
+
+/// Network constants: `NetUniforms` in shaders/network.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct NetUniforms<R> {
+    pub n_neurons: u32,
+    pub n_recorded: u32,
+    /// Spike records the ring holds per chunk.
+    pub ring_capacity: u32,
+    /// `MODEL_TRAUB` or `MODEL_CLASSIC`.
+    pub model: u32,
+    pub _pad: [u32; 2],
+    /// [ms]
+    pub dt: R,
+    /// [nS] per unit of the integer accumulators.
+    pub quantum: R,
+    pub e_e: R,
+    pub e_i: R,
+    pub decay_e: R,
+    pub decay_i: R,
+    pub decay_e_half: R,
+    pub decay_i_half: R,
+}
+
+// SAFETY: repr(C); six u32 (24 bytes) then eight floats aligned to their size: no padding.
+unsafe impl<R: Real> Zeroable for NetUniforms<R> {}
+unsafe impl<R: Real> Pod for NetUniforms<R> {}
+
+/// One step's settings, bound at a dynamic offset: `StepUniform` in shaders/network.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct StepUniform {
+    /// The global step index.
+    pub step: u32,
+    /// step % 2: which spike list and counter this step fills.
+    pub parity: u32,
+    /// The trace sample this step records, or `NO_SAMPLE`.
+    pub sample: u32,
+    pub _pad: u32,
+}
+
+/// `StepUniform::sample` when the step records nothing; `NeuronFlags::record_slot` likewise.
+pub const NONE: u32 = u32::MAX;
+
+/// Per-neuron integers: `NeuronFlags` in shaders/network.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct NeuronFlags {
+    /// No spike within this many steps after one.
+    pub refractory_steps: u32,
+    /// Index among the recorded neurons, or `NONE`.
+    pub record_slot: u32,
+    /// 1 + the step of the last spike; 0 before the first.
+    pub last_spike: u32,
+}
+
+/// Indices of `counters` in shaders/network.wgsl.
+pub mod counter {
+    /// Spikes of the current step, one counter per step parity.
+    pub const STEP_SPIKES: usize = 0;
+    /// Spike records written to the ring in this chunk.
+    pub const RING: usize = 2;
+    /// Spikes since the start of the run, kept on the device.
+    pub const TOTAL: usize = 3;
+    pub const LEN: usize = 4;
+}

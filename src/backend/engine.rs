@@ -1,10 +1,14 @@
 //! Turning a backend choice and a precision into an engine, and running a population on it.
 
+use super::cpu::network::CpuNetEngine;
+use super::gpu::network::GpuNetEngine;
 use super::gpu::{self, GpuContext};
 use super::{BackendChoice, PopulationResult, cpu};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::model::Precision;
+use crate::network::Network;
+use crate::network::sim::{self, NetConfig, NetResult};
 use crate::population::{Population, RunConfig};
 
 /// Where a run goes.
@@ -69,6 +73,41 @@ impl Engine {
             (Engine::Cpu, Precision::F64) => cpu::run_population::<f64>(pop, cfg),
             (Engine::Gpu(ctx), Precision::F32) => gpu::run_population::<f32>(ctx, pop, cfg),
             (Engine::Gpu(ctx), Precision::F64) => gpu::run_population::<f64>(ctx, pop, cfg),
+        }
+    }
+}
+
+impl Engine {
+    /// Runs a network (validated with `cfg`) on this engine; `progress` gets the steps done.
+    pub fn run_network(
+        &self,
+        precision: Precision,
+        net: &Network,
+        cfg: &NetConfig,
+        progress: impl FnMut(usize),
+    ) -> Result<NetResult> {
+        fn on<R: crate::model::Real>(
+            engine: &Engine,
+            net: &Network,
+            cfg: &NetConfig,
+            progress: impl FnMut(usize),
+        ) -> Result<NetResult> {
+            let lowered = sim::lower::<R>(net, cfg);
+            match engine {
+                Engine::Cpu => {
+                    sim::run_network(cfg, &lowered, &mut CpuNetEngine::new(&lowered), progress)
+                }
+                Engine::Gpu(ctx) => sim::run_network(
+                    cfg,
+                    &lowered,
+                    &mut GpuNetEngine::new(ctx, &lowered)?,
+                    progress,
+                ),
+            }
+        }
+        match precision {
+            Precision::F32 => on::<f32>(self, net, cfg, progress),
+            Precision::F64 => on::<f64>(self, net, cfg, progress),
         }
     }
 }

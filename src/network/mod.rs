@@ -5,6 +5,8 @@
 
 pub mod cobahh;
 mod connect;
+pub mod sim;
+pub mod step;
 
 use crate::error::{Error, Result};
 use crate::model::{ModelKind, Params, State};
@@ -405,6 +407,18 @@ fn quantum_for(edges: &[(u32, u32, f64)], n: usize) -> f64 {
         q *= 2.0;
     }
     q
+}
+
+/// Runs `net` with `cfg` on the backend chosen as `hhsim --backend` would choose it.
+pub fn simulate(
+    net: &Network,
+    cfg: &sim::NetConfig,
+    backend: crate::backend::BackendChoice,
+    precision: crate::model::Precision,
+) -> Result<sim::NetResult> {
+    cfg.validate(net)?;
+    let engine = crate::backend::Engine::select(backend, precision, cfg.method)?;
+    engine.run_network(precision, net, cfg, |_| {})
 }
 
 impl Network {

@@ -185,7 +185,17 @@ impl GpuContext {
         buffer: &wgpu::Buffer,
         context: &str,
     ) -> Result<Vec<T>> {
-        let size = buffer.size();
+        self.read_prefix(buffer, buffer.size(), context)
+    }
+
+    /// Copies the first `bytes` of `buffer` (a multiple of 4) back to the host.
+    pub fn read_prefix<T: bytemuck::Pod>(
+        &self,
+        buffer: &wgpu::Buffer,
+        bytes: u64,
+        context: &str,
+    ) -> Result<Vec<T>> {
+        let size = bytes.max(4);
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("readback"),
             size,

@@ -3,6 +3,7 @@
 
 pub mod device;
 pub mod exp_check;
+pub mod network;
 pub mod population;
 pub mod shader;
 

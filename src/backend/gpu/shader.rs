@@ -11,13 +11,17 @@ pub enum Kernel {
     IntegrateExpEuler,
     IntegrateRk4,
     ExpCheck,
+    NetworkUpdate,
+    PropagateCsr,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 3] = [
+    pub const ALL: [Kernel; 5] = [
         Kernel::IntegrateExpEuler,
         Kernel::IntegrateRk4,
         Kernel::ExpCheck,
+        Kernel::NetworkUpdate,
+        Kernel::PropagateCsr,
     ];
 
     /// The entry point, which is also the file's name and the CPU twin's name.
@@ -26,6 +30,8 @@ impl Kernel {
             Kernel::IntegrateExpEuler => "integrate_exp_euler",
             Kernel::IntegrateRk4 => "integrate_rk4",
             Kernel::ExpCheck => "exp_check",
+            Kernel::NetworkUpdate => "network_update",
+            Kernel::PropagateCsr => "propagate_csr",
         }
     }
 
@@ -34,6 +40,8 @@ impl Kernel {
             Kernel::IntegrateExpEuler => include_str!("../../../shaders/integrate_exp_euler.wgsl"),
             Kernel::IntegrateRk4 => include_str!("../../../shaders/integrate_rk4.wgsl"),
             Kernel::ExpCheck => include_str!("../../../shaders/exp_check.wgsl"),
+            Kernel::NetworkUpdate => include_str!("../../../shaders/network_update.wgsl"),
+            Kernel::PropagateCsr => include_str!("../../../shaders/propagate_csr.wgsl"),
         }
     }
 
@@ -42,12 +50,14 @@ impl Kernel {
         match self {
             Kernel::IntegrateExpEuler | Kernel::IntegrateRk4 => &[COMMON, POPULATION],
             Kernel::ExpCheck => &[],
+            Kernel::NetworkUpdate | Kernel::PropagateCsr => &[COMMON, NETWORK],
         }
     }
 }
 
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const POPULATION: &str = include_str!("../../../shaders/population.wgsl");
+const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
 
 fn prelude(precision: Precision) -> &'static str {
     match precision {

@@ -2,6 +2,8 @@
 //! same name (`shaders/integrate_*.wgsl`), over the same buffers (`Bindings`, mirroring the
 //! binding table of `shaders/population.wgsl`); Euler and RK2 exist on the CPU only.
 
+pub mod network;
+
 use super::{FinalBuffers, PopulationEngine, PopulationResult, lower, run_on};
 use crate::error::Result;
 use crate::integrate::{Method, step};

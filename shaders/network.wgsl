@@ -1,0 +1,63 @@
+// Bindings of the network kernels (network_update.wgsl, propagate_csr.wgsl). Keep the structs in
+// sync with src/layout.rs. One bind group layout serves both kernels; `step` is bound at a
+// dynamic offset per step, so a chunk of many steps is one command buffer.
+
+struct NetState {
+    v: Real,
+    m: Real,
+    h: Real,
+    n: Real,
+    ge: Real,
+    gi: Real,
+}
+
+struct NetUniforms {
+    n_neurons: u32,
+    n_recorded: u32,
+    ring_capacity: u32,
+    model: u32,
+    _pad0: u32,
+    _pad1: u32,
+    dt: Real,
+    quantum: Real,
+    e_e: Real,
+    e_i: Real,
+    decay_e: Real,
+    decay_i: Real,
+    decay_e_half: Real,
+    decay_i_half: Real,
+}
+
+struct StepUniform {
+    step: u32,
+    parity: u32,
+    sample: u32,
+    _pad: u32,
+}
+
+struct NeuronFlags {
+    refractory_steps: u32,
+    record_slot: u32,
+    last_spike: u32,
+}
+
+const NONE: u32 = 0xffffffffu;
+const COUNTER_RING: u32 = 2u;
+const COUNTER_TOTAL: u32 = 3u;
+
+@group(0) @binding(0) var<uniform> net: NetUniforms;
+@group(0) @binding(1) var<uniform> step_u: StepUniform;
+@group(0) @binding(2) var<storage, read_write> net_states: array<NetState>;
+@group(0) @binding(3) var<storage, read> net_params: array<NeuronParams>;
+@group(0) @binding(4) var<storage, read_write> flags: array<NeuronFlags>;
+// Integer conductance inputs: [0, n) excitatory, [n, 2n) inhibitory, in units of net.quantum.
+@group(0) @binding(5) var<storage, read_write> acc: array<atomic<u32>>;
+// This step's spiking neurons, one list of n per parity.
+@group(0) @binding(6) var<storage, read_write> spike_list: array<u32>;
+@group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>, 4>;
+// (step, neuron) of every spike of the chunk, drained by the host after it.
+@group(0) @binding(8) var<storage, read_write> ring: array<vec2<u32>>;
+@group(0) @binding(9) var<storage, read_write> net_trace: array<NetState>;
+@group(0) @binding(10) var<storage, read> row_start: array<u32>;
+@group(0) @binding(11) var<storage, read> syn_target: array<u32>;
+@group(0) @binding(12) var<storage, read> syn_weight: array<u32>;

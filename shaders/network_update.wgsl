@@ -1,0 +1,90 @@
+// One step of every network neuron: take in last step's synaptic input, integrate, detect a
+// spike (upward threshold crossing outside the refractory window), list and record it.
+// Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/step.rs.
+
+// 0: exponential Euler, 1: RK4.
+override METHOD: u32 = 0u;
+
+fn advance(x: Real, a: Real, b: Real, dt: Real) -> Real {
+    return x + dt * (a + b * x) * exprel(b * dt);
+}
+
+fn net_exp_euler(p: NeuronParams, s: NetState, dt: Real) -> NetState {
+    let r = rates(net.model, p, s.v);
+    let n2 = s.n * s.n;
+    let g_na = p.g_na * s.m * s.m * s.m * s.h;
+    let g_k = p.g_k * n2 * n2;
+    let g_total = g_na + g_k + p.g_l + s.ge + s.gi;
+    let driven = g_na * p.e_na + g_k * p.e_k + p.g_l * p.e_l + s.ge * net.e_e + s.gi * net.e_i + p.i_const;
+    return NetState(
+        advance(s.v, driven / p.c, -g_total / p.c, dt),
+        advance(s.m, r.alpha_m, -(r.alpha_m + r.beta_m), dt),
+        advance(s.h, r.alpha_h, -(r.alpha_h + r.beta_h), dt),
+        advance(s.n, r.alpha_n, -(r.alpha_n + r.beta_n), dt),
+        s.ge * net.decay_e,
+        s.gi * net.decay_i,
+    );
+}
+
+fn syn_derivatives(p: NeuronParams, x: State, ge: Real, gi: Real) -> State {
+    return derivatives(net.model, p, x, ge * (net.e_e - x.v) + gi * (net.e_i - x.v) + p.i_const);
+}
+
+fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
+    let hh = State(s.v, s.m, s.h, s.n);
+    let half = dt * 0.5;
+    let ge_half = s.ge * net.decay_e_half;
+    let gi_half = s.gi * net.decay_i_half;
+    let ge_end = s.ge * net.decay_e;
+    let gi_end = s.gi * net.decay_i;
+    let k1 = syn_derivatives(p, hh, s.ge, s.gi);
+    let k2 = syn_derivatives(p, add_scaled(hh, half, k1), ge_half, gi_half);
+    let k3 = syn_derivatives(p, add_scaled(hh, half, k2), ge_half, gi_half);
+    let k4 = syn_derivatives(p, add_scaled(hh, dt, k3), ge_end, gi_end);
+    let sixth = dt / 6.0;
+    return NetState(
+        s.v + sixth * (k1.v + 2.0 * (k2.v + k3.v) + k4.v),
+        s.m + sixth * (k1.m + 2.0 * (k2.m + k3.m) + k4.m),
+        s.h + sixth * (k1.h + 2.0 * (k2.h + k3.h) + k4.h),
+        s.n + sixth * (k1.n + 2.0 * (k2.n + k3.n) + k4.n),
+        ge_end,
+        gi_end,
+    );
+}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= net.n_neurons) {
+        return;
+    }
+    let p = net_params[i];
+    var s = net_states[i];
+    // Input from the spikes of the previous step, exact in integers, converted once.
+    s.ge = s.ge + Real(atomicExchange(&acc[i], 0u)) * net.quantum;
+    s.gi = s.gi + Real(atomicExchange(&acc[net.n_neurons + i], 0u)) * net.quantum;
+    var f = flags[i];
+    if (step_u.sample != NONE && f.record_slot != NONE) {
+        net_trace[step_u.sample * net.n_recorded + f.record_slot] = s;
+    }
+    var next: NetState;
+    if (METHOD == 1u) {
+        next = net_rk4(p, s, net.dt);
+    } else {
+        next = net_exp_euler(p, s, net.dt);
+    }
+    let step = step_u.step;
+    let rested = f.last_spike == 0u || step - (f.last_spike - 1u) >= f.refractory_steps;
+    if (s.v < p.v_th && next.v >= p.v_th && rested) {
+        let slot = atomicAdd(&counters[step_u.parity], 1u);
+        spike_list[step_u.parity * net.n_neurons + slot] = i;
+        let r = atomicAdd(&counters[COUNTER_RING], 1u);
+        if (r < net.ring_capacity) {
+            ring[r] = vec2<u32>(step, i);
+        }
+        atomicAdd(&counters[COUNTER_TOTAL], 1u);
+        f.last_spike = step + 1u;
+        flags[i] = f;
+    }
+    net_states[i] = next;
+}

@@ -1,0 +1,153 @@
+//! CPU twins of the network kernels: `network_update` (shaders/network_update.wgsl) and
+//! `propagate_csr` (shaders/propagate_csr.wgsl), over the same buffers, and the CPU engine
+//! that runs them step by step.
+
+use crate::error::Result;
+use crate::integrate::Method;
+use crate::layout::{NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, counter};
+use crate::model::{ModelKind, Real};
+use crate::network::NetState;
+use crate::network::sim::{ChunkRecords, NetEngine, NetLowered};
+use crate::network::step::{SynConsts, network_step};
+
+/// The buffers of shaders/network.wgsl.
+pub struct NetBuffers<R> {
+    pub states: Vec<NetState<R>>,
+    pub params: Vec<NeuronParams<R>>,
+    pub flags: Vec<NeuronFlags>,
+    pub acc: Vec<u32>,
+    pub spike_list: Vec<u32>,
+    pub counters: [u32; counter::LEN],
+    pub ring: Vec<[u32; 2]>,
+    pub trace: Vec<NetState<R>>,
+    pub row_start: Vec<u32>,
+    pub target: Vec<u32>,
+    pub weight_q: Vec<u32>,
+}
+
+/// Twin of `network_update`: every neuron, in index order (the GPU's order differs, which
+/// changes only the order of the spike list and ring, never a sum).
+pub fn network_update<R: Real>(
+    method: Method,
+    net: &NetUniforms<R>,
+    step_u: &StepUniform,
+    b: &mut NetBuffers<R>,
+) {
+    let n = net.n_neurons as usize;
+    let kind = if net.model == 0 {
+        ModelKind::Traub
+    } else {
+        ModelKind::Classic
+    };
+    let c = SynConsts {
+        e_e: net.e_e,
+        e_i: net.e_i,
+        decay_e: net.decay_e,
+        decay_i: net.decay_i,
+        decay_e_half: net.decay_e_half,
+        decay_i_half: net.decay_i_half,
+    };
+    let parity = step_u.parity as usize;
+    for i in 0..n {
+        let np = &b.params[i];
+        let p = np.model(kind);
+        let mut s = b.states[i];
+        s.ge = s.ge + R::of(f64::from(std::mem::take(&mut b.acc[i]))) * net.quantum;
+        s.gi = s.gi + R::of(f64::from(std::mem::take(&mut b.acc[n + i]))) * net.quantum;
+        let f = &mut b.flags[i];
+        if step_u.sample != NONE && f.record_slot != NONE {
+            b.trace[(step_u.sample * net.n_recorded + f.record_slot) as usize] = s;
+        }
+        let next = network_step(method, &p, &s, &c, np.i_const, net.dt);
+        let step = step_u.step;
+        let rested = f.last_spike == 0 || step - (f.last_spike - 1) >= f.refractory_steps;
+        if s.v < p.v_th && next.v >= p.v_th && rested {
+            let slot = b.counters[parity];
+            b.counters[parity] += 1;
+            b.spike_list[parity * n + slot as usize] = i as u32;
+            let r = b.counters[counter::RING];
+            b.counters[counter::RING] += 1;
+            if r < net.ring_capacity {
+                b.ring[r as usize] = [step, i as u32];
+            }
+            b.counters[counter::TOTAL] += 1;
+            f.last_spike = step + 1;
+        }
+        b.states[i] = next;
+    }
+}
+
+/// Twin of `propagate_csr`: adds each spiking neuron's integer weights to its targets.
+pub fn propagate_csr<R: Real>(net: &NetUniforms<R>, step_u: &StepUniform, b: &mut NetBuffers<R>) {
+    let n = net.n_neurons as usize;
+    let parity = step_u.parity as usize;
+    b.counters[1 - parity] = 0;
+    for t in 0..b.counters[parity] as usize {
+        let pre = b.spike_list[parity * n + t] as usize;
+        for k in b.row_start[pre] as usize..b.row_start[pre + 1] as usize {
+            let target = b.target[k] as usize;
+            b.acc[target] = b.acc[target].wrapping_add(b.weight_q[k]);
+        }
+    }
+}
+
+/// The CPU engine for networks.
+pub struct CpuNetEngine<R> {
+    method: Method,
+    uniforms: NetUniforms<R>,
+    buffers: NetBuffers<R>,
+}
+
+impl<R: Real> CpuNetEngine<R> {
+    pub fn new(lowered: &NetLowered<R>) -> Self {
+        let u = lowered.uniforms;
+        let n = u.n_neurons as usize;
+        CpuNetEngine {
+            method: lowered.method,
+            uniforms: u,
+            buffers: NetBuffers {
+                states: lowered.init.clone(),
+                params: lowered.params.clone(),
+                flags: lowered.flags.clone(),
+                acc: vec![0; 2 * n],
+                spike_list: vec![0; 2 * n],
+                counters: [0; counter::LEN],
+                ring: vec![[0; 2]; u.ring_capacity as usize],
+                trace: Vec::new(),
+                row_start: lowered.row_start.clone(),
+                target: lowered.target.clone(),
+                weight_q: lowered.weight_q.clone(),
+            },
+        }
+    }
+
+    /// The integer accumulators (for comparing propagation with the GPU's).
+    pub fn buffers_mut(&mut self) -> &mut NetBuffers<R> {
+        &mut self.buffers
+    }
+}
+
+impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
+    fn run_chunk(&mut self, steps: &[StepUniform], n_samples: usize) -> Result<ChunkRecords<R>> {
+        let b = &mut self.buffers;
+        b.counters[counter::RING] = 0;
+        b.trace = vec![NetState::default(); n_samples * self.uniforms.n_recorded as usize];
+        for step_u in steps {
+            network_update(self.method, &self.uniforms, step_u, b);
+            propagate_csr(&self.uniforms, step_u, b);
+        }
+        let count = b.counters[counter::RING];
+        Ok(ChunkRecords {
+            spikes: b.ring[..(count.min(self.uniforms.ring_capacity)) as usize].to_vec(),
+            ring_count: count,
+            trace: std::mem::take(&mut b.trace),
+        })
+    }
+
+    fn finish(&mut self) -> Result<(Vec<NetState<R>>, u32)> {
+        Ok((
+            self.buffers.states.clone(),
+            self.buffers.counters[counter::TOTAL],
+        ))
+    }
+}

@@ -1,0 +1,313 @@
+//! Networks on the GPU: the lowered network lives on the device; a chunk of steps is one
+//! command buffer of two dispatches per step (`network_update`, then `propagate_csr`), each step
+//! selecting its `StepUniform` by dynamic offset, so no host round trip happens inside a chunk.
+//! After each chunk the host drains the spike ring and the trace.
+
+use super::GpuContext;
+use super::shader::{Kernel, assemble};
+use crate::error::{Error, Result};
+use crate::integrate::Method;
+use crate::layout::{StepUniform, WORKGROUP_SIZE, counter};
+use crate::model::{Precision, Real};
+use crate::network::NetState;
+use crate::network::sim::{ChunkRecords, NetEngine, NetLowered};
+use std::mem::size_of;
+use wgpu::util::DeviceExt;
+
+/// Storage buffers the network kernels bind (bindings 2–12).
+const STORAGE_BINDINGS: u32 = 11;
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+pub struct GpuNetEngine<'a, R> {
+    ctx: &'a GpuContext,
+    update: wgpu::ComputePipeline,
+    propagate: wgpu::ComputePipeline,
+    bind_group: wgpu::BindGroup,
+    step_buffer: wgpu::Buffer,
+    step_stride: u64,
+    states: wgpu::Buffer,
+    counters: wgpu::Buffer,
+    ring: wgpu::Buffer,
+    trace: wgpu::Buffer,
+    n_neurons: u32,
+    n_recorded: usize,
+    ring_capacity: usize,
+    _real: std::marker::PhantomData<R>,
+}
+
+fn layout_entry(
+    binding: u32,
+    ty: wgpu::BufferBindingType,
+    dynamic: bool,
+) -> wgpu::BindGroupLayoutEntry {
+    wgpu::BindGroupLayoutEntry {
+        binding,
+        visibility: wgpu::ShaderStages::COMPUTE,
+        ty: wgpu::BindingType::Buffer {
+            ty,
+            has_dynamic_offset: dynamic,
+            min_binding_size: None,
+        },
+        count: None,
+    }
+}
+
+impl<'a, R: Real> GpuNetEngine<'a, R> {
+    pub fn new(ctx: &'a GpuContext, lowered: &NetLowered<R>) -> Result<Self> {
+        if ctx.limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
+            return Err(Error::Gpu {
+                context: "building the network kernels".into(),
+                message: format!(
+                    "{} allows {} storage buffers per stage; the network kernels need {STORAGE_BINDINGS}",
+                    ctx.adapter.name, ctx.limits.max_storage_buffers_per_shader_stage
+                ),
+            });
+        }
+        let limit = ctx.limits.max_storage_buffer_binding_size;
+        let synapse_bytes = (lowered.target.len() * 4) as u64;
+        if synapse_bytes > limit {
+            return Err(Error::Gpu {
+                context: format!("allocating {} synapses", lowered.target.len()),
+                message: format!(
+                    "the synapse targets need {synapse_bytes} bytes but {} binds at most {limit}; use --backend cpu or a smaller network",
+                    ctx.adapter.name
+                ),
+            });
+        }
+        let precision = if size_of::<R>() == 8 {
+            Precision::F64
+        } else {
+            Precision::F32
+        };
+        let method = if lowered.method == Method::Rk4 {
+            1.0
+        } else {
+            0.0
+        };
+        let u = lowered.uniforms;
+        let n = u.n_neurons as usize;
+        let step_stride = (size_of::<StepUniform>() as u64)
+            .next_multiple_of(u64::from(ctx.limits.min_uniform_buffer_offset_alignment));
+        ctx.checked("building the network kernels", || {
+            let device = &ctx.device;
+            use wgpu::BufferBindingType::{Storage, Uniform};
+            let mut entries = vec![
+                layout_entry(0, Uniform, false),
+                layout_entry(1, Uniform, true),
+            ];
+            for b in 2..=12 {
+                let read_only = matches!(b, 3 | 10 | 11 | 12);
+                entries.push(layout_entry(b, Storage { read_only }, false));
+            }
+            let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some("network"),
+                entries: &entries,
+            });
+            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("network"),
+                bind_group_layouts: &[Some(&bind_layout)],
+                immediate_size: 0,
+            });
+            let pipeline = |kernel: Kernel, constants: &[(&str, f64)]| {
+                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(kernel.entry_point()),
+                    source: wgpu::ShaderSource::Wgsl(assemble(kernel, precision).into()),
+                });
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(kernel.entry_point()),
+                    layout: Some(&pipeline_layout),
+                    module: &module,
+                    entry_point: Some(kernel.entry_point()),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants,
+                        ..Default::default()
+                    },
+                    cache: None,
+                })
+            };
+            let update = pipeline(Kernel::NetworkUpdate, &[("METHOD", method)]);
+            let propagate = pipeline(Kernel::PropagateCsr, &[]);
+            let init = |label, contents: &[u8], usage| {
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents,
+                    usage,
+                })
+            };
+            // Empty arrays still need a non-empty binding.
+            let at_least_one = |v: &[u32]| if v.is_empty() { vec![0u32] } else { v.to_vec() };
+            let uniforms = init(
+                "net_uniforms",
+                bytemuck::bytes_of(&u),
+                wgpu::BufferUsages::UNIFORM,
+            );
+            let step_buffer = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("step_uniforms"),
+                size: step_stride * lowered.chunk_steps as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let states = init("states", bytemuck::cast_slice(&lowered.init), STORAGE);
+            let params = init("params", bytemuck::cast_slice(&lowered.params), STORAGE);
+            let flags = init("flags", bytemuck::cast_slice(&lowered.flags), STORAGE);
+            let acc = init("acc", bytemuck::cast_slice(&vec![0u32; 2 * n]), STORAGE);
+            let spike_list = init(
+                "spike_list",
+                bytemuck::cast_slice(&vec![0u32; 2 * n]),
+                STORAGE,
+            );
+            let counters = init(
+                "counters",
+                bytemuck::cast_slice(&[0u32; counter::LEN]),
+                STORAGE,
+            );
+            let ring = init(
+                "ring",
+                bytemuck::cast_slice(&vec![0u32; 2 * (u.ring_capacity as usize).max(1)]),
+                STORAGE,
+            );
+            let trace_len = (lowered.chunk_steps * u.n_recorded as usize).max(1);
+            let trace = init(
+                "trace",
+                bytemuck::cast_slice(&vec![NetState::<R>::default(); trace_len]),
+                STORAGE,
+            );
+            let row_start = init(
+                "row_start",
+                bytemuck::cast_slice(&lowered.row_start),
+                STORAGE,
+            );
+            let target = init(
+                "target",
+                bytemuck::cast_slice(&at_least_one(&lowered.target)),
+                STORAGE,
+            );
+            let weight = init(
+                "weight",
+                bytemuck::cast_slice(&at_least_one(&lowered.weight_q)),
+                STORAGE,
+            );
+            let step_binding = wgpu::BufferBinding {
+                buffer: &step_buffer,
+                offset: 0,
+                size: wgpu::BufferSize::new(size_of::<StepUniform>() as u64),
+            };
+            let buffers = [
+                &uniforms,
+                &step_buffer,
+                &states,
+                &params,
+                &flags,
+                &acc,
+                &spike_list,
+                &counters,
+                &ring,
+                &trace,
+                &row_start,
+                &target,
+                &weight,
+            ];
+            let entries: Vec<wgpu::BindGroupEntry> = buffers
+                .iter()
+                .enumerate()
+                .map(|(b, buf)| wgpu::BindGroupEntry {
+                    binding: b as u32,
+                    resource: if b == 1 {
+                        wgpu::BindingResource::Buffer(step_binding.clone())
+                    } else {
+                        buf.as_entire_binding()
+                    },
+                })
+                .collect();
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("network"),
+                layout: &bind_layout,
+                entries: &entries,
+            });
+            GpuNetEngine {
+                ctx,
+                update,
+                propagate,
+                bind_group,
+                step_buffer,
+                step_stride,
+                states,
+                counters,
+                ring,
+                trace,
+                n_neurons: u.n_neurons,
+                n_recorded: u.n_recorded as usize,
+                ring_capacity: u.ring_capacity as usize,
+                _real: std::marker::PhantomData,
+            }
+        })
+    }
+
+    /// The integer accumulators after the last chunk (for comparing propagation with the CPU's).
+    pub fn read_u32(&self, buffer: &wgpu::Buffer) -> Result<Vec<u32>> {
+        self.ctx.read_buffer(buffer, "reading a network buffer")
+    }
+}
+
+impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
+    fn run_chunk(&mut self, steps: &[StepUniform], n_samples: usize) -> Result<ChunkRecords<R>> {
+        let ctx = self.ctx;
+        let mut table = vec![0u8; self.step_stride as usize * steps.len()];
+        for (k, s) in steps.iter().enumerate() {
+            let at = k * self.step_stride as usize;
+            table[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(s));
+        }
+        ctx.queue.write_buffer(&self.step_buffer, 0, &table);
+        // The ring starts empty each chunk; the other counters carry over.
+        ctx.queue.write_buffer(
+            &self.counters,
+            (counter::RING * 4) as u64,
+            bytemuck::bytes_of(&0u32),
+        );
+        let groups = self.n_neurons.div_ceil(WORKGROUP_SIZE);
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            for k in 0..steps.len() {
+                let offset = (k as u64 * self.step_stride) as u32;
+                pass.set_bind_group(0, &self.bind_group, &[offset]);
+                pass.set_pipeline(&self.update);
+                pass.dispatch_workgroups(groups, 1, 1);
+                pass.set_pipeline(&self.propagate);
+                pass.dispatch_workgroups(groups, 1, 1);
+            }
+        }
+        ctx.queue.submit([encoder.finish()]);
+        let counters: Vec<u32> = ctx.read_buffer(&self.counters, "reading the spike counters")?;
+        let count = counters[counter::RING];
+        let kept = (count as usize).min(self.ring_capacity);
+        let mut ring: Vec<[u32; 2]> =
+            ctx.read_prefix(&self.ring, (kept * 8) as u64, "draining the spike ring")?;
+        ring.truncate(kept);
+        let trace_bytes = (n_samples * self.n_recorded * size_of::<NetState<R>>()) as u64;
+        let mut trace: Vec<NetState<R>> = if trace_bytes > 0 {
+            ctx.read_prefix(&self.trace, trace_bytes, "reading the trace")?
+        } else {
+            Vec::new()
+        };
+        trace.truncate(n_samples * self.n_recorded);
+        Ok(ChunkRecords {
+            spikes: ring[..kept].to_vec(),
+            ring_count: count,
+            trace,
+        })
+    }
+
+    fn finish(&mut self) -> Result<(Vec<NetState<R>>, u32)> {
+        let states = self
+            .ctx
+            .read_buffer(&self.states, "reading the final state")?;
+        let counters: Vec<u32> = self
+            .ctx
+            .read_buffer(&self.counters, "reading the spike counters")?;
+        Ok((states, counters[counter::TOTAL]))
+    }
+}

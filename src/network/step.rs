@@ -1,0 +1,97 @@
+//! One step of a network neuron: the HH variables with the two synaptic conductances in the
+//! membrane equation, and the exact exponential decay of the conductances. The specification
+//! the kernel `network_update` (shaders/network_update.wgsl) mirrors operation for operation.
+
+use super::NetState;
+use crate::integrate::{Method, exp_euler_advance};
+use crate::model::{Params, Real};
+
+/// Synaptic constants of a step, precomputed on the host in f64 and rounded once, so that both
+/// backends use the same values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SynConsts<R> {
+    pub e_e: R,
+    pub e_i: R,
+    /// e^(−dt/τ) and e^(−dt/(2τ)).
+    pub decay_e: R,
+    pub decay_i: R,
+    pub decay_e_half: R,
+    pub decay_i_half: R,
+}
+
+impl<R: Real> SynConsts<R> {
+    pub fn new(syn: &super::SynapseModel, dt_ms: f64) -> Self {
+        SynConsts {
+            e_e: R::of(syn.e_e),
+            e_i: R::of(syn.e_i),
+            decay_e: R::of((-dt_ms / syn.tau_e_ms).exp()),
+            decay_i: R::of((-dt_ms / syn.tau_i_ms).exp()),
+            decay_e_half: R::of((-dt_ms / (2.0 * syn.tau_e_ms)).exp()),
+            decay_i_half: R::of((-dt_ms / (2.0 * syn.tau_i_ms)).exp()),
+        }
+    }
+}
+
+/// Advances `s` by `dt`; `i_ext` is a constant injected current [pA].
+pub fn network_step<R: Real>(
+    method: Method,
+    p: &Params<R>,
+    s: &NetState<R>,
+    c: &SynConsts<R>,
+    i_ext: R,
+    dt: R,
+) -> NetState<R> {
+    match method {
+        Method::Rk4 => rk4(p, s, c, i_ext, dt),
+        _ => exp_euler(p, s, c, i_ext, dt),
+    }
+}
+
+/// Brian2's exponential Euler: V is linear in V with the gates and conductances frozen.
+fn exp_euler<R: Real>(
+    p: &Params<R>,
+    s: &NetState<R>,
+    c: &SynConsts<R>,
+    i_ext: R,
+    dt: R,
+) -> NetState<R> {
+    let r = p.rates(s.v);
+    let n2 = s.n * s.n;
+    let g_na = p.g_na * s.m * s.m * s.m * s.h;
+    let g_k = p.g_k * n2 * n2;
+    let g_total = g_na + g_k + p.g_l + s.ge + s.gi;
+    let driven = g_na * p.e_na + g_k * p.e_k + p.g_l * p.e_l + s.ge * c.e_e + s.gi * c.e_i + i_ext;
+    NetState {
+        v: exp_euler_advance(s.v, driven / p.c, -g_total / p.c, dt),
+        m: exp_euler_advance(s.m, r.alpha_m, -(r.alpha_m + r.beta_m), dt),
+        h: exp_euler_advance(s.h, r.alpha_h, -(r.alpha_h + r.beta_h), dt),
+        n: exp_euler_advance(s.n, r.alpha_n, -(r.alpha_n + r.beta_n), dt),
+        ge: s.ge * c.decay_e,
+        gi: s.gi * c.decay_i,
+    }
+}
+
+/// RK4 on the HH variables, with the conductances taken exactly at each stage's time.
+fn rk4<R: Real>(p: &Params<R>, s: &NetState<R>, c: &SynConsts<R>, i_ext: R, dt: R) -> NetState<R> {
+    let hh = s.hh();
+    let f = |x: &crate::model::State<R>, ge: R, gi: R| {
+        p.derivatives(x, ge * (c.e_e - x.v) + gi * (c.e_i - x.v) + i_ext)
+    };
+    let half = dt * R::of(0.5);
+    let (ge_half, gi_half) = (s.ge * c.decay_e_half, s.gi * c.decay_i_half);
+    let (ge_end, gi_end) = (s.ge * c.decay_e, s.gi * c.decay_i);
+    let k1 = f(&hh, s.ge, s.gi);
+    let k2 = f(&hh.add_scaled(half, &k1), ge_half, gi_half);
+    let k3 = f(&hh.add_scaled(half, &k2), ge_half, gi_half);
+    let k4 = f(&hh.add_scaled(dt, &k3), ge_end, gi_end);
+    let sixth = dt / R::of(6.0);
+    let two = R::of(2.0);
+    NetState {
+        v: s.v + sixth * (k1.v + two * (k2.v + k3.v) + k4.v),
+        m: s.m + sixth * (k1.m + two * (k2.m + k3.m) + k4.m),
+        h: s.h + sixth * (k1.h + two * (k2.h + k3.h) + k4.h),
+        n: s.n + sixth * (k1.n + two * (k2.n + k3.n) + k4.n),
+        ge: ge_end,
+        gi: gi_end,
+    }
+}

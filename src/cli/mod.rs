@@ -1,6 +1,7 @@
 //! Subcommands and the argument parsers they share.
 
 mod bench;
+mod cobahh;
 mod devices;
 mod neuron;
 mod shared_args;
@@ -24,6 +25,10 @@ enum Command {
     /// Simulate independent neurons; writes trace.npz, spikes.npz, trace.png, summary.json.
     #[command(allow_negative_numbers = true)]
     Neuron(Box<neuron::NeuronArgs>),
+    /// Run the COBA-HH network (3200 E / 800 I Traub neurons at scale 1); writes spikes.npz,
+    /// raster.png, summary.json and, with --record-v, trace.npz.
+    #[command(allow_negative_numbers = true)]
+    Cobahh(Box<cobahh::CobaHhArgs>),
     /// Run a parameter grid of uncoupled neurons (default: Brian2's 300 × 300 gNa × I job);
     /// writes spike_counts.npy, one .npy per axis, rates.png, summary.json.
     #[command(allow_negative_numbers = true)]
@@ -43,6 +48,7 @@ enum Command {
 pub fn run(cli: Cli, started: Instant) -> hhsim::Result<bool> {
     match cli.command {
         Command::Neuron(args) => neuron::run(*args, started).map(|()| true),
+        Command::Cobahh(args) => cobahh::run(*args, started).map(|()| true),
         Command::Sweep(args) => sweep::run(*args, started).map(|()| true),
         Command::Merge(args) => sweep::merge(args, started).map(|()| true),
         Command::Bench(args) => bench::run(args).map(|()| true),

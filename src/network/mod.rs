@@ -6,6 +6,7 @@
 pub mod cobahh;
 mod connect;
 pub mod sim;
+pub mod stats;
 pub mod step;
 
 use crate::error::{Error, Result};

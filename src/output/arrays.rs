@@ -21,7 +21,7 @@ fn write_npz(path: &Path, arrays: &[(&str, &dyn WriteNpyArray)]) -> Result<(), S
 }
 
 /// An array of any element type and shape that can go into an npz archive.
-trait WriteNpyArray {
+pub trait WriteNpyArray {
     fn add_to(&self, npz: &mut NpzWriter<File>, name: &str) -> Result<(), String>;
 }
 
@@ -61,4 +61,13 @@ pub fn write_npy(dir: &OutputDir, name: &str, array: &impl WriteNpyExt) -> Resul
         let file = File::create(tmp).map_err(|e| e.to_string())?;
         array.write_npy(file).map_err(|e| e.to_string())
     })
+}
+
+/// Writes named arrays of any element type and shape as one `.npz` file.
+pub fn write_npz_arrays(
+    dir: &OutputDir,
+    name: &str,
+    arrays: &[(&str, &dyn WriteNpyArray)],
+) -> Result<()> {
+    dir.write(name, |tmp| write_npz(tmp, arrays))
 }

@@ -265,3 +265,99 @@ fn draw_rate_curve(
     root.present()?;
     Ok(())
 }
+
+/// A spike raster with one colour per group and the population rate beneath.
+pub struct RasterFigure<'a> {
+    pub title: String,
+    /// Spike times [ms] and neuron indices.
+    pub t_ms: &'a [f64],
+    pub neuron: &'a [u32],
+    /// Each group's name, neuron range and colour index (0: blue, 1: red, …).
+    pub groups: Vec<(String, std::ops::Range<usize>)>,
+    pub duration_ms: f64,
+    /// Population rate per group [Hz], in bins of `bin_ms`.
+    pub rates: Vec<Vec<f64>>,
+    pub bin_ms: f64,
+}
+
+pub const RASTER_FIGURE_SIZE: (u32, u32) = (1100, 800);
+/// At most this many neurons are drawn; larger networks show an even sample.
+const MAX_RASTER_ROWS: usize = 1000;
+
+/// Draws `fig` into `name` in `dir`.
+pub fn write_raster_png(dir: &OutputDir, name: &str, fig: &RasterFigure) -> Result<()> {
+    dir.write(name, |tmp| draw_raster(tmp, fig).map_err(|e| e.to_string()))
+}
+
+fn draw_raster(
+    path: &std::path::Path,
+    fig: &RasterFigure,
+) -> Result<(), Box<dyn std::error::Error>> {
+    register_font();
+    let colours = [BLUE, RED, GREEN, MAGENTA];
+    let n = fig.groups.iter().map(|(_, r)| r.end).max().unwrap_or(0);
+    let every = n.div_ceil(MAX_RASTER_ROWS).max(1);
+    let root = BitMapBackend::new(path, RASTER_FIGURE_SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let mut title = fig.title.clone();
+    if every > 1 {
+        title += &format!(" (every {every}th neuron shown)");
+    }
+    let root = root.titled(&title, (FONT, 20))?;
+    let (top, bottom) = root.split_vertically(520);
+    let mut raster = ChartBuilder::on(&top)
+        .margin(8)
+        .x_label_area_size(25)
+        .y_label_area_size(65)
+        .build_cartesian_2d(0.0..fig.duration_ms, 0.0..n.max(1) as f64)?;
+    raster
+        .configure_mesh()
+        .disable_mesh()
+        .y_desc("neuron")
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    for (g, (name, range)) in fig.groups.iter().enumerate() {
+        let colour = colours[g % colours.len()];
+        let points = fig
+            .t_ms
+            .iter()
+            .zip(fig.neuron)
+            .filter(|(_, i)| range.contains(&(**i as usize)) && **i as usize % every == 0)
+            .map(|(&t, &i)| Circle::new((t, i as f64), 1, colour.filled()));
+        raster
+            .draw_series(points)?
+            .label(name.as_str())
+            .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
+    }
+    raster
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .label_font((FONT, 14))
+        .draw()?;
+
+    let max_rate = fig.rates.iter().flatten().copied().fold(1.0, f64::max);
+    let mut rate = ChartBuilder::on(&bottom)
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(65)
+        .build_cartesian_2d(0.0..fig.duration_ms, 0.0..max_rate * 1.05)?;
+    rate.configure_mesh()
+        .disable_mesh()
+        .x_desc("t (ms)")
+        .y_desc(format!("rate (Hz), {} ms bins", fig.bin_ms))
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 15))
+        .draw()?;
+    for (g, rates) in fig.rates.iter().enumerate() {
+        let colour = colours[g % colours.len()];
+        let points = rates
+            .iter()
+            .enumerate()
+            .map(|(k, &r)| ((k as f64 + 0.5) * fig.bin_ms, r));
+        rate.draw_series(LineSeries::new(points, colour))?;
+    }
+    root.present()?;
+    Ok(())
+}

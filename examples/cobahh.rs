@@ -11,7 +11,7 @@ use hhsim::network::sim::NetConfig;
 use hhsim::network::simulate;
 
 fn main() -> hhsim::Result<()> {
-    let net = cobahh::build(Variant::Brian2, 1.0, false, 42)?;
+    let net = cobahh::CobaHh::new(Variant::Brian2, 1.0, 42).build()?;
     let config = NetConfig {
         method: Method::ExpEuler,
         dt_ms: 0.1,

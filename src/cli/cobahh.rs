@@ -6,7 +6,8 @@ use hhsim::backend::{BackendChoice, Engine};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
-use hhsim::network::cobahh::{self, Variant};
+use hhsim::network::SynapseModel;
+use hhsim::network::cobahh::{self, CobaHh, Variant};
 use hhsim::network::sim::{NetConfig, NetTrace};
 use hhsim::network::{BYTES_PER_SYNAPSE, stats};
 use hhsim::output::OutputDir;
@@ -28,8 +29,30 @@ pub struct CobaHhArgs {
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
     /// Keep p = 0.02 at every scale instead of an in-degree of 80 (p = 80/N).
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["p", "in_degree"])]
     fixed_p: bool,
+    /// Connection probability of every projection (default 80/N).
+    #[arg(long, conflicts_with = "in_degree")]
+    p: Option<f64>,
+    /// Exactly K inputs from each population's share instead of a probability: K·4/5 from E and
+    /// K/5 from I.
+    #[arg(long, value_name = "K")]
+    in_degree: Option<usize>,
+    /// Excitatory weight [nS].
+    #[arg(long, default_value_t = cobahh::W_E)]
+    we: f64,
+    /// Inhibitory weight [nS].
+    #[arg(long, default_value_t = cobahh::W_I)]
+    wi: f64,
+    /// Excitatory synaptic time constant [ms].
+    #[arg(long, default_value_t = cobahh::SYNAPSES.tau_e_ms)]
+    tau_e: f64,
+    /// Inhibitory synaptic time constant [ms].
+    #[arg(long, default_value_t = cobahh::SYNAPSES.tau_i_ms)]
+    tau_i: f64,
+    /// Constant current injected into every neuron [pA].
+    #[arg(long, default_value_t = 0.0)]
+    current: f64,
     /// Simulated time [ms].
     #[arg(long, default_value_t = 1000.0)]
     duration: f64,
@@ -72,7 +95,7 @@ struct Summary {
     scale: f64,
     n_neurons: usize,
     n_synapses: usize,
-    connection_probability: f64,
+    connection_probability: Option<f64>,
     groups: Vec<GroupSummary>,
     total_spikes: usize,
     device_spike_total: u64,
@@ -117,7 +140,20 @@ fn record_ids(args: &CobaHhArgs) -> Result<Vec<usize>> {
 
 pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     let record = record_ids(&args)?;
-    let net = cobahh::build(args.variant, args.scale, args.fixed_p, args.seed)?;
+    let model = CobaHh {
+        p: if args.fixed_p { Some(0.02) } else { args.p },
+        in_degree: args.in_degree.map(|k| (k * 4 / 5, k / 5)),
+        w_e: args.we,
+        w_i: args.wi,
+        synapses: SynapseModel {
+            tau_e_ms: args.tau_e,
+            tau_i_ms: args.tau_i,
+            ..cobahh::SYNAPSES
+        },
+        current: args.current,
+        ..CobaHh::new(args.variant, args.scale, args.seed)
+    };
+    let net = model.build()?;
     let cfg = NetConfig {
         method: args.method,
         dt_ms: args.dt,
@@ -217,11 +253,7 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
         scale: args.scale,
         n_neurons: net.n_neurons(),
         n_synapses: net.n_synapses(),
-        connection_probability: if args.fixed_p {
-            0.02
-        } else {
-            (cobahh::IN_DEGREE / net.n_neurons() as f64).min(1.0)
-        },
+        connection_probability: model.in_degree.is_none().then(|| model.probability()),
         total_spikes: result.spikes.len(),
         device_spike_total: result.device_spike_total,
         mean_isi_cv: stats::mean_isi_cv(&result.spikes, net.n_neurons()),

@@ -36,87 +36,139 @@ pub const SYNAPSES: SynapseModel = SynapseModel {
     e_i: -80.0,
 };
 
-/// Builds COBA-HH with N = 4000·`scale` neurons. The connection probability is 80/N (in-degree
-/// 80 on average, as BrainPy's scaling benchmark keeps it), or 0.02 with `fixed_p`.
-pub fn build(variant: Variant, scale: f64, fixed_p: bool, seed: u64) -> Result<Network> {
-    if !(scale > 0.0 && scale.is_finite()) {
-        return Err(Error::invalid("--scale", scale, "a number > 0"));
-    }
-    let n = (BASE_NEURONS as f64 * scale).round() as usize;
-    let n_e = n * 4 / 5;
-    let n_i = n - n_e;
-    if n_e == 0 || n_i == 0 {
-        return Err(Error::invalid(
-            "--scale",
+/// COBA-HH and the knobs a user may turn; `CobaHh::new` gives the published network.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CobaHh {
+    pub variant: Variant,
+    /// N = 4000·scale neurons, 80 % excitatory.
+    pub scale: f64,
+    /// Connection probability; `None`: 80/N (in-degree 80 on average, as BrainPy's scaling
+    /// benchmark keeps it; 0.02 at scale 1).
+    pub p: Option<f64>,
+    /// Exactly this many inputs from each population instead of a probability.
+    pub in_degree: Option<(usize, usize)>,
+    /// Weights [nS].
+    pub w_e: f64,
+    pub w_i: f64,
+    pub synapses: SynapseModel,
+    /// Constant current injected into every neuron [pA] (0 in the published network).
+    pub current: f64,
+    pub seed: u64,
+}
+
+impl CobaHh {
+    pub fn new(variant: Variant, scale: f64, seed: u64) -> Self {
+        CobaHh {
+            variant,
             scale,
-            format!("a scale giving at least one neuron per population ({n} neurons in all)"),
-        ));
-    }
-    let p = if fixed_p {
-        0.02
-    } else {
-        (IN_DEGREE / n as f64).min(1.0)
-    };
-    let params = Params::traub();
-    let v = NormalInit {
-        mean: params.e_l - 5.0,
-        sd: 5.0,
-    };
-    let (init, refractory_ms) = match variant {
-        Variant::Brian2 => (
-            InitDist {
-                v,
-                ge: NormalInit {
-                    mean: 40.0,
-                    sd: 15.0,
-                },
-                gi: NormalInit {
-                    mean: 200.0,
-                    sd: 120.0,
-                },
-                gates: (0.0, 0.0, 0.0),
-            },
-            3.0,
-        ),
-        Variant::Brainpy => (
-            InitDist {
-                v,
-                ge: NormalInit::fixed(0.0),
-                gi: NormalInit::fixed(0.0),
-                gates: (0.0, 0.0, 0.0),
-            },
-            0.0,
-        ),
-    };
-    let mut b = NetworkBuilder::new(seed).synapses(SYNAPSES);
-    let e = b.group(Group {
-        name: "E".into(),
-        size: n_e,
-        params,
-        init,
-        refractory_ms,
-    });
-    let i = b.group(Group {
-        name: "I".into(),
-        size: n_i,
-        params,
-        init,
-        refractory_ms,
-    });
-    let connectivity = Connectivity::FixedProb { p, autapses: true };
-    for (pre, weight, receptor) in [
-        (e, W_E, Receptor::Excitatory),
-        (i, W_I, Receptor::Inhibitory),
-    ] {
-        for post in [e, i] {
-            b.connect(Projection {
-                pre,
-                post,
-                connectivity,
-                weight: Weight::Constant(weight),
-                receptor,
-            });
+            p: None,
+            in_degree: None,
+            w_e: W_E,
+            w_i: W_I,
+            synapses: SYNAPSES,
+            current: 0.0,
+            seed,
         }
     }
-    b.build()
+
+    /// Neurons in all, excitatory and inhibitory.
+    pub fn sizes(&self) -> (usize, usize, usize) {
+        let n = (BASE_NEURONS as f64 * self.scale).round() as usize;
+        let n_e = n * 4 / 5;
+        (n, n_e, n - n_e)
+    }
+
+    /// The connection probability used for a fixed-probability network.
+    pub fn probability(&self) -> f64 {
+        self.p
+            .unwrap_or_else(|| (IN_DEGREE / self.sizes().0.max(1) as f64).min(1.0))
+    }
+
+    pub fn build(&self) -> Result<Network> {
+        if !(self.scale > 0.0 && self.scale.is_finite()) {
+            return Err(Error::invalid("--scale", self.scale, "a number > 0"));
+        }
+        let (n, n_e, n_i) = self.sizes();
+        if n_e == 0 || n_i == 0 {
+            return Err(Error::invalid(
+                "--scale",
+                self.scale,
+                format!("a scale giving at least one neuron per population ({n} neurons in all)"),
+            ));
+        }
+        if !self.current.is_finite() {
+            return Err(Error::invalid(
+                "--current",
+                self.current,
+                "a finite current in pA",
+            ));
+        }
+        let params = Params::traub();
+        let v = NormalInit {
+            mean: params.e_l - 5.0,
+            sd: 5.0,
+        };
+        let (init, refractory_ms) = match self.variant {
+            Variant::Brian2 => (
+                InitDist {
+                    v,
+                    ge: NormalInit {
+                        mean: 40.0,
+                        sd: 15.0,
+                    },
+                    gi: NormalInit {
+                        mean: 200.0,
+                        sd: 120.0,
+                    },
+                    gates: (0.0, 0.0, 0.0),
+                },
+                3.0,
+            ),
+            Variant::Brainpy => (
+                InitDist {
+                    v,
+                    ge: NormalInit::fixed(0.0),
+                    gi: NormalInit::fixed(0.0),
+                    gates: (0.0, 0.0, 0.0),
+                },
+                0.0,
+            ),
+        };
+        let mut b = NetworkBuilder::new(self.seed).synapses(self.synapses);
+        let group = |name: &str, size| Group {
+            name: name.into(),
+            size,
+            params,
+            init,
+            refractory_ms,
+            current: self.current,
+        };
+        let e = b.group(group("E", n_e));
+        let i = b.group(group("I", n_i));
+        for (pre, weight, receptor) in [
+            (e, self.w_e, Receptor::Excitatory),
+            (i, self.w_i, Receptor::Inhibitory),
+        ] {
+            let connectivity = match self.in_degree {
+                Some((k_e, k_i)) => Connectivity::FixedInDegree {
+                    k: if pre == e { k_e } else { k_i },
+                    autapses: true,
+                },
+                None => Connectivity::FixedProb {
+                    p: self.probability(),
+                    autapses: true,
+                },
+            };
+            for post in [e, i] {
+                b.connect(Projection {
+                    pre,
+                    post,
+                    connectivity,
+                    weight: Weight::Constant(weight),
+                    receptor,
+                });
+            }
+        }
+        b.build()
+    }
 }

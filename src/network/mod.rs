@@ -82,6 +82,8 @@ pub struct Group {
     pub init: InitDist,
     /// No spike is detected within this long after a spike [ms]; 0 for none.
     pub refractory_ms: f64,
+    /// Constant injected current [pA].
+    pub current: f64,
 }
 
 /// Synapses from every neuron of `pre` to neurons of `post`.
@@ -152,6 +154,8 @@ pub struct Network {
     pub params: Vec<Params<f64>>,
     pub init: Vec<NetState<f64>>,
     pub refractory_ms: Vec<f64>,
+    /// Constant injected current of each neuron [pA].
+    pub current: Vec<f64>,
     pub synapses: SynapseModel,
     pub csr: Csr,
     /// [nS] per unit of `Csr::weight_q`: a power of two small enough that no neuron's summed
@@ -297,6 +301,7 @@ impl NetworkBuilder {
         let mut params = Vec::with_capacity(n);
         let mut init = Vec::with_capacity(n);
         let mut refractory_ms = Vec::with_capacity(n);
+        let mut current = Vec::with_capacity(n);
         for (gi, g) in self.groups.iter().enumerate() {
             let mut rng = stream(1, gi);
             let draw = |d: NormalInit, rng: &mut Pcg64Mcg| {
@@ -305,6 +310,7 @@ impl NetworkBuilder {
             for _ in 0..g.size {
                 params.push(g.params);
                 refractory_ms.push(g.refractory_ms);
+                current.push(g.current);
                 let (m, h, nn) = g.init.gates;
                 let v = draw(g.init.v, &mut rng);
                 let ge = draw(g.init.ge, &mut rng);
@@ -383,6 +389,7 @@ impl NetworkBuilder {
             params,
             init,
             refractory_ms,
+            current,
             synapses,
             csr: Csr {
                 row_start,

@@ -174,7 +174,8 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
         params: net
             .params
             .iter()
-            .map(|p| NeuronParams::lower(p, 0.0))
+            .zip(&net.current)
+            .map(|(p, &i)| NeuronParams::lower(p, i))
             .collect(),
         init: net
             .init

@@ -29,6 +29,8 @@ pub struct GpuNetEngine<'a, R> {
     step_buffer: wgpu::Buffer,
     step_stride: u64,
     states: wgpu::Buffer,
+    acc: wgpu::Buffer,
+    spike_list: wgpu::Buffer,
     counters: wgpu::Buffer,
     ring: wgpu::Buffer,
     trace: wgpu::Buffer,
@@ -235,6 +237,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 step_buffer,
                 step_stride,
                 states,
+                acc,
+                spike_list,
                 counters,
                 ring,
                 trace,
@@ -246,9 +250,34 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
         })
     }
 
-    /// The integer accumulators after the last chunk (for comparing propagation with the CPU's).
-    pub fn read_u32(&self, buffer: &wgpu::Buffer) -> Result<Vec<u32>> {
-        self.ctx.read_buffer(buffer, "reading a network buffer")
+    /// Runs `propagate_csr` alone for one step whose spikes are `spikes` and returns the
+    /// integer accumulators: the kernel in isolation, for comparison with its twin.
+    pub fn propagate_once(&self, spikes: &[u32]) -> Result<Vec<u32>> {
+        let ctx = self.ctx;
+        let step = StepUniform {
+            step: 0,
+            parity: 0,
+            sample: crate::layout::NONE,
+            _pad: 0,
+        };
+        ctx.queue
+            .write_buffer(&self.step_buffer, 0, bytemuck::bytes_of(&step));
+        ctx.queue
+            .write_buffer(&self.spike_list, 0, bytemuck::cast_slice(spikes));
+        ctx.queue.write_buffer(
+            &self.counters,
+            0,
+            bytemuck::bytes_of(&(spikes.len() as u32)),
+        );
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_bind_group(0, &self.bind_group, &[0]);
+            pass.set_pipeline(&self.propagate);
+            pass.dispatch_workgroups(self.n_neurons.div_ceil(WORKGROUP_SIZE), 1, 1);
+        }
+        ctx.queue.submit([encoder.finish()]);
+        ctx.read_buffer(&self.acc, "reading the accumulators")
     }
 }
 

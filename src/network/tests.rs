@@ -15,6 +15,7 @@ fn two_groups(conn: Connectivity, n: usize, seed: u64) -> Network {
         params,
         init,
         refractory_ms: 0.0,
+        current: 0.0,
     });
     let c = b.group(Group {
         name: "B".into(),
@@ -22,6 +23,7 @@ fn two_groups(conn: Connectivity, n: usize, seed: u64) -> Network {
         params,
         init,
         refractory_ms: 0.0,
+        current: 0.0,
     });
     b.connect(Projection {
         pre: a,
@@ -178,6 +180,7 @@ fn bad_network_descriptions_are_refused() {
             params,
             init,
             refractory_ms: 0.0,
+            current: 0.0,
         });
         b.connect(Projection {
             pre: a,

@@ -323,7 +323,9 @@ fn draw_raster(
             .t_ms
             .iter()
             .zip(fig.neuron)
-            .filter(|(_, i)| range.contains(&(**i as usize)) && **i as usize % every == 0)
+            .filter(|(_, i)| {
+                range.contains(&(**i as usize)) && (**i as usize).is_multiple_of(every)
+            })
             .map(|(&t, &i)| Circle::new((t, i as f64), 1, colour.filled()));
         raster
             .draw_series(points)?

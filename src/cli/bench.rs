@@ -1,7 +1,8 @@
 //! `hhsim bench`: end-to-end timings of the reference workloads, each run as its own `hhsim`
-//! process (process start to files written), per backend and precision, with neuron-steps/s
-//! and the ratio to the CPU reference measured in the same session.
+//! process (process start to files written), per backend and precision, with throughput and
+//! the ratio to the CPU reference measured in the same session.
 
+use super::{Numbers, number_list};
 use hhsim::backend::gpu::GpuContext;
 use hhsim::error::{Error, Result};
 use hhsim::output::OutputDir;
@@ -10,15 +11,34 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Workload {
+    /// The gNa × I sweep on an N × N grid (--size).
+    Sweep,
+    /// COBA-HH at each of --scales.
+    Cobahh,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct BenchArgs {
+    /// Which workloads to time.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "sweep,cobahh"
+    )]
+    workload: Vec<Workload>,
     /// Grid size N of the gNa × I sweep (N × N cells).
     #[arg(long, default_value_t = 300)]
     size: usize,
+    /// COBA-HH scales S (N = 4000·S).
+    #[arg(long, value_name = "S,S,...", value_parser = number_list, default_value = "1,10")]
+    scales: Numbers,
     /// Simulated time [ms].
     #[arg(long, default_value_t = 1000.0)]
     duration: f64,
-    /// Skip the CPU reference (the slowest row).
+    /// Skip the CPU reference (the slowest rows).
     #[arg(long)]
     no_cpu: bool,
     /// Where each run writes its results, and bench.json.
@@ -34,44 +54,27 @@ struct Row {
     wall_s: f64,
     setup_s: f64,
     simulate_s: f64,
-    neuron_steps: f64,
     /// Neuron-steps per wall second of the whole process.
     neuron_steps_per_s: f64,
-    /// CPU reference wall time / this wall time.
+    /// Synaptic events per simulating second (networks).
+    synaptic_events_per_s: Option<f64>,
+    /// Wall seconds per simulated second.
+    wall_per_simulated_s: f64,
+    /// CPU reference wall time / this wall time, for the same workload.
     speedup_vs_cpu: Option<f64>,
 }
 
-/// Runs `hhsim sweep` as a child process and times it from spawn to exit.
-fn timed_sweep(
-    out: &Path,
-    size: usize,
-    duration: f64,
-    backend: &str,
-    precision: &str,
-) -> Result<(f64, serde_json::Value)> {
+/// Runs `hhsim ARGS --out OUT` as a child process, timed from spawn to exit.
+fn timed(args: &[String], out: &Path) -> Result<(f64, serde_json::Value)> {
     let exe = std::env::current_exe().map_err(|e| Error::Write {
         path: "hhsim".into(),
         reason: e.to_string(),
     })?;
-    let grid = |range: &str| format!("{range}:{size}");
-    let args = [
-        "sweep".to_string(),
-        "--gna".into(),
-        grid("10:100"),
-        "--current".into(),
-        grid("0:20"),
-        "--duration".into(),
-        duration.to_string(),
-        "--backend".into(),
-        backend.into(),
-        "--precision".into(),
-        precision.into(),
-        "--out".into(),
-        out.display().to_string(),
-    ];
     let start = Instant::now();
     let status = Command::new(exe)
-        .args(&args)
+        .args(args)
+        .arg("--out")
+        .arg(out)
         .status()
         .map_err(|e| Error::Write {
             path: out.to_owned(),
@@ -84,17 +87,22 @@ fn timed_sweep(
             reason: format!("hhsim {} failed with {status}", args.join(" ")),
         });
     }
-    let summary = std::fs::read_to_string(out.join("summary.json")).map_err(|e| Error::Write {
-        path: out.join("summary.json"),
+    let path = out.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::Write {
+        path: path.clone(),
         reason: e.to_string(),
     })?;
     Ok((
         wall,
-        serde_json::from_str(&summary).map_err(|e| Error::Write {
-            path: out.join("summary.json"),
+        serde_json::from_str(&text).map_err(|e| Error::Write {
+            path,
             reason: e.to_string(),
         })?,
     ))
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
@@ -107,6 +115,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
             args.duration,
             "a finite time > 0 ms",
         ));
+    }
+    if let Some(&bad) = args.scales.0.iter().find(|s| !(**s > 0.0 && s.is_finite())) {
+        return Err(Error::invalid("--scales", bad, "scales > 0"));
     }
     let dir = OutputDir::create(&args.out)?;
     let mut configs = Vec::new();
@@ -126,61 +137,115 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if !args.no_cpu {
         configs.push(("cpu", "f64"));
     }
-    let workload = format!("sweep {0}×{0}×{1} ms", args.size, args.duration);
-    let neuron_steps = (args.size * args.size) as f64 * (args.duration / 0.1).round();
-    let mut rows = Vec::new();
-    // The whole process for one step of the first configuration: what a user waits before
-    // integration starts (no code generation or compile step).
-    if let Some((backend, precision)) = configs.first() {
-        let (wall, _) = timed_sweep(
-            &args.out.join("first-step"),
-            args.size,
-            0.1,
-            backend,
-            precision,
-        )?;
-        println!(
-            "time to first integrated step ({backend} {precision}, whole 1-step process): {wall:.3} s"
+    let duration = args.duration.to_string();
+    let mut workloads: Vec<(String, Vec<String>)> = Vec::new();
+    if args.workload.contains(&Workload::Sweep) {
+        let (gna, current) = (
+            format!("10:100:{}", args.size),
+            format!("0:20:{}", args.size),
         );
+        workloads.push((
+            format!("sweep {0}×{0}", args.size),
+            strings(&[
+                "sweep",
+                "--gna",
+                &gna,
+                "--current",
+                &current,
+                "--duration",
+                &duration,
+            ]),
+        ));
     }
-    for (backend, precision) in configs {
-        let (wall, summary) = timed_sweep(
-            &args.out.join(format!("{backend}-{precision}")),
-            args.size,
-            args.duration,
-            backend,
-            precision,
-        )?;
-        let get = |k: &str| summary[k].as_f64().unwrap_or(f64::NAN);
-        rows.push(Row {
-            workload: workload.clone(),
-            backend,
-            precision,
-            wall_s: wall,
-            setup_s: get("setup_s"),
-            simulate_s: get("simulate_s"),
-            neuron_steps,
-            neuron_steps_per_s: neuron_steps / wall,
-            speedup_vs_cpu: None,
-        });
-        let r = rows.last().expect("just pushed");
-        println!(
-            "{:<28} {:<4} {:<4} wall {:>8.2} s  setup {:>6.3} s  {:>10.3e} neuron-steps/s",
-            r.workload, r.backend, r.precision, r.wall_s, r.setup_s, r.neuron_steps_per_s
-        );
-    }
-    if let Some(cpu_wall) = rows.iter().find(|r| r.backend == "cpu").map(|r| r.wall_s) {
-        for r in &mut rows {
-            r.speedup_vs_cpu = Some(cpu_wall / r.wall_s);
+    if args.workload.contains(&Workload::Cobahh) {
+        for s in &args.scales.0 {
+            workloads.push((
+                format!("cobahh S={s}"),
+                strings(&["cobahh", "--scale", &s.to_string(), "--duration", &duration]),
+            ));
         }
-        println!();
-        for r in &rows {
+    }
+
+    let mut rows: Vec<Row> = Vec::new();
+    for (name, base) in &workloads {
+        // One step of the first configuration: what a user waits before integration starts
+        // (there is no code generation or compile step).
+        if let Some((backend, precision)) = configs.first() {
+            let mut one = base.clone();
+            one.extend(strings(&[
+                "--duration",
+                "0.1",
+                "--backend",
+                backend,
+                "--precision",
+                precision,
+            ]));
+            if let Some(k) = one.iter().position(|a| a == "--duration") {
+                one.drain(k..k + 2);
+            }
+            let (wall, _) = timed(&one, &args.out.join("first-step"))?;
             println!(
-                "{} {}: {:.2}× the CPU reference",
-                r.backend,
-                r.precision,
-                cpu_wall / r.wall_s
+                "{name}: time to first integrated step ({backend} {precision}, whole 1-step process) {wall:.3} s"
             );
+        }
+        let first_row = rows.len();
+        for &(backend, precision) in &configs {
+            let mut run_args = base.clone();
+            run_args.extend(strings(&["--backend", backend, "--precision", precision]));
+            let out = args.out.join(format!(
+                "{}-{backend}-{precision}",
+                name.replace([' ', '×', '='], "_")
+            ));
+            let (wall, summary) = timed(&run_args, &out)?;
+            let get = |k: &str| summary[k].as_f64();
+            let neurons = get("n_neurons")
+                .or(get("n_cells"))
+                .unwrap_or_else(|| summary["cells"][1].as_f64().unwrap_or(0.0));
+            let steps = summary["n_steps"]
+                .as_f64()
+                .unwrap_or((args.duration / 0.1).round());
+            let row = Row {
+                workload: name.clone(),
+                backend,
+                precision,
+                wall_s: wall,
+                setup_s: get("setup_s").or(get("build_s")).unwrap_or(f64::NAN),
+                simulate_s: get("simulate_s").unwrap_or(f64::NAN),
+                neuron_steps_per_s: neurons * steps / wall,
+                synaptic_events_per_s: get("synaptic_events_per_s"),
+                wall_per_simulated_s: wall / (args.duration / 1000.0),
+                speedup_vs_cpu: None,
+            };
+            println!(
+                "{:<18} {:<4} {:<4} wall {:>8.2} s  {:>6.2} s/simulated s  {:>10.3e} neuron-steps/s{}",
+                row.workload,
+                row.backend,
+                row.precision,
+                row.wall_s,
+                row.wall_per_simulated_s,
+                row.neuron_steps_per_s,
+                row.synaptic_events_per_s
+                    .map_or(String::new(), |e| format!("  {e:.3e} syn. events/s"))
+            );
+            rows.push(row);
+        }
+        if let Some(cpu_wall) = rows[first_row..]
+            .iter()
+            .find(|r| r.backend == "cpu")
+            .map(|r| r.wall_s)
+        {
+            for r in &mut rows[first_row..] {
+                r.speedup_vs_cpu = Some(cpu_wall / r.wall_s);
+                if r.backend != "cpu" {
+                    println!(
+                        "{:<18} {} {}: {:.2}× the CPU reference",
+                        r.workload,
+                        r.backend,
+                        r.precision,
+                        cpu_wall / r.wall_s
+                    );
+                }
+            }
         }
     }
     dir.write_json("bench.json", &rows)?;

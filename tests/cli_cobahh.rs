@@ -1,0 +1,104 @@
+//! `hhsim cobahh` through the binary: its files, and one clear line with exit status 2 and
+//! nothing written for each kind of bad input.
+
+use ndarray::{Array1, Array2};
+use ndarray_npy::NpzReader;
+use std::fs::File;
+use std::process::{Command, Output};
+
+fn hhsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hhsim"))
+        .args(args)
+        .output()
+        .expect("the hhsim binary runs")
+}
+
+#[test]
+fn cobahh_writes_spikes_raster_trace_and_summary() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    // A quarter-size network for 200 ms on the CPU reference keeps this quick.
+    let args = [
+        "cobahh",
+        "--scale",
+        "0.25",
+        "--duration",
+        "200",
+        "--backend",
+        "cpu",
+        "--precision",
+        "f64",
+        "--record-v",
+        "0,900",
+        "--record-every",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let o = hhsim(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut spikes = NpzReader::new(File::open(out.join("spikes.npz")).unwrap()).unwrap();
+    let i: Array1<u32> = spikes.by_name("i").unwrap();
+    let t: Array1<f64> = spikes.by_name("t").unwrap();
+    assert!(i.len() > 1000 && i.len() == t.len());
+    assert!(
+        t.iter().zip(t.iter().skip(1)).all(|(a, b)| a <= b),
+        "spikes not sorted by time"
+    );
+    assert!(i.iter().all(|&k| k < 1000));
+    let mut trace = NpzReader::new(File::open(out.join("trace.npz")).unwrap()).unwrap();
+    let v: Array2<f64> = trace.by_name("v").unwrap();
+    let ge: Array2<f64> = trace.by_name("ge").unwrap();
+    assert_eq!(v.dim(), (2, 200));
+    assert_eq!(ge.dim(), (2, 200));
+    let png = std::fs::read(out.join("raster.png")).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    let summary: serde_json::Value =
+        serde_json::from_reader(File::open(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["total_spikes"].as_u64().unwrap() as usize, i.len());
+    assert_eq!(
+        summary["device_spike_total"].as_u64().unwrap() as usize,
+        i.len()
+    );
+    for key in [
+        "n_synapses",
+        "mean_isi_cv",
+        "wall_s",
+        "build_s",
+        "simulate_s",
+        "synaptic_events_per_s",
+    ] {
+        assert!(!summary[key].is_null(), "summary.json lacks {key}");
+    }
+    let e_rate = summary["groups"][0]["rate_hz"].as_f64().unwrap();
+    assert!(e_rate > 1.0, "E rate {e_rate} Hz");
+}
+
+fn assert_refused(args: &[&str], mentions: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let mut all = vec!["cobahh", "--duration", "10"];
+    all.extend(args);
+    all.extend(["--out", out.to_str().unwrap()]);
+    let o = hhsim(&all);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+    assert!(
+        stderr.contains(mentions),
+        "{args:?}: {stderr:?} does not mention {mentions:?}"
+    );
+    assert!(!out.exists(), "{args:?} wrote {}", out.display());
+}
+
+#[test]
+fn bad_network_input_is_refused() {
+    assert_refused(&["--p", "1.5"], "probability 1.5");
+    assert_refused(&["--p", "NaN"], "probability NaN");
+    assert_refused(&["--scale", "0.0001"], "--scale 0.0001");
+    assert_refused(&["--in-degree", "5000"], "in-degree 4000");
+    assert_refused(&["--we", "-1"], "weight");
+    assert_refused(&["--tau-i", "-10"], "tau_i -10");
+    assert_refused(&["--record-v", "4000"], "recorded neuron 4000");
+    assert_refused(&["--scale", "100000"], "MiB");
+}

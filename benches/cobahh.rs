@@ -1,0 +1,61 @@
+//! COBA-HH, 1 simulated second per iteration, at S = 1 and 10 (4000 and 40 000 neurons, in-degree
+//! 80) on the GPU in f32 and f64 and on the CPU reference in f64, side by side: neuron-steps/s
+//! (criterion's throughput), with wall seconds per simulated second as the time per iteration.
+//! The network is built once per scale, outside the timing. `hhsim bench --workload cobahh`
+//! times whole processes, S = 100 included.
+
+use criterion::{
+    BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
+};
+use hhsim::backend::Engine;
+use hhsim::integrate::Method;
+use hhsim::model::Precision;
+use hhsim::network::cobahh::{CobaHh, Variant};
+use hhsim::network::sim::NetConfig;
+use std::time::Duration;
+
+fn cobahh(c: &mut Criterion) {
+    let gpu = hhsim::backend::gpu::GpuContext::new(true)
+        .or_else(|_| hhsim::backend::gpu::GpuContext::new(false))
+        .ok()
+        .map(|ctx| Engine::Gpu(Box::new(ctx)));
+    let cpu = Engine::Cpu;
+    let cfg = NetConfig {
+        method: Method::ExpEuler,
+        dt_ms: 0.1,
+        duration_ms: 1000.0,
+        record: vec![],
+        record_every: 1,
+    };
+    for scale in [1.0, 10.0] {
+        let net = CobaHh::new(Variant::Brian2, scale, 1).build().unwrap();
+        let mut group = c.benchmark_group(format!("cobahh/S{scale}_1s"));
+        group.throughput(Throughput::Elements(
+            (net.n_neurons() * cfg.n_steps()) as u64,
+        ));
+        group
+            .sample_size(10)
+            .sampling_mode(SamplingMode::Flat)
+            .warm_up_time(Duration::from_millis(100))
+            .measurement_time(Duration::from_secs(5));
+        let mut rows: Vec<(&Engine, Precision, &str)> = Vec::new();
+        if let Some(gpu) = &gpu {
+            rows.push((gpu, Precision::F32, "gpu"));
+            if let Engine::Gpu(ctx) = gpu
+                && ctx.adapter.f64
+            {
+                rows.push((gpu, Precision::F64, "gpu"));
+            }
+        }
+        rows.push((&cpu, Precision::F64, "cpu"));
+        for (engine, precision, name) in rows {
+            group.bench_function(BenchmarkId::new(name, precision.name()), |b| {
+                b.iter(|| engine.run_network(precision, &net, &cfg, |_| {}).unwrap())
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, cobahh);
+criterion_main!(benches);

@@ -164,13 +164,19 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     cfg.validate(&net)?;
     let build_s = started.elapsed().as_secs_f64();
     let dir = OutputDir::create(&args.out)?;
-    let engine = match Engine::select(args.backend, args.precision, args.method) {
+    let mut engine = match Engine::select(args.backend, args.precision, args.method) {
         Ok(e) => e,
         Err(e) => {
             dir.discard_if_empty();
             return Err(e);
         }
     };
+    if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (args.backend, &engine)
+        && let Err(e) = hhsim::backend::gpu::network::check_limits(ctx, net.n_synapses())
+    {
+        eprintln!("note: running on the CPU reference backend: {e}");
+        engine = Engine::Cpu;
+    }
     let n_steps = cfg.n_steps();
     let bar = ProgressBar::new(n_steps as u64).with_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} steps  eta {eta}")

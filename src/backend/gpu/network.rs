@@ -57,28 +57,35 @@ fn layout_entry(
     }
 }
 
+/// Whether a network with `n_synapses` fits the adapter: enough storage bindings, and the
+/// synapse arrays within one binding.
+pub fn check_limits(ctx: &GpuContext, n_synapses: usize) -> Result<()> {
+    if ctx.limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
+        return Err(Error::Gpu {
+            context: "building the network kernels".into(),
+            message: format!(
+                "{} allows {} storage buffers per stage; the network kernels need {STORAGE_BINDINGS}",
+                ctx.adapter.name, ctx.limits.max_storage_buffers_per_shader_stage
+            ),
+        });
+    }
+    let limit = ctx.limits.max_storage_buffer_binding_size;
+    let synapse_bytes = (n_synapses * 4) as u64;
+    if synapse_bytes > limit {
+        return Err(Error::Gpu {
+            context: format!("allocating {n_synapses} synapses"),
+            message: format!(
+                "the synapse targets need {synapse_bytes} bytes but {} binds at most {limit}; use --backend cpu or a smaller network",
+                ctx.adapter.name
+            ),
+        });
+    }
+    Ok(())
+}
+
 impl<'a, R: Real> GpuNetEngine<'a, R> {
     pub fn new(ctx: &'a GpuContext, lowered: &NetLowered<R>) -> Result<Self> {
-        if ctx.limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
-            return Err(Error::Gpu {
-                context: "building the network kernels".into(),
-                message: format!(
-                    "{} allows {} storage buffers per stage; the network kernels need {STORAGE_BINDINGS}",
-                    ctx.adapter.name, ctx.limits.max_storage_buffers_per_shader_stage
-                ),
-            });
-        }
-        let limit = ctx.limits.max_storage_buffer_binding_size;
-        let synapse_bytes = (lowered.target.len() * 4) as u64;
-        if synapse_bytes > limit {
-            return Err(Error::Gpu {
-                context: format!("allocating {} synapses", lowered.target.len()),
-                message: format!(
-                    "the synapse targets need {synapse_bytes} bytes but {} binds at most {limit}; use --backend cpu or a smaller network",
-                    ctx.adapter.name
-                ),
-            });
-        }
+        check_limits(ctx, lowered.target.len())?;
         let precision = if size_of::<R>() == 8 {
             Precision::F64
         } else {

@@ -16,8 +16,8 @@ struct NetUniforms {
     n_recorded: u32,
     ring_capacity: u32,
     model: u32,
-    _pad0: u32,
-    _pad1: u32,
+    trace_capacity: u32,
+    _pad: u32,
     dt: Real,
     quantum: Real,
     e_e: Real,
@@ -32,7 +32,7 @@ struct StepUniform {
     step: u32,
     parity: u32,
     sample: u32,
-    _pad: u32,
+    half: u32,
 }
 
 struct NeuronFlags {
@@ -43,7 +43,7 @@ struct NeuronFlags {
 
 const NONE: u32 = 0xffffffffu;
 const COUNTER_RING: u32 = 2u;
-const COUNTER_TOTAL: u32 = 3u;
+const COUNTER_TOTAL: u32 = 4u;
 
 @group(0) @binding(0) var<uniform> net: NetUniforms;
 @group(0) @binding(1) var<uniform> step_u: StepUniform;
@@ -54,8 +54,9 @@ const COUNTER_TOTAL: u32 = 3u;
 @group(0) @binding(5) var<storage, read_write> acc: array<atomic<u32>>;
 // This step's spiking neurons, one list of n per parity.
 @group(0) @binding(6) var<storage, read_write> spike_list: array<u32>;
-@group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>, 4>;
-// (step, neuron) of every spike of the chunk, drained by the host after it.
+@group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>, 5>;
+// (step, neuron) of every spike of a chunk, in two halves: the host drains one while the next
+// chunk fills the other. The trace is split the same way.
 @group(0) @binding(8) var<storage, read_write> ring: array<vec2<u32>>;
 @group(0) @binding(9) var<storage, read_write> net_trace: array<NetState>;
 @group(0) @binding(10) var<storage, read> row_start: array<u32>;

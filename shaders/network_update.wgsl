@@ -65,7 +65,7 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     s.gi = s.gi + Real(atomicExchange(&acc[net.n_neurons + i], 0u)) * net.quantum;
     var f = flags[i];
     if (step_u.sample != NONE && f.record_slot != NONE) {
-        net_trace[step_u.sample * net.n_recorded + f.record_slot] = s;
+        net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + f.record_slot] = s;
     }
     var next: NetState;
     if (METHOD == 1u) {
@@ -78,9 +78,9 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (s.v < p.v_th && next.v >= p.v_th && rested) {
         let slot = atomicAdd(&counters[step_u.parity], 1u);
         spike_list[step_u.parity * net.n_neurons + slot] = i;
-        let r = atomicAdd(&counters[COUNTER_RING], 1u);
+        let r = atomicAdd(&counters[COUNTER_RING + step_u.half], 1u);
         if (r < net.ring_capacity) {
-            ring[r] = vec2<u32>(step, i);
+            ring[step_u.half * net.ring_capacity + r] = vec2<u32>(step, i);
         }
         atomicAdd(&counters[COUNTER_TOTAL], 1u);
         f.last_spike = step + 1u;

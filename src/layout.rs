@@ -122,7 +122,9 @@ pub struct NetUniforms<R> {
     pub ring_capacity: u32,
     /// `MODEL_TRAUB` or `MODEL_CLASSIC`.
     pub model: u32,
-    pub _pad: [u32; 2],
+    /// Trace records each half of the trace buffer holds.
+    pub trace_capacity: u32,
+    pub _pad: u32,
     /// [ms]
     pub dt: R,
     /// [nS] per unit of the integer accumulators.
@@ -147,9 +149,11 @@ pub struct StepUniform {
     pub step: u32,
     /// step % 2: which spike list and counter this step fills.
     pub parity: u32,
-    /// The trace sample this step records, or `NO_SAMPLE`.
+    /// The trace sample this step records, or `NONE`.
     pub sample: u32,
-    pub _pad: u32,
+    /// Which half of the ring, trace and ring counters the chunk fills (chunk index % 2): the
+    /// host drains one half while the device fills the other.
+    pub half: u32,
 }
 
 /// `StepUniform::sample` when the step records nothing; `NeuronFlags::record_slot` likewise.
@@ -171,9 +175,9 @@ pub struct NeuronFlags {
 pub mod counter {
     /// Spikes of the current step, one counter per step parity.
     pub const STEP_SPIKES: usize = 0;
-    /// Spike records written to the ring in this chunk.
+    /// Spike records written to each half of the ring in its chunk.
     pub const RING: usize = 2;
     /// Spikes since the start of the run, kept on the device.
-    pub const TOTAL: usize = 3;
-    pub const LEN: usize = 4;
+    pub const TOTAL: usize = 4;
+    pub const LEN: usize = 5;
 }

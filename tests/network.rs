@@ -175,7 +175,7 @@ fn propagation_kernel_increments_equal_its_twin_bit_for_bit() {
             step: 0,
             parity: 0,
             sample: NONE,
-            _pad: 0,
+            half: 0,
         },
         b,
     );
@@ -184,4 +184,33 @@ fn propagation_kernel_increments_equal_its_twin_bit_for_bit() {
         "few targets reached"
     );
     assert_eq!(on_gpu, b.acc);
+}
+
+#[test]
+fn recorded_traces_match_across_chunks_in_f64() {
+    let Some(gpu) = gpu_engine(true) else { return };
+    let net = CobaHh::new(Variant::Brian2, 0.25, 4).build().unwrap();
+    // 3000 steps: three chunks, so both halves of the ring and trace buffers are drained.
+    let cfg = NetConfig {
+        record: vec![0, 5, 999],
+        record_every: 7,
+        ..config(300.0)
+    };
+    let g = run(&gpu, Precision::F64, &net, &cfg);
+    let c = run(&Engine::Cpu, Precision::F64, &net, &cfg);
+    assert_eq!(g.spikes, c.spikes);
+    let (gt, ct) = (g.trace.unwrap(), c.trace.unwrap());
+    assert_eq!(gt.steps, ct.steps);
+    assert_eq!(gt.v.dim(), (3, 3000usize.div_ceil(7)));
+    // ulp-level differences of the f64 exp over 300 ms: the bound of the population checks.
+    let worst =
+        gt.v.iter()
+            .zip(ct.v.iter())
+            .chain(gt.ge.iter().zip(ct.ge.iter()))
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f64::max);
+    assert!(
+        worst <= hhsim::validate::V_AGREEMENT_F64_MV,
+        "traces differ by {worst}"
+    );
 }

@@ -87,12 +87,18 @@ pub struct ChunkRecords<R> {
     pub trace: Vec<NetState<R>>,
 }
 
-/// A backend's network kernels.
+/// A backend's network kernels. Chunks alternate between two halves of the ring and trace
+/// (`StepUniform::half`), so an engine may drain one chunk while the next runs.
 pub trait NetEngine<R: Real> {
-    /// Runs the steps of one chunk in order and drains the ring and the trace.
-    fn run_chunk(&mut self, steps: &[StepUniform], n_samples: usize) -> Result<ChunkRecords<R>>;
-    /// The final state and the spike total kept on the device.
-    fn finish(&mut self) -> Result<(Vec<NetState<R>>, u32)>;
+    /// Starts the steps of one chunk; returns the records of the chunks finished meanwhile, in
+    /// order (the CPU: this one; the GPU: the previous one, read while this one runs).
+    fn run_chunk(
+        &mut self,
+        steps: &[StepUniform],
+        n_samples: usize,
+    ) -> Result<Vec<ChunkRecords<R>>>;
+    /// Waits for the last chunk: its records, the final state, the spike total of the device.
+    fn finish(&mut self) -> Result<(Vec<ChunkRecords<R>>, Vec<NetState<R>>, u32)>;
 }
 
 /// Recorded state of chosen neurons.
@@ -161,7 +167,8 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
             n_recorded: cfg.record.len() as u32,
             ring_capacity: (n * max_spikes(chunk, min_gap)) as u32,
             model: model_code(net.params[0].kind),
-            _pad: [0; 2],
+            trace_capacity: (chunk.div_ceil(cfg.record_every) * cfg.record.len()) as u32,
+            _pad: 0,
             dt: R::of(cfg.dt_ms),
             quantum: R::of(net.weight_quantum_ns),
             e_e: c.e_e,
@@ -209,7 +216,25 @@ pub fn run_network<R: Real>(
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut samples: Vec<NetState<R>> = Vec::new();
     let mut sample_steps = Vec::new();
+    let mut keep = |records: Vec<ChunkRecords<R>>| -> Result<()> {
+        for r in records {
+            if r.ring_count as usize != r.spikes.len() {
+                return Err(Error::Gpu {
+                    context: "draining the spike ring".into(),
+                    message: format!(
+                        "{} spikes counted but {} stored: the ring was sized too small",
+                        r.ring_count,
+                        r.spikes.len()
+                    ),
+                });
+            }
+            pairs.extend(r.spikes.iter().map(|&[step, i]| (u64::from(step), i)));
+            samples.extend(r.trace);
+        }
+        Ok(())
+    };
     let mut first = 0;
+    let mut chunk_index = 0;
     while first < n_steps {
         let len = lowered.chunk_steps.min(n_steps - first);
         let mut n_samples = 0u32;
@@ -226,27 +251,17 @@ pub fn run_network<R: Real>(
                     step: s as u32,
                     parity: (s % 2) as u32,
                     sample,
-                    _pad: 0,
+                    half: chunk_index % 2,
                 }
             })
             .collect();
-        let records = engine.run_chunk(&steps, n_samples as usize)?;
-        if records.ring_count as usize != records.spikes.len() {
-            return Err(Error::Gpu {
-                context: format!("draining the spike ring after step {}", first + len),
-                message: format!(
-                    "{} spikes counted but {} stored: the ring was sized too small",
-                    records.ring_count,
-                    records.spikes.len()
-                ),
-            });
-        }
-        pairs.extend(records.spikes.iter().map(|&[step, i]| (u64::from(step), i)));
-        samples.extend(records.trace);
+        keep(engine.run_chunk(&steps, n_samples as usize)?)?;
         first += len;
+        chunk_index += 1;
         progress(first);
     }
-    let (final_states, total) = engine.finish()?;
+    let (last, final_states, total) = engine.finish()?;
+    keep(last)?;
     let n_rec = cfg.record.len();
     let trace = (n_rec > 0).then(|| {
         let n_samples = samples.len() / n_rec;

@@ -56,7 +56,9 @@ pub fn network_update<R: Real>(
         s.gi = s.gi + R::of(f64::from(std::mem::take(&mut b.acc[n + i]))) * net.quantum;
         let f = &mut b.flags[i];
         if step_u.sample != NONE && f.record_slot != NONE {
-            b.trace[(step_u.sample * net.n_recorded + f.record_slot) as usize] = s;
+            b.trace[(step_u.half * net.trace_capacity
+                + step_u.sample * net.n_recorded
+                + f.record_slot) as usize] = s;
         }
         let next = network_step(method, &p, &s, &c, np.i_const, net.dt);
         let step = step_u.step;
@@ -65,10 +67,11 @@ pub fn network_update<R: Real>(
             let slot = b.counters[parity];
             b.counters[parity] += 1;
             b.spike_list[parity * n + slot as usize] = i as u32;
-            let r = b.counters[counter::RING];
-            b.counters[counter::RING] += 1;
+            let ring = counter::RING + step_u.half as usize;
+            let r = b.counters[ring];
+            b.counters[ring] += 1;
             if r < net.ring_capacity {
-                b.ring[r as usize] = [step, i as u32];
+                b.ring[(step_u.half * net.ring_capacity + r) as usize] = [step, i as u32];
             }
             b.counters[counter::TOTAL] += 1;
             f.last_spike = step + 1;
@@ -112,8 +115,8 @@ impl<R: Real> CpuNetEngine<R> {
                 acc: vec![0; 2 * n],
                 spike_list: vec![0; 2 * n],
                 counters: [0; counter::LEN],
-                ring: vec![[0; 2]; u.ring_capacity as usize],
-                trace: Vec::new(),
+                ring: vec![[0; 2]; 2 * u.ring_capacity as usize],
+                trace: vec![NetState::default(); 2 * u.trace_capacity as usize],
                 row_start: lowered.row_start.clone(),
                 target: lowered.target.clone(),
                 weight_q: lowered.weight_q.clone(),
@@ -128,24 +131,32 @@ impl<R: Real> CpuNetEngine<R> {
 }
 
 impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
-    fn run_chunk(&mut self, steps: &[StepUniform], n_samples: usize) -> Result<ChunkRecords<R>> {
+    fn run_chunk(
+        &mut self,
+        steps: &[StepUniform],
+        n_samples: usize,
+    ) -> Result<Vec<ChunkRecords<R>>> {
+        let u = &self.uniforms;
         let b = &mut self.buffers;
-        b.counters[counter::RING] = 0;
-        b.trace = vec![NetState::default(); n_samples * self.uniforms.n_recorded as usize];
+        let half = steps.first().map_or(0, |s| s.half) as usize;
+        b.counters[counter::RING + half] = 0;
         for step_u in steps {
-            network_update(self.method, &self.uniforms, step_u, b);
-            propagate_csr(&self.uniforms, step_u, b);
+            network_update(self.method, u, step_u, b);
+            propagate_csr(u, step_u, b);
         }
-        let count = b.counters[counter::RING];
-        Ok(ChunkRecords {
-            spikes: b.ring[..(count.min(self.uniforms.ring_capacity)) as usize].to_vec(),
+        let count = b.counters[counter::RING + half];
+        let ring_start = half * u.ring_capacity as usize;
+        let trace_start = half * u.trace_capacity as usize;
+        Ok(vec![ChunkRecords {
+            spikes: b.ring[ring_start..ring_start + count.min(u.ring_capacity) as usize].to_vec(),
             ring_count: count,
-            trace: std::mem::take(&mut b.trace),
-        })
+            trace: b.trace[trace_start..trace_start + n_samples * u.n_recorded as usize].to_vec(),
+        }])
     }
 
-    fn finish(&mut self) -> Result<(Vec<NetState<R>>, u32)> {
+    fn finish(&mut self) -> Result<(Vec<ChunkRecords<R>>, Vec<NetState<R>>, u32)> {
         Ok((
+            Vec::new(),
             self.buffers.states.clone(),
             self.buffers.counters[counter::TOTAL],
         ))

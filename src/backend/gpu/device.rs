@@ -179,6 +179,61 @@ impl GpuContext {
         }
     }
 
+    /// Maps the first `bytes` of a MAP_READ buffer once `submission` is done and copies them out.
+    pub fn map_read<T: bytemuck::Pod>(
+        &self,
+        staging: &wgpu::Buffer,
+        bytes: u64,
+        submission: &wgpu::SubmissionIndex,
+        context: &str,
+    ) -> Result<Vec<T>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let fail = |message: String| Error::Gpu {
+            context: context.to_string(),
+            message,
+        };
+        let mapped = Arc::new(Mutex::new(None));
+        let sink = mapped.clone();
+        staging.map_async(wgpu::MapMode::Read, ..bytes, move |r| {
+            *sink.lock().unwrap() = Some(r)
+        });
+        self.device
+            .poll(wgpu::PollType::Wait {
+                submission_index: Some(submission.clone()),
+                timeout: None,
+            })
+            .map_err(|e| fail(e.to_string()))?;
+        // The map callback runs during a poll; the one above may have returned before it.
+        while mapped.lock().unwrap().is_none() {
+            self.device
+                .poll(wgpu::PollType::Wait {
+                    submission_index: None,
+                    timeout: None,
+                })
+                .map_err(|e| fail(e.to_string()))?;
+        }
+        if let Some(message) = self.uncaptured.lock().unwrap().take() {
+            return Err(fail(message));
+        }
+        match mapped.lock().unwrap().take() {
+            Some(Ok(())) => {}
+            other => {
+                return Err(fail(format!(
+                    "mapping the read-back buffer failed: {other:?}"
+                )));
+            }
+        }
+        let view = staging
+            .get_mapped_range(..bytes)
+            .map_err(|e| fail(e.to_string()))?;
+        let data = bytemuck::pod_collect_to_vec::<u8, T>(&view);
+        drop(view);
+        staging.unmap();
+        Ok(data)
+    }
+
     /// Copies `buffer` back to the host.
     pub fn read_buffer<T: bytemuck::Pod>(
         &self,

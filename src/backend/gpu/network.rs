@@ -17,6 +17,35 @@ use wgpu::util::DeviceExt;
 /// Storage buffers the network kernels bind (bindings 2–12).
 const STORAGE_BINDINGS: u32 = 11;
 
+/// Mappable buffers a chunk's records are copied into.
+struct Staging {
+    counters: wgpu::Buffer,
+    ring: wgpu::Buffer,
+    trace: wgpu::Buffer,
+}
+
+impl Staging {
+    fn new<R>(
+        device: &wgpu::Device,
+        u: &crate::layout::NetUniforms<R>,
+        state_bytes: usize,
+    ) -> Self {
+        let buffer = |label, size: usize| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: size.max(4) as u64,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        Staging {
+            counters: buffer("staging counters", counter::LEN * 4),
+            ring: buffer("staging ring", u.ring_capacity as usize * 8),
+            trace: buffer("staging trace", u.trace_capacity as usize * state_bytes),
+        }
+    }
+}
+
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
@@ -37,6 +66,10 @@ pub struct GpuNetEngine<'a, R> {
     n_neurons: u32,
     n_recorded: usize,
     ring_capacity: usize,
+    trace_capacity: usize,
+    /// Host-readable copies of each half's counters, ring and trace.
+    staging: [Staging; 2],
+    pending: Option<Pending>,
     _real: std::marker::PhantomData<R>,
 }
 
@@ -175,10 +208,10 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             );
             let ring = init(
                 "ring",
-                bytemuck::cast_slice(&vec![0u32; 2 * (u.ring_capacity as usize).max(1)]),
+                bytemuck::cast_slice(&vec![0u32; 2 * 2 * (u.ring_capacity as usize).max(1)]),
                 STORAGE,
             );
-            let trace_len = (lowered.chunk_steps * u.n_recorded as usize).max(1);
+            let trace_len = (2 * u.trace_capacity as usize).max(1);
             let trace = init(
                 "trace",
                 bytemuck::cast_slice(&vec![NetState::<R>::default(); trace_len]),
@@ -252,6 +285,9 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 n_neurons: u.n_neurons,
                 n_recorded: u.n_recorded as usize,
                 ring_capacity: u.ring_capacity as usize,
+                trace_capacity: u.trace_capacity as usize,
+                staging: [0, 1].map(|_| Staging::new(device, &u, size_of::<NetState<R>>())),
+                pending: None,
                 _real: std::marker::PhantomData,
             }
         })
@@ -265,7 +301,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             step: 0,
             parity: 0,
             sample: crate::layout::NONE,
-            _pad: 0,
+            half: 0,
         };
         ctx.queue
             .write_buffer(&self.step_buffer, 0, bytemuck::bytes_of(&step));
@@ -288,19 +324,72 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
     }
 }
 
-impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
-    fn run_chunk(&mut self, steps: &[StepUniform], n_samples: usize) -> Result<ChunkRecords<R>> {
+/// A chunk submitted whose records are still on the device.
+struct Pending {
+    half: usize,
+    n_samples: usize,
+    submission: wgpu::SubmissionIndex,
+}
+
+impl<R: Real> GpuNetEngine<'_, R> {
+    /// Waits for `p` and copies its counters, ring half and trace half to the host.
+    fn drain(&self, p: Pending) -> Result<ChunkRecords<R>> {
         let ctx = self.ctx;
+        let half = p.half;
+        let staging = &self.staging[half];
+        let counters: Vec<u32> = ctx.map_read(
+            &staging.counters,
+            (counter::LEN * 4) as u64,
+            &p.submission,
+            "reading the spike counters",
+        )?;
+        let count = counters[counter::RING + half];
+        let kept = (count as usize).min(self.ring_capacity);
+        let mut spikes: Vec<[u32; 2]> = ctx.map_read(
+            &staging.ring,
+            (kept * 8) as u64,
+            &p.submission,
+            "draining the spike ring",
+        )?;
+        spikes.truncate(kept);
+        let trace_len = p.n_samples * self.n_recorded;
+        let mut trace: Vec<NetState<R>> = if trace_len > 0 {
+            ctx.map_read(
+                &staging.trace,
+                (trace_len * size_of::<NetState<R>>()) as u64,
+                &p.submission,
+                "reading the trace",
+            )?
+        } else {
+            Vec::new()
+        };
+        trace.truncate(trace_len);
+        Ok(ChunkRecords {
+            spikes,
+            ring_count: count,
+            trace,
+        })
+    }
+}
+
+impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
+    fn run_chunk(
+        &mut self,
+        steps: &[StepUniform],
+        n_samples: usize,
+    ) -> Result<Vec<ChunkRecords<R>>> {
+        let ctx = self.ctx;
+        let half = steps.first().map_or(0, |s| s.half) as usize;
         let mut table = vec![0u8; self.step_stride as usize * steps.len()];
         for (k, s) in steps.iter().enumerate() {
             let at = k * self.step_stride as usize;
             table[at..at + size_of::<StepUniform>()].copy_from_slice(bytemuck::bytes_of(s));
         }
+        // Queue writes are ordered after the chunk already submitted, which still reads them.
         ctx.queue.write_buffer(&self.step_buffer, 0, &table);
-        // The ring starts empty each chunk; the other counters carry over.
         ctx.queue.write_buffer(
             &self.counters,
-            (counter::RING * 4) as u64,
+            ((counter::RING + half) * 4) as u64,
             bytemuck::bytes_of(&0u32),
         );
         let groups = self.n_neurons.div_ceil(WORKGROUP_SIZE);
@@ -316,34 +405,58 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
                 pass.dispatch_workgroups(groups, 1, 1);
             }
         }
-        ctx.queue.submit([encoder.finish()]);
-        let counters: Vec<u32> = ctx.read_buffer(&self.counters, "reading the spike counters")?;
-        let count = counters[counter::RING];
-        let kept = (count as usize).min(self.ring_capacity);
-        let mut ring: Vec<[u32; 2]> =
-            ctx.read_prefix(&self.ring, (kept * 8) as u64, "draining the spike ring")?;
-        ring.truncate(kept);
-        let trace_bytes = (n_samples * self.n_recorded * size_of::<NetState<R>>()) as u64;
-        let mut trace: Vec<NetState<R>> = if trace_bytes > 0 {
-            ctx.read_prefix(&self.trace, trace_bytes, "reading the trace")?
-        } else {
-            Vec::new()
-        };
-        trace.truncate(n_samples * self.n_recorded);
-        Ok(ChunkRecords {
-            spikes: ring[..kept].to_vec(),
-            ring_count: count,
-            trace,
-        })
+        // This chunk's half of the ring and trace goes to its own staging buffers.
+        let staging = &self.staging[half];
+        let ring_half = (self.ring_capacity * 8) as u64;
+        let trace_half = (self.trace_capacity * size_of::<NetState<R>>()) as u64;
+        encoder.copy_buffer_to_buffer(
+            &self.counters,
+            0,
+            &staging.counters,
+            0,
+            (counter::LEN * 4) as u64,
+        );
+        if ring_half > 0 {
+            encoder.copy_buffer_to_buffer(
+                &self.ring,
+                half as u64 * ring_half,
+                &staging.ring,
+                0,
+                ring_half,
+            );
+        }
+        if n_samples > 0 {
+            encoder.copy_buffer_to_buffer(
+                &self.trace,
+                half as u64 * trace_half,
+                &staging.trace,
+                0,
+                trace_half,
+            );
+        }
+        let submission = ctx.queue.submit([encoder.finish()]);
+        // Drain the previous chunk while this one runs.
+        let previous = self.pending.replace(Pending {
+            half,
+            n_samples,
+            submission,
+        });
+        previous.map(|p| self.drain(p)).into_iter().collect()
     }
 
-    fn finish(&mut self) -> Result<(Vec<NetState<R>>, u32)> {
+    fn finish(&mut self) -> Result<(Vec<ChunkRecords<R>>, Vec<NetState<R>>, u32)> {
+        let last: Vec<ChunkRecords<R>> = self
+            .pending
+            .take()
+            .map(|p| self.drain(p))
+            .into_iter()
+            .collect::<Result<_>>()?;
         let states = self
             .ctx
             .read_buffer(&self.states, "reading the final state")?;
         let counters: Vec<u32> = self
             .ctx
             .read_buffer(&self.counters, "reading the spike counters")?;
-        Ok((states, counters[counter::TOTAL]))
+        Ok((last, states, counters[counter::TOTAL]))
     }
 }

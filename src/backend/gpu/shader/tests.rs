@@ -155,35 +155,6 @@ fn exprel_threshold_matches_the_preludes() {
     }
 }
 
-/// NetUniforms's members, with the Rust `_pad: [u32; 2]` as WGSL's `_pad0` and `_pad1`.
-macro_rules! net_uniforms_members {
-    ($rust:ty) => {{
-        let mut members: Vec<(String, u32)> = vec![
-            ("n_neurons".into(), offset_of!($rust, n_neurons) as u32),
-            ("n_recorded".into(), offset_of!($rust, n_recorded) as u32),
-            (
-                "ring_capacity".into(),
-                offset_of!($rust, ring_capacity) as u32,
-            ),
-            ("model".into(), offset_of!($rust, model) as u32),
-            ("_pad0".into(), offset_of!($rust, _pad) as u32),
-            ("_pad1".into(), offset_of!($rust, _pad) as u32 + 4),
-        ];
-        let reals = [
-            ("dt", offset_of!($rust, dt)),
-            ("quantum", offset_of!($rust, quantum)),
-            ("e_e", offset_of!($rust, e_e)),
-            ("e_i", offset_of!($rust, e_i)),
-            ("decay_e", offset_of!($rust, decay_e)),
-            ("decay_i", offset_of!($rust, decay_i)),
-            ("decay_e_half", offset_of!($rust, decay_e_half)),
-            ("decay_i_half", offset_of!($rust, decay_i_half)),
-        ];
-        members.extend(reals.iter().map(|(n, o)| (n.to_string(), *o as u32)));
-        (size_of::<$rust>() as u32, members)
-    }};
-}
-
 #[test]
 fn network_layout_matches_wgsl() {
     let f32_module = validate(&assemble(Kernel::NetworkUpdate, Precision::F32))
@@ -194,20 +165,54 @@ fn network_layout_matches_wgsl() {
         .0;
     assert_mirror!(&f32_module, "NetState", NetState<f32>, [v, m, h, n, ge, gi]);
     assert_mirror!(&f64_module, "NetState", NetState<f64>, [v, m, h, n, ge, gi]);
-    assert_eq!(
-        wgsl_layout(&f32_module, "NetUniforms"),
-        net_uniforms_members!(NetUniforms<f32>)
+    assert_mirror!(
+        &f32_module,
+        "NetUniforms",
+        NetUniforms<f32>,
+        [
+            n_neurons,
+            n_recorded,
+            ring_capacity,
+            model,
+            trace_capacity,
+            _pad,
+            dt,
+            quantum,
+            e_e,
+            e_i,
+            decay_e,
+            decay_i,
+            decay_e_half,
+            decay_i_half
+        ]
     );
-    assert_eq!(
-        wgsl_layout(&f64_module, "NetUniforms"),
-        net_uniforms_members!(NetUniforms<f64>)
+    assert_mirror!(
+        &f64_module,
+        "NetUniforms",
+        NetUniforms<f64>,
+        [
+            n_neurons,
+            n_recorded,
+            ring_capacity,
+            model,
+            trace_capacity,
+            _pad,
+            dt,
+            quantum,
+            e_e,
+            e_i,
+            decay_e,
+            decay_i,
+            decay_e_half,
+            decay_i_half
+        ]
     );
     for module in [&f32_module, &f64_module] {
         assert_mirror!(
             module,
             "StepUniform",
             StepUniform,
-            [step, parity, sample, _pad]
+            [step, parity, sample, half]
         );
         assert_mirror!(
             module,

@@ -97,8 +97,17 @@ pub trait NetEngine<R: Real> {
         steps: &[StepUniform],
         n_samples: usize,
     ) -> Result<Vec<ChunkRecords<R>>>;
-    /// Waits for the last chunk: its records, the final state, the spike total of the device.
-    fn finish(&mut self) -> Result<(Vec<ChunkRecords<R>>, Vec<NetState<R>>, u32)>;
+    /// Waits for the last chunk.
+    fn finish(&mut self) -> Result<Finished<R>>;
+}
+
+/// What an engine hands back at the end of a run.
+pub struct Finished<R> {
+    /// Records of chunks not yet returned.
+    pub last: Vec<ChunkRecords<R>>,
+    pub states: Vec<NetState<R>>,
+    /// Spikes counted on the device over the run.
+    pub spike_total: u32,
 }
 
 /// Recorded state of chosen neurons.
@@ -260,7 +269,11 @@ pub fn run_network<R: Real>(
         chunk_index += 1;
         progress(first);
     }
-    let (last, final_states, total) = engine.finish()?;
+    let Finished {
+        last,
+        states: final_states,
+        spike_total: total,
+    } = engine.finish()?;
     keep(last)?;
     let n_rec = cfg.record.len();
     let trace = (n_rec > 0).then(|| {

@@ -7,7 +7,7 @@ use crate::integrate::Method;
 use crate::layout::{NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, counter};
 use crate::model::{ModelKind, Real};
 use crate::network::NetState;
-use crate::network::sim::{ChunkRecords, NetEngine, NetLowered};
+use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
 use crate::network::step::{SynConsts, network_step};
 
 /// The buffers of shaders/network.wgsl.
@@ -154,11 +154,11 @@ impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
         }])
     }
 
-    fn finish(&mut self) -> Result<(Vec<ChunkRecords<R>>, Vec<NetState<R>>, u32)> {
-        Ok((
-            Vec::new(),
-            self.buffers.states.clone(),
-            self.buffers.counters[counter::TOTAL],
-        ))
+    fn finish(&mut self) -> Result<Finished<R>> {
+        Ok(Finished {
+            last: Vec::new(),
+            states: self.buffers.states.clone(),
+            spike_total: self.buffers.counters[counter::TOTAL],
+        })
     }
 }

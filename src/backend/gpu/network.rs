@@ -10,7 +10,7 @@ use crate::integrate::Method;
 use crate::layout::{StepUniform, WORKGROUP_SIZE, counter};
 use crate::model::{Precision, Real};
 use crate::network::NetState;
-use crate::network::sim::{ChunkRecords, NetEngine, NetLowered};
+use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
@@ -444,7 +444,7 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
         previous.map(|p| self.drain(p)).into_iter().collect()
     }
 
-    fn finish(&mut self) -> Result<(Vec<ChunkRecords<R>>, Vec<NetState<R>>, u32)> {
+    fn finish(&mut self) -> Result<Finished<R>> {
         let last: Vec<ChunkRecords<R>> = self
             .pending
             .take()
@@ -457,6 +457,10 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
         let counters: Vec<u32> = self
             .ctx
             .read_buffer(&self.counters, "reading the spike counters")?;
-        Ok((last, states, counters[counter::TOTAL]))
+        Ok(Finished {
+            last,
+            states,
+            spike_total: counters[counter::TOTAL],
+        })
     }
 }

@@ -39,6 +39,7 @@ struct NeuronFlags {
     refractory_steps: u32,
     record_slot: u32,
     last_spike: u32,
+    group: u32,
 }
 
 const NONE: u32 = 0xffffffffu;
@@ -48,6 +49,7 @@ const COUNTER_TOTAL: u32 = 4u;
 @group(0) @binding(0) var<uniform> net: NetUniforms;
 @group(0) @binding(1) var<uniform> step_u: StepUniform;
 @group(0) @binding(2) var<storage, read_write> net_states: array<NetState>;
+// One entry per group: every neuron of a group shares its parameters and current.
 @group(0) @binding(3) var<storage, read> net_params: array<NeuronParams>;
 @group(0) @binding(4) var<storage, read_write> flags: array<NeuronFlags>;
 // Integer conductance inputs: [0, n) excitatory, [n, 2n) inhibitory, in units of net.quantum.

@@ -58,12 +58,12 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= net.n_neurons) {
         return;
     }
-    let p = net_params[i];
+    var f = flags[i];
+    let p = net_params[f.group];
     var s = net_states[i];
     // Input from the spikes of the previous step, exact in integers, converted once.
     s.ge = s.ge + Real(atomicExchange(&acc[i], 0u)) * net.quantum;
     s.gi = s.gi + Real(atomicExchange(&acc[net.n_neurons + i], 0u)) * net.quantum;
-    var f = flags[i];
     if (step_u.sample != NONE && f.record_slot != NONE) {
         net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + f.record_slot] = s;
     }

@@ -169,6 +169,8 @@ pub struct NeuronFlags {
     pub record_slot: u32,
     /// 1 + the step of the last spike; 0 before the first.
     pub last_spike: u32,
+    /// The neuron's group: its index into the (per-group) parameters.
+    pub group: u32,
 }
 
 /// Indices of `counters` in shaders/network.wgsl.

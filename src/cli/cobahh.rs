@@ -272,9 +272,9 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
         duration_ms,
         n_steps,
         seed: args.seed,
-        // State (6 reals), parameters (11 reals), flags (3 u32), two accumulators, two spike
-        // list slots and one CSR row start.
-        bytes_per_neuron: 17 * real + 4 * (3 + 2 + 2 + 1),
+        // Device memory: state (6 reals), flags (4 u32), two accumulators, two spike-list slots
+        // and one CSR row start; parameters are per group.
+        bytes_per_neuron: 6 * real + 4 * (4 + 2 + 2 + 1),
         bytes_per_synapse: BYTES_PER_SYNAPSE,
         wall_s: started.elapsed().as_secs_f64(),
         build_s,

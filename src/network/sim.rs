@@ -66,6 +66,7 @@ impl NetConfig {
 #[derive(Clone, Debug)]
 pub struct NetLowered<R> {
     pub uniforms: NetUniforms<R>,
+    /// One entry per group.
     pub params: Vec<NeuronParams<R>>,
     pub init: Vec<NetState<R>>,
     pub flags: Vec<NeuronFlags>,
@@ -164,8 +165,14 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
             refractory_steps: r,
             record_slot: NONE,
             last_spike: 0,
+            group: 0,
         })
         .collect();
+    for (g, range) in net.ranges.iter().enumerate() {
+        flags[range.clone()]
+            .iter_mut()
+            .for_each(|f| f.group = g as u32);
+    }
     for (slot, &i) in cfg.record.iter().enumerate() {
         flags[i].record_slot = slot as u32;
     }
@@ -188,10 +195,9 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
             decay_i_half: c.decay_i_half,
         },
         params: net
-            .params
+            .groups
             .iter()
-            .zip(&net.current)
-            .map(|(p, &i)| NeuronParams::lower(p, i))
+            .map(|g| NeuronParams::lower(&g.params, g.current))
             .collect(),
         init: net
             .init

@@ -49,7 +49,7 @@ pub fn network_update<R: Real>(
     };
     let parity = step_u.parity as usize;
     for i in 0..n {
-        let np = &b.params[i];
+        let np = &b.params[b.flags[i].group as usize];
         let p = np.model(kind);
         let mut s = b.states[i];
         s.ge = s.ge + R::of(f64::from(std::mem::take(&mut b.acc[i]))) * net.quantum;

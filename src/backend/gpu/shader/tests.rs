@@ -218,7 +218,7 @@ fn network_layout_matches_wgsl() {
             module,
             "NeuronFlags",
             NeuronFlags,
-            [refractory_steps, record_slot, last_spike]
+            [refractory_steps, record_slot, last_spike, group]
         );
     }
     for kernel in [Kernel::NetworkUpdate, Kernel::PropagateCsr] {

@@ -437,14 +437,6 @@ impl Network {
     pub fn n_synapses(&self) -> usize {
         self.csr.target.len()
     }
-
-    /// The group a neuron belongs to.
-    pub fn group_of(&self, neuron: usize) -> usize {
-        self.ranges
-            .iter()
-            .position(|r| r.contains(&neuron))
-            .expect("neuron in range")
-    }
 }
 
 /// `NetState` as the single-neuron `State` of the HH model (the conductances aside).

@@ -6,9 +6,7 @@ use super::step::SynConsts;
 use super::{NetState, Network};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::layout::{
-    NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, counter, model_code,
-};
+use crate::layout::{NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, model_code};
 use crate::model::Real;
 use crate::monitor::Spikes;
 use ndarray::Array2;
@@ -327,9 +325,4 @@ pub fn run_network<R: Real>(
             .collect(),
         n_steps,
     })
-}
-
-/// The counters buffer's initial contents.
-pub fn zero_counters() -> [u32; counter::LEN] {
-    [0; counter::LEN]
 }

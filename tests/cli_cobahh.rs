@@ -1,6 +1,8 @@
 //! `hhsim cobahh` through the binary: its files, and one clear line with exit status 2 and
 //! nothing written for each kind of bad input.
 
+mod common;
+
 use ndarray::{Array1, Array2};
 use ndarray_npy::NpzReader;
 use std::fs::File;
@@ -74,21 +76,11 @@ fn cobahh_writes_spikes_raster_trace_and_summary() {
     assert!(e_rate > 1.0, "E rate {e_rate} Hz");
 }
 
+/// `hhsim cobahh --duration 10 ARGS` must be refused as bad input.
 fn assert_refused(args: &[&str], mentions: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
     let mut all = vec!["cobahh", "--duration", "10"];
     all.extend(args);
-    all.extend(["--out", out.to_str().unwrap()]);
-    let o = hhsim(&all);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(mentions),
-        "{args:?}: {stderr:?} does not mention {mentions:?}"
-    );
-    assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    common::assert_refused(&all, mentions);
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! `hhsim neuron` end to end through the binary: the files it writes, and one clear line with
 //! exit status 2 and nothing written for each kind of bad input.
 
+mod common;
+
 use ndarray::{Array1, Array2};
 use ndarray_npy::NpzReader;
 use std::fs::File;
@@ -113,31 +115,11 @@ fn neuron_writes_traces_spikes_figure_and_summary() {
     );
 }
 
-/// Runs `args` with a fresh `--out` and checks the bad-input contract: exit status 2, exactly
-/// one line on stderr that contains `mentions`, no panic, and no output directory.
+/// `hhsim neuron ARGS` must be refused as bad input (see `common::assert_refused`).
 fn assert_refused(args: &[&str], mentions: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
     let mut all = vec!["neuron"];
     all.extend_from_slice(args);
-    all.extend_from_slice(&["--out", out.to_str().unwrap()]);
-    let o = hhsim(&all);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(
-        o.status.code(),
-        Some(2),
-        "{args:?}: status {:?}, stderr {stderr}",
-        o.status
-    );
-    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
-    assert_eq!(lines.len(), 1, "{args:?}: expected one line, got {stderr}");
-    assert!(
-        lines[0].contains(mentions),
-        "{args:?}: {:?} does not mention {mentions:?}",
-        lines[0]
-    );
-    assert!(!stderr.contains("panicked"));
-    assert!(!out.exists(), "{args:?} left {}", out.display());
+    common::assert_refused(&all, mentions);
 }
 
 #[test]

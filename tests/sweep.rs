@@ -279,22 +279,11 @@ fn resume_refuses_a_directory_of_another_sweep() {
     );
 }
 
-/// Bad input: one line, exit status 2, nothing written.
+/// `hhsim sweep ARGS` must be refused as bad input.
 fn assert_sweep_refused(args: &[&str], mentions: &str) {
-    let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("out");
     let mut all = vec!["sweep"];
     all.extend(args);
-    all.extend(["--out", out.to_str().unwrap()]);
-    let o = hhsim(&all);
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
-    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
-    assert!(
-        stderr.contains(mentions),
-        "{args:?}: {stderr:?} does not mention {mentions:?}"
-    );
-    assert!(!out.exists(), "{args:?} wrote {}", out.display());
+    common::assert_refused(&all, mentions);
 }
 
 #[test]

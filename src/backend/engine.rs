@@ -1,4 +1,5 @@
-//! Turning a backend choice and a precision into an engine, and running a population on it.
+//! Turning a backend choice and a precision into an engine, and running a population of
+//! independent neurons or a network on it.
 
 use super::cpu::network::CpuNetEngine;
 use super::gpu::network::GpuNetEngine;
@@ -75,9 +76,7 @@ impl Engine {
             (Engine::Gpu(ctx), Precision::F64) => gpu::run_population::<f64>(ctx, pop, cfg),
         }
     }
-}
 
-impl Engine {
     /// Runs a network (validated with `cfg`) on this engine; `progress` gets the steps done.
     pub fn run_network(
         &self,

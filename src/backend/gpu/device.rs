@@ -140,6 +140,35 @@ impl GpuContext {
         })
     }
 
+    /// A compute pipeline for `kernel` in `precision`, with the pipeline constants given and
+    /// either an explicit layout or one derived from the shader. Call inside [`Self::checked`].
+    pub fn compute_pipeline(
+        &self,
+        kernel: super::shader::Kernel,
+        precision: crate::model::Precision,
+        layout: Option<&wgpu::PipelineLayout>,
+        constants: &[(&str, f64)],
+    ) -> wgpu::ComputePipeline {
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(kernel.entry_point()),
+                source: wgpu::ShaderSource::Wgsl(super::shader::assemble(kernel, precision).into()),
+            });
+        self.device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(kernel.entry_point()),
+                layout,
+                module: &module,
+                entry_point: Some(kernel.entry_point()),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
+                cache: None,
+            })
+    }
+
     /// Runs `make` inside validation and out-of-memory error scopes, turning what they catch
     /// into an `Err` that names `context`.
     pub fn checked<T>(&self, context: &str, make: impl FnOnce() -> T) -> Result<T> {

@@ -3,7 +3,7 @@
 //! `backend::cpu::exp_check`).
 
 use super::GpuContext;
-use super::shader::{Kernel, assemble};
+use super::shader::Kernel;
 use crate::error::Result;
 use crate::model::Precision;
 use wgpu::util::DeviceExt;
@@ -11,21 +11,9 @@ use wgpu::util::DeviceExt;
 /// exp of every argument, computed on the GPU in f64. The context must have f64.
 pub fn exp_check(ctx: &GpuContext, args: &[f64]) -> Result<Vec<f64>> {
     let kernel = Kernel::ExpCheck;
-    let source = assemble(kernel, Precision::F64);
     let (pipeline, bind_group, values) = ctx.checked("building the exp_check kernel", || {
         let device = &ctx.device;
-        let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-            label: Some(kernel.entry_point()),
-            source: wgpu::ShaderSource::Wgsl(source.into()),
-        });
-        let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-            label: Some(kernel.entry_point()),
-            layout: None,
-            module: &module,
-            entry_point: Some(kernel.entry_point()),
-            compilation_options: Default::default(),
-            cache: None,
-        });
+        let pipeline = ctx.compute_pipeline(kernel, Precision::F64, None, &[]);
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
         let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("exp_args"),

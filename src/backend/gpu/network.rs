@@ -4,7 +4,7 @@
 //! After each chunk the host drains the spike ring and the trace.
 
 use super::GpuContext;
-use super::shader::{Kernel, assemble};
+use super::shader::Kernel;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::layout::{StepUniform, WORKGROUP_SIZE, counter};
@@ -153,22 +153,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 bind_group_layouts: &[Some(&bind_layout)],
                 immediate_size: 0,
             });
-            let pipeline = |kernel: Kernel, constants: &[(&str, f64)]| {
-                let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                    label: Some(kernel.entry_point()),
-                    source: wgpu::ShaderSource::Wgsl(assemble(kernel, precision).into()),
-                });
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(kernel.entry_point()),
-                    layout: Some(&pipeline_layout),
-                    module: &module,
-                    entry_point: Some(kernel.entry_point()),
-                    compilation_options: wgpu::PipelineCompilationOptions {
-                        constants,
-                        ..Default::default()
-                    },
-                    cache: None,
-                })
+            let pipeline = |kernel, constants: &[(&str, f64)]| {
+                ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
             };
             let update = pipeline(Kernel::NetworkUpdate, &[("METHOD", method)]);
             let propagate = pipeline(Kernel::PropagateCsr, &[]);

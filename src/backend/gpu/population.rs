@@ -4,7 +4,7 @@
 //! shaders/integrate_rk4.wgsl; twins in src/backend/cpu.rs.
 
 use super::GpuContext;
-use super::shader::{Kernel, assemble};
+use super::shader::Kernel;
 use crate::backend::{FinalBuffers, Lowered, PopulationEngine, PopulationResult, lower, run_on};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
@@ -84,30 +84,16 @@ impl<'a, R: Real> GpuEngine<'a, R> {
                 ),
             });
         }
-        let source = assemble(kernel, precision_of::<R>());
         ctx.checked("building the population kernel", || {
             let device = &ctx.device;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(kernel.entry_point()),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
-            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(kernel.entry_point()),
-                layout: None,
-                module: &module,
-                entry_point: Some(kernel.entry_point()),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &[
-                        (
-                            "RECORD_TRACE",
-                            f64::from(u8::from(lowered.record_every > 0)),
-                        ),
-                        ("HAS_NOISE", f64::from(u8::from(has_noise))),
-                    ],
-                    ..Default::default()
-                },
-                cache: None,
-            });
+            let constants = [
+                (
+                    "RECORD_TRACE",
+                    f64::from(u8::from(lowered.record_every > 0)),
+                ),
+                ("HAS_NOISE", f64::from(u8::from(has_noise))),
+            ];
+            let pipeline = ctx.compute_pipeline(kernel, precision_of::<R>(), None, &constants);
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),

@@ -29,10 +29,12 @@ fn private_runtime_dir() -> Option<tempfile::TempDir> {
     if std::env::var_os("XDG_RUNTIME_DIR").is_some() {
         return None;
     }
-    let dir = tempfile::Builder::new()
-        .prefix("hhsim-runtime-")
-        .tempdir()
-        .ok()?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("hhsim-runtime-");
+    // Mesa requires the runtime directory to be private to its owner.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    let dir = builder.tempdir().ok()?;
     // SAFETY: called first thing in main, before any other thread exists.
     unsafe { std::env::set_var("XDG_RUNTIME_DIR", dir.path()) };
     Some(dir)

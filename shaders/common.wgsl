@@ -93,6 +93,17 @@ fn derivatives(model: u32, p: NeuronParams, s: State, i_ext: Real) -> State {
     );
 }
 
+// s + dt/6·(k1 + 2(k2 + k3) + k4); twin: State::rk4_combine.
+fn rk4_combine(s: State, dt: Real, k1: State, k2: State, k3: State, k4: State) -> State {
+    let sixth = dt / 6.0;
+    return State(
+        s.v + sixth * (k1.v + 2.0 * (k2.v + k3.v) + k4.v),
+        s.m + sixth * (k1.m + 2.0 * (k2.m + k3.m) + k4.m),
+        s.h + sixth * (k1.h + 2.0 * (k2.h + k3.h) + k4.h),
+        s.n + sixth * (k1.n + 2.0 * (k2.n + k3.n) + k4.n),
+    );
+}
+
 fn add_scaled(s: State, k: Real, d: State) -> State {
     return State(s.v + k * d.v, s.m + k * d.m, s.h + k * d.h, s.n + k * d.n);
 }

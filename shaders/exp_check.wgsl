@@ -1,5 +1,5 @@
 // Evaluates the prelude's exp_real on every element, to measure the f64 software exp against
-// the host's. Twin: `exp_check` in src/backend/cpu.rs (f64::exp).
+// the host's. Twin: `exp_check` in src/backend/cpu/mod.rs (f64::exp).
 
 @group(0) @binding(0) var<storage, read> exp_args: array<Real>;
 @group(0) @binding(1) var<storage, read_write> exp_values: array<Real>;

@@ -1,5 +1,5 @@
 // Exponential Euler (Brian2's `exponential_euler`) for independent neurons, many steps per
-// dispatch. Twin: `integrate_exp_euler` in src/backend/cpu.rs.
+// dispatch. Twin: `integrate_exp_euler` in src/backend/cpu/mod.rs.
 
 // x + dt·(a + b·x)·exprel(b·dt) with dx/dt = a + b·x frozen at the start of the step.
 fn advance(x: Real, a: Real, b: Real, dt: Real) -> Real {

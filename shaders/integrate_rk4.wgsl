@@ -1,5 +1,5 @@
 // Classic fourth-order Runge–Kutta for independent neurons, many steps per dispatch.
-// Twin: `integrate_rk4` in src/backend/cpu.rs.
+// Twin: `integrate_rk4` in src/backend/cpu/mod.rs.
 
 fn method_step(model: u32, p: NeuronParams, s: State, i_ext: Real, dt: Real) -> State {
     let half = dt * 0.5;
@@ -7,13 +7,7 @@ fn method_step(model: u32, p: NeuronParams, s: State, i_ext: Real, dt: Real) -> 
     let k2 = derivatives(model, p, add_scaled(s, half, k1), i_ext);
     let k3 = derivatives(model, p, add_scaled(s, half, k2), i_ext);
     let k4 = derivatives(model, p, add_scaled(s, dt, k3), i_ext);
-    let sixth = dt / 6.0;
-    return State(
-        s.v + sixth * (k1.v + 2.0 * (k2.v + k3.v) + k4.v),
-        s.m + sixth * (k1.m + 2.0 * (k2.m + k3.m) + k4.m),
-        s.h + sixth * (k1.h + 2.0 * (k2.h + k3.h) + k4.h),
-        s.n + sixth * (k1.n + 2.0 * (k2.n + k3.n) + k4.n),
-    );
+    return rk4_combine(s, dt, k1, k2, k3, k4);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

@@ -41,15 +41,8 @@ fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
     let k2 = syn_derivatives(p, add_scaled(hh, half, k1), ge_half, gi_half);
     let k3 = syn_derivatives(p, add_scaled(hh, half, k2), ge_half, gi_half);
     let k4 = syn_derivatives(p, add_scaled(hh, dt, k3), ge_end, gi_end);
-    let sixth = dt / 6.0;
-    return NetState(
-        s.v + sixth * (k1.v + 2.0 * (k2.v + k3.v) + k4.v),
-        s.m + sixth * (k1.m + 2.0 * (k2.m + k3.m) + k4.m),
-        s.h + sixth * (k1.h + 2.0 * (k2.h + k3.h) + k4.h),
-        s.n + sixth * (k1.n + 2.0 * (k2.n + k3.n) + k4.n),
-        ge_end,
-        gi_end,
-    );
+    let next = rk4_combine(hh, dt, k1, k2, k3, k4);
+    return NetState(next.v, next.m, next.h, next.n, ge_end, gi_end);
 }
 
 @compute @workgroup_size(WORKGROUP_SIZE)

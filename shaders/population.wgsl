@@ -30,7 +30,7 @@ struct RunUniforms {
 @group(0) @binding(8) var<storage, read_write> status: array<u32>;
 
 // Integrates neuron `run.first_neuron + gid` over the chunk's steps with the kernel's
-// `method_step`; twin: src/backend/cpu.rs `integrate_steps`.
+// `method_step`; twin: src/backend/cpu/mod.rs `integrate_steps`.
 fn integrate_neuron(gid: u32) {
     let i = run.first_neuron + gid;
     if (i >= run.n_neurons || status[i] != 0u) {

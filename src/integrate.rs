@@ -80,12 +80,5 @@ fn rk4<R: Real>(p: &Params<R>, s: &State<R>, i_ext: R, dt: R) -> State<R> {
     let k2 = p.derivatives(&s.add_scaled(half, &k1), i_ext);
     let k3 = p.derivatives(&s.add_scaled(half, &k2), i_ext);
     let k4 = p.derivatives(&s.add_scaled(dt, &k3), i_ext);
-    let sixth = dt / R::of(6.0);
-    let two = R::of(2.0);
-    State {
-        v: s.v + sixth * (k1.v + two * (k2.v + k3.v) + k4.v),
-        m: s.m + sixth * (k1.m + two * (k2.m + k3.m) + k4.m),
-        h: s.h + sixth * (k1.h + two * (k2.h + k3.h) + k4.h),
-        n: s.n + sixth * (k1.n + two * (k2.n + k3.n) + k4.n),
-    }
+    s.rk4_combine(dt, [&k1, &k2, &k3, &k4])
 }

@@ -91,6 +91,17 @@ pub struct RunUniforms<R> {
     pub dt: R,
 }
 
+impl<R> RunUniforms<R> {
+    /// Trace samples this chunk records: its steps 0, k, 2k, … for `record_every` = k.
+    pub fn trace_samples(&self) -> usize {
+        if self.record_every == 0 {
+            0
+        } else {
+            (self.n_steps as usize).div_ceil(self.record_every as usize)
+        }
+    }
+}
+
 // SAFETY: repr(C); eight u32 then one float aligned to its size (offset 32), so no padding for
 // f32 (36 bytes) or f64 (40 bytes); every bit pattern is valid.
 unsafe impl<R: Real> Zeroable for RunUniforms<R> {}

@@ -53,6 +53,19 @@ impl<R: Real> State<R> {
         }
     }
 
+    /// The RK4 update s + dt/6·(k1 + 2(k2 + k3) + k4) from the four stage derivatives.
+    pub fn rk4_combine(&self, dt: R, k: [&State<R>; 4]) -> State<R> {
+        let sixth = dt / R::of(6.0);
+        let two = R::of(2.0);
+        let [k1, k2, k3, k4] = k;
+        State {
+            v: self.v + sixth * (k1.v + two * (k2.v + k3.v) + k4.v),
+            m: self.m + sixth * (k1.m + two * (k2.m + k3.m) + k4.m),
+            h: self.h + sixth * (k1.h + two * (k2.h + k3.h) + k4.h),
+            n: self.n + sixth * (k1.n + two * (k2.n + k3.n) + k4.n),
+        }
+    }
+
     /// Converts between precisions (rounding to nearest when narrowing).
     pub fn cast<S: Real>(&self) -> State<S> {
         State {

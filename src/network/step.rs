@@ -84,13 +84,12 @@ fn rk4<R: Real>(p: &Params<R>, s: &NetState<R>, c: &SynConsts<R>, i_ext: R, dt: 
     let k2 = f(&hh.add_scaled(half, &k1), ge_half, gi_half);
     let k3 = f(&hh.add_scaled(half, &k2), ge_half, gi_half);
     let k4 = f(&hh.add_scaled(dt, &k3), ge_end, gi_end);
-    let sixth = dt / R::of(6.0);
-    let two = R::of(2.0);
+    let next = hh.rk4_combine(dt, [&k1, &k2, &k3, &k4]);
     NetState {
-        v: s.v + sixth * (k1.v + two * (k2.v + k3.v) + k4.v),
-        m: s.m + sixth * (k1.m + two * (k2.m + k3.m) + k4.m),
-        h: s.h + sixth * (k1.h + two * (k2.h + k3.h) + k4.h),
-        n: s.n + sixth * (k1.n + two * (k2.n + k3.n) + k4.n),
+        v: next.v,
+        m: next.m,
+        h: next.h,
+        n: next.n,
         ge: ge_end,
         gi: gi_end,
     }

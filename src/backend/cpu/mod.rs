@@ -101,11 +101,7 @@ impl<R: Real> PopulationEngine<R> for CpuEngine<R> {
         noise: &[R],
     ) -> Result<Vec<State<R>>> {
         let n = run.n_neurons as usize;
-        let samples = if run.record_every == 0 {
-            0
-        } else {
-            (run.n_steps as usize).div_ceil(run.record_every as usize)
-        };
+        let samples = run.trace_samples();
         let mut trace = vec![State::default(); samples * n];
         let b = &mut self.buffers;
         integrate_steps(

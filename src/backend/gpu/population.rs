@@ -1,7 +1,7 @@
 //! Independent neurons on the GPU: the lowered buffers live on the device, each chunk is one
 //! dispatch per slice of at most the adapter's workgroup limit, with many steps looped inside
 //! the kernel (state in registers). Kernels: shaders/integrate_exp_euler.wgsl and
-//! shaders/integrate_rk4.wgsl; twins in src/backend/cpu.rs.
+//! shaders/integrate_rk4.wgsl; twins in src/backend/cpu/mod.rs.
 
 use super::GpuContext;
 use super::shader::Kernel;
@@ -189,11 +189,7 @@ impl<R: Real> PopulationEngine<R> for GpuEngine<'_, R> {
         noise: &[R],
     ) -> Result<Vec<State<R>>> {
         let n = self.n_neurons;
-        let samples = if run.record_every == 0 {
-            0
-        } else {
-            (run.n_steps as usize).div_ceil(run.record_every as usize)
-        };
+        let samples = run.trace_samples();
         if self.chunk.is_none() {
             self.chunk = Some(self.chunk_buffers(shared.len(), noise.len(), samples * n)?);
         }

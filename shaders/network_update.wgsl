@@ -5,29 +5,14 @@
 // 0: exponential Euler, 1: RK4.
 override METHOD: u32 = 0u;
 
-fn advance(x: Real, a: Real, b: Real, dt: Real) -> Real {
-    return x + dt * (a + b * x) * exprel(b * dt);
-}
-
 fn net_exp_euler(p: NeuronParams, s: NetState, dt: Real) -> NetState {
-    let r = rates(net.model, p, s.v);
-    let n2 = s.n * s.n;
-    let g_na = p.g_na * s.m * s.m * s.m * s.h;
-    let g_k = p.g_k * n2 * n2;
-    let g_total = g_na + g_k + p.g_l + s.ge + s.gi;
-    let driven = g_na * p.e_na + g_k * p.e_k + p.g_l * p.e_l + s.ge * net.e_e + s.gi * net.e_i + p.i_const;
-    return NetState(
-        advance(s.v, driven / p.c, -g_total / p.c, dt),
-        advance(s.m, r.alpha_m, -(r.alpha_m + r.beta_m), dt),
-        advance(s.h, r.alpha_h, -(r.alpha_h + r.beta_h), dt),
-        advance(s.n, r.alpha_n, -(r.alpha_n + r.beta_n), dt),
-        s.ge * net.decay_e,
-        s.gi * net.decay_i,
-    );
+    let hh = exp_euler_hh(p, State(s.v, s.m, s.h, s.n), s.ge + s.gi,
+        s.ge * net.e_e + s.gi * net.e_i + p.i_const, dt);
+    return NetState(hh.v, hh.m, hh.h, hh.n, s.ge * net.decay_e, s.gi * net.decay_i);
 }
 
 fn syn_derivatives(p: NeuronParams, x: State, ge: Real, gi: Real) -> State {
-    return derivatives(net.model, p, x, ge * (net.e_e - x.v) + gi * (net.e_i - x.v) + p.i_const);
+    return derivatives(p, x, ge * (net.e_e - x.v) + gi * (net.e_i - x.v) + p.i_const);
 }
 
 fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {

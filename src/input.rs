@@ -90,6 +90,12 @@ impl Stimulus {
         Ok(())
     }
 
+    /// Whether the stimulus has a part shared by every neuron (sections or pulses); without one,
+    /// [`Stimulus::shared_per_step`] is all zeros.
+    pub fn has_shared(&self) -> bool {
+        self.sections.is_some() || self.pulses.is_some()
+    }
+
     /// The shared (noise-free) part of the input for each of `n_steps` steps of `dt_ms`.
     ///
     /// Times are turned into step indices by rounding, so a section of 2 ms at dt 0.1 ms lasts

@@ -79,7 +79,7 @@ pub struct RunUniforms<R> {
     pub n_steps: u32,
     /// The global index of the chunk's first step.
     pub first_step: u32,
-    /// `MODEL_TRAUB` or `MODEL_CLASSIC`.
+    /// `MODEL_TRAUB` or `MODEL_CLASSIC`; the kernels receive it as the pipeline constant `MODEL`.
     pub model: u32,
     /// Record the state every this many steps of the chunk (from its first); 0 records nothing.
     pub record_every: u32,
@@ -131,7 +131,7 @@ pub struct NetUniforms<R> {
     pub n_recorded: u32,
     /// Spike records the ring holds per chunk.
     pub ring_capacity: u32,
-    /// `MODEL_TRAUB` or `MODEL_CLASSIC`.
+    /// `MODEL_TRAUB` or `MODEL_CLASSIC`; the kernels receive it as the pipeline constant `MODEL`.
     pub model: u32,
     /// Trace records each half of the trace buffer holds.
     pub trace_capacity: u32,

@@ -1,6 +1,7 @@
-//! `exprel(x) = (eˣ − 1)/x`, the one formula behind every rate function with a removable
-//! singularity (αm, βm, αn of both models). The GPU kernels carry the same formula in
-//! `shaders/common.wgsl`, since WGSL has no `expm1`.
+//! `exprel(x) = (eˣ − 1)/x` and its reciprocal `x/(eˣ − 1)`: the formulas behind every removable
+//! singularity of the models (αm, βm, αn of both models take the reciprocal; exponential Euler's
+//! membrane step the former). The GPU kernels carry the same formulas in `shaders/common.wgsl`,
+//! since WGSL has no `expm1`.
 
 use super::Real;
 
@@ -17,6 +18,22 @@ pub fn exprel<R: Real>(x: R) -> R {
                 + x * (c(6.0) + x * (c(24.0) + x * (c(120.0) + x * (c(720.0) + x * c(5040.0))))))
     } else {
         (x.exp() - R::one()) / x
+    }
+}
+
+/// x/(eˣ − 1) given `e` = eˣ, which a caller may share between several rates; equal to 1 at
+/// x = 0 and finite and smooth everywhere.
+///
+/// Below [`Real::EXPREL_SERIES_BELOW`] the quotient loses digits as `exprel` does, and the series
+/// through x⁶ takes over (Bernoulli numbers: 1 − x/2 + x²/12 − x⁴/720 + x⁶/30240; the next term,
+/// x⁸/1209600, is below 6e-11 at the f32 switch 0.3 and 3e-20 at the f64 switch 0.02).
+pub fn x_over_expm1<R: Real>(x: R, e: R) -> R {
+    if x.abs() < R::EXPREL_SERIES_BELOW {
+        let c = |k: f64| R::of(1.0 / k);
+        let x2 = x * x;
+        R::one() + x * (c(-2.0) + x * (c(12.0) + x2 * (c(-720.0) + x2 * c(30240.0))))
+    } else {
+        x / (e - R::one())
     }
 }
 
@@ -46,5 +63,32 @@ mod tests {
         }
         assert_eq!(exprel(0.0_f64), 1.0);
         assert_eq!(exprel(0.0_f32), 1.0);
+    }
+
+    /// The reciprocal, with the exponential passed in, against f64 `exp_m1` on both sides of
+    /// both switches.
+    #[test]
+    fn x_over_expm1_matches_the_reciprocal_of_expm1_over_x() {
+        for &x in &[
+            -20.0, -5.0, -0.31, -0.29, -0.021, -0.019, -1e-9, 1e-9, 0.019, 0.021, 0.29, 0.31, 5.0,
+            20.0,
+        ] {
+            let want = x / f64::exp_m1(x);
+            let got = x_over_expm1(x, x.exp());
+            // 1e-13: as for exprel, the quotient's cancellation just above the switch, ≈ ε/0.02.
+            assert!(
+                (got - want).abs() <= 1e-13 * want,
+                "x = {x}: {got} vs {want}"
+            );
+            let x32 = x as f32;
+            let got32 = x_over_expm1(x32, x32.exp()) as f64;
+            // 2e-6: f32 rounding of x and of exp, amplified by ε/|x| ≈ 4e-7 at the f32 switch 0.3.
+            assert!(
+                (got32 - want).abs() <= 2e-6 * want,
+                "f32 x = {x}: {got32} vs {want}"
+            );
+        }
+        assert_eq!(x_over_expm1(0.0_f64, 1.0), 1.0);
+        assert_eq!(x_over_expm1(0.0_f32, 1.0), 1.0);
     }
 }

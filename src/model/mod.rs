@@ -10,10 +10,16 @@ mod real;
 mod traub;
 
 pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature};
-pub use exprel::exprel;
+pub use exprel::{exprel, x_over_expm1};
 pub use initial::InitialState;
 pub use real::{Precision, Real};
 pub use traub::NS_PER_MS_PER_CM2 as TRAUB_NS_PER_MS_PER_CM2;
+/// The constants shaders/common.wgsl repeats, for the test that compares them.
+#[cfg(test)]
+pub(crate) use {
+    classic::{E_MINUS_2, E_MINUS_HALF},
+    traub::E_MINUS_5,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -96,14 +102,6 @@ pub struct Rates<R> {
     pub beta_n: R,
 }
 
-/// `dx/dt = a + b·x`: one variable's equation with every other variable frozen, the form
-/// exponential Euler integrates exactly over a step.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Linear<R> {
-    pub a: R,
-    pub b: R,
-}
-
 /// Parameters of one neuron. Units are those of its model: for Traub mV, nS, pF (currents in
 /// pA); for Classic mV, mS/cm², µF/cm² (currents in µA/cm²).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -171,7 +169,7 @@ impl<R: Real> Params<R> {
     }
 
     /// Na⁺ and K⁺ conductances opened by the gates [nS | mS/cm²].
-    fn channel_conductances(&self, s: &State<R>) -> (R, R) {
+    pub(crate) fn channel_conductances(&self, s: &State<R>) -> (R, R) {
         let n2 = s.n * s.n;
         (self.g_na * s.m * s.m * s.m * s.h, self.g_k * n2 * n2)
     }
@@ -188,24 +186,6 @@ impl<R: Real> Params<R> {
             h: gate(s.h, r.alpha_h, r.beta_h),
             n: gate(s.n, r.alpha_n, r.beta_n),
         }
-    }
-
-    /// Each variable's equation as `a + b·x` with the others frozen at `s`, in the order v, m, h, n.
-    pub fn linear_parts(&self, s: &State<R>, i_ext: R) -> [Linear<R>; 4] {
-        let r = self.rates(s.v);
-        let (g_na, g_k) = self.channel_conductances(s);
-        let g_total = g_na + g_k + self.g_l;
-        let driven = g_na * self.e_na + g_k * self.e_k + self.g_l * self.e_l + i_ext;
-        let gate = |a: R, b: R| Linear { a, b: -(a + b) };
-        [
-            Linear {
-                a: driven / self.c,
-                b: -g_total / self.c,
-            },
-            gate(r.alpha_m, r.beta_m),
-            gate(r.alpha_h, r.beta_h),
-            gate(r.alpha_n, r.beta_n),
-        ]
     }
 
     /// The steady state of the gates at potential `v`: x∞ = α/(α+β).

@@ -3,7 +3,7 @@
 //! the kernel `network_update` (shaders/network_update.wgsl) mirrors operation for operation.
 
 use super::NetState;
-use crate::integrate::{Method, exp_euler_advance};
+use crate::integrate::{Method, exp_euler_hh};
 use crate::model::{Params, Real};
 
 /// Synaptic constants of a step, precomputed on the host in f64 and rounded once, so that both
@@ -55,17 +55,18 @@ fn exp_euler<R: Real>(
     i_ext: R,
     dt: R,
 ) -> NetState<R> {
-    let r = p.rates(s.v);
-    let n2 = s.n * s.n;
-    let g_na = p.g_na * s.m * s.m * s.m * s.h;
-    let g_k = p.g_k * n2 * n2;
-    let g_total = g_na + g_k + p.g_l + s.ge + s.gi;
-    let driven = g_na * p.e_na + g_k * p.e_k + p.g_l * p.e_l + s.ge * c.e_e + s.gi * c.e_i + i_ext;
+    let hh = exp_euler_hh(
+        p,
+        &s.hh(),
+        s.ge + s.gi,
+        s.ge * c.e_e + s.gi * c.e_i + i_ext,
+        dt,
+    );
     NetState {
-        v: exp_euler_advance(s.v, driven / p.c, -g_total / p.c, dt),
-        m: exp_euler_advance(s.m, r.alpha_m, -(r.alpha_m + r.beta_m), dt),
-        h: exp_euler_advance(s.h, r.alpha_h, -(r.alpha_h + r.beta_h), dt),
-        n: exp_euler_advance(s.n, r.alpha_n, -(r.alpha_n + r.beta_n), dt),
+        v: hh.v,
+        m: hh.m,
+        h: hh.h,
+        n: hh.n,
         ge: s.ge * c.decay_e,
         gi: s.gi * c.decay_i,
     }

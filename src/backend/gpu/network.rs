@@ -156,8 +156,9 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let pipeline = |kernel, constants: &[(&str, f64)]| {
                 ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
             };
-            let update = pipeline(Kernel::NetworkUpdate, &[("METHOD", method)]);
-            let propagate = pipeline(Kernel::PropagateCsr, &[]);
+            let model = ("MODEL", f64::from(u.model));
+            let update = pipeline(Kernel::NetworkUpdate, &[("METHOD", method), model]);
+            let propagate = pipeline(Kernel::PropagateCsr, &[model]);
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),

@@ -7,6 +7,7 @@ use super::GpuContext;
 use super::shader::Kernel;
 use crate::backend::{FinalBuffers, Lowered, PopulationEngine, PopulationResult, lower, run_on};
 use crate::error::{Error, Result};
+use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::layout::{RunUniforms, WORKGROUP_SIZE};
 use crate::model::{Precision, Real, State};
@@ -68,7 +69,7 @@ impl<'a, R: Real> GpuEngine<'a, R> {
         ctx: &'a GpuContext,
         kernel: Kernel,
         lowered: &Lowered<R>,
-        has_noise: bool,
+        stimulus: &Stimulus,
         max_workgroups: u32,
     ) -> Result<Self> {
         let n = lowered.params.len();
@@ -86,12 +87,13 @@ impl<'a, R: Real> GpuEngine<'a, R> {
         }
         ctx.checked("building the population kernel", || {
             let device = &ctx.device;
+            let flag = |on: bool| f64::from(u8::from(on));
             let constants = [
-                (
-                    "RECORD_TRACE",
-                    f64::from(u8::from(lowered.record_every > 0)),
-                ),
-                ("HAS_NOISE", f64::from(u8::from(has_noise))),
+                ("MODEL", f64::from(lowered.model)),
+                ("RECORD_TRACE", flag(lowered.record_every > 0)),
+                ("HAS_NOISE", flag(stimulus.noise.is_some())),
+                ("RECORD_SPIKE_STEPS", flag(lowered.spike_capacity > 0)),
+                ("HAS_SHARED_INPUT", flag(stimulus.has_shared())),
             ];
             let pipeline = ctx.compute_pipeline(kernel, precision_of::<R>(), None, &constants);
             let init = |label, contents: &[u8], usage| {
@@ -266,12 +268,6 @@ pub fn run_population_split<R: Real>(
 ) -> Result<PopulationResult> {
     let kernel = kernel_for(cfg.method)?;
     let lowered = lower::<R>(pop, cfg)?;
-    let mut engine = GpuEngine::new(
-        ctx,
-        kernel,
-        &lowered,
-        pop.stimulus.noise.is_some(),
-        max_workgroups.max(1),
-    )?;
+    let mut engine = GpuEngine::new(ctx, kernel, &lowered, &pop.stimulus, max_workgroups.max(1))?;
     run_on(pop, cfg, &lowered, &mut engine)
 }

@@ -126,6 +126,21 @@ fn workgroup_size_matches_wgsl() {
     }
 }
 
+/// The value of `const NAME: Real = literal;` in `source`.
+fn wgsl_const(source: &str, name: &str) -> f64 {
+    let line = source
+        .lines()
+        .find(|l| l.starts_with(&format!("const {name}:")))
+        .unwrap_or_else(|| panic!("no constant {name}"));
+    line.split('=')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches(';')
+        .parse()
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
 #[test]
 fn exprel_threshold_matches_the_preludes() {
     use crate::model::Real;
@@ -133,25 +148,28 @@ fn exprel_threshold_matches_the_preludes() {
         (Precision::F32, f32::EXPREL_SERIES_BELOW as f64),
         (Precision::F64, f64::EXPREL_SERIES_BELOW),
     ] {
-        let line = prelude(precision)
-            .lines()
-            .find(|l| l.starts_with("const EXPREL_SERIES_BELOW"))
-            .unwrap();
-        let value: f64 = line
-            .split('=')
-            .nth(1)
-            .unwrap()
-            .trim()
-            .trim_end_matches(';')
-            .parse()
-            .unwrap();
+        let value = wgsl_const(prelude(precision), "EXPREL_SERIES_BELOW");
         // The WGSL literal is rounded to the prelude's Real, as the Rust constant is.
         let value = if precision == Precision::F32 {
             value as f32 as f64
         } else {
             value
         };
-        assert_eq!(value, want, "{precision:?}: {line}");
+        assert_eq!(value, want, "{precision:?}");
+    }
+}
+
+/// The shared-exponential factors of the rates are the same f64 literals in WGSL and Rust, so
+/// both round them to Real identically.
+#[test]
+fn rate_constants_match_the_models() {
+    use crate::model::{E_MINUS_2, E_MINUS_5, E_MINUS_HALF};
+    for (name, want) in [
+        ("E_MINUS_5", E_MINUS_5),
+        ("E_MINUS_HALF", E_MINUS_HALF),
+        ("E_MINUS_2", E_MINUS_2),
+    ] {
+        assert_eq!(wgsl_const(COMMON, name), want, "{name}");
     }
 }
 

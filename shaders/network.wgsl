@@ -1,6 +1,6 @@
-// Bindings of the network kernels (network_update.wgsl, propagate_csr.wgsl). Keep the structs in
-// sync with src/layout.rs. One bind group layout serves both kernels; `step` is bound at a
-// dynamic offset per step, so a chunk of many steps is one command buffer.
+// Bindings of the network kernel (network_update.wgsl). Keep the structs in sync with
+// src/layout.rs. `step_u` is bound at a dynamic offset per step, so a chunk of many steps is one
+// command buffer.
 
 struct NetState {
     v: Real,
@@ -43,8 +43,8 @@ struct NeuronFlags {
 }
 
 const NONE: u32 = 0xffffffffu;
-const COUNTER_RING: u32 = 2u;
-const COUNTER_TOTAL: u32 = 4u;
+const COUNTER_RING: u32 = 0u;
+const COUNTER_TOTAL: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> net: NetUniforms;
 @group(0) @binding(1) var<uniform> step_u: StepUniform;
@@ -52,15 +52,16 @@ const COUNTER_TOTAL: u32 = 4u;
 // One entry per group: every neuron of a group shares its parameters and current.
 @group(0) @binding(3) var<storage, read> net_params: array<NeuronParams>;
 @group(0) @binding(4) var<storage, read_write> flags: array<NeuronFlags>;
-// Integer conductance inputs: [0, n) excitatory, [n, 2n) inhibitory, in units of net.quantum.
+// Integer conductance inputs in units of net.quantum, one block of 2n per step parity: a step
+// takes its input from its parity's block ([0, n) excitatory, [n, 2n) inhibitory) and delivers
+// its spikes into the other's, which nothing reads until the next step.
 @group(0) @binding(5) var<storage, read_write> acc: array<atomic<u32>>;
-// This step's spiking neurons, one list of n per parity.
-@group(0) @binding(6) var<storage, read_write> spike_list: array<u32>;
-@group(0) @binding(7) var<storage, read_write> counters: array<atomic<u32>, 5>;
+@group(0) @binding(6) var<storage, read_write> counters: array<atomic<u32>, 3>;
 // (step, neuron) of every spike of a chunk, in two halves: the host drains one while the next
 // chunk fills the other. The trace is split the same way.
-@group(0) @binding(8) var<storage, read_write> ring: array<vec2<u32>>;
-@group(0) @binding(9) var<storage, read_write> net_trace: array<NetState>;
-@group(0) @binding(10) var<storage, read> row_start: array<u32>;
-@group(0) @binding(11) var<storage, read> syn_target: array<u32>;
-@group(0) @binding(12) var<storage, read> syn_weight: array<u32>;
+@group(0) @binding(7) var<storage, read_write> ring: array<vec2<u32>>;
+@group(0) @binding(8) var<storage, read_write> net_trace: array<NetState>;
+// Pre→post CSR; targets index a parity's block of `acc` (inhibitory ones are offset by n).
+@group(0) @binding(9) var<storage, read> row_start: array<u32>;
+@group(0) @binding(10) var<storage, read> syn_target: array<u32>;
+@group(0) @binding(11) var<storage, read> syn_weight: array<u32>;

@@ -1,5 +1,9 @@
 // One step of every network neuron: take in last step's synaptic input, integrate, detect a
-// spike (upward threshold crossing outside the refractory window), list and record it.
+// spike (upward threshold crossing outside the refractory window), record it and deliver it:
+// the spiking invocation walks its CSR row and adds the integer weights into the accumulators of
+// the next step's parity. Integers make the sum independent of the order of the atomics, and
+// the parity blocks keep a delivery out of this step's input, so the effect is felt from the
+// next step, as in Brian2, with one dispatch per step.
 // Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/step.rs.
 
 // 0: exponential Euler, 1: RK4.
@@ -40,8 +44,9 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     let p = net_params[f.group];
     var s = net_states[i];
     // Input from the spikes of the previous step, exact in integers, converted once.
-    s.ge = s.ge + Real(atomicExchange(&acc[i], 0u)) * net.quantum;
-    s.gi = s.gi + Real(atomicExchange(&acc[net.n_neurons + i], 0u)) * net.quantum;
+    let input = step_u.parity * 2u * net.n_neurons;
+    s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
+    s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
     if (step_u.sample != NONE && f.record_slot != NONE) {
         net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + f.record_slot] = s;
     }
@@ -54,8 +59,6 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     let step = step_u.step;
     let rested = f.last_spike == 0u || step - (f.last_spike - 1u) >= f.refractory_steps;
     if (s.v < p.v_th && next.v >= p.v_th && rested) {
-        let slot = atomicAdd(&counters[step_u.parity], 1u);
-        spike_list[step_u.parity * net.n_neurons + slot] = i;
         let r = atomicAdd(&counters[COUNTER_RING + step_u.half], 1u);
         if (r < net.ring_capacity) {
             ring[step_u.half * net.ring_capacity + r] = vec2<u32>(step, i);
@@ -63,6 +66,10 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
         atomicAdd(&counters[COUNTER_TOTAL], 1u);
         f.last_spike = step + 1u;
         flags[i] = f;
+        let output = (1u - step_u.parity) * 2u * net.n_neurons;
+        for (var k = row_start[i]; k < row_start[i + 1u]; k++) {
+            atomicAdd(&acc[output + syn_target[k]], syn_weight[k]);
+        }
     }
     net_states[i] = next;
 }

@@ -158,7 +158,8 @@ unsafe impl<R: Real> Pod for NetUniforms<R> {}
 pub struct StepUniform {
     /// The global step index.
     pub step: u32,
-    /// step % 2: which spike list and counter this step fills.
+    /// step % 2: which block of accumulators the step takes its input from; its spikes go into
+    /// the other.
     pub parity: u32,
     /// The trace sample this step records, or `NONE`.
     pub sample: u32,
@@ -186,11 +187,9 @@ pub struct NeuronFlags {
 
 /// Indices of `counters` in shaders/network.wgsl.
 pub mod counter {
-    /// Spikes of the current step, one counter per step parity.
-    pub const STEP_SPIKES: usize = 0;
     /// Spike records written to each half of the ring in its chunk.
-    pub const RING: usize = 2;
+    pub const RING: usize = 0;
     /// Spikes since the start of the run, kept on the device.
-    pub const TOTAL: usize = 4;
-    pub const LEN: usize = 5;
+    pub const TOTAL: usize = 2;
+    pub const LEN: usize = 3;
 }

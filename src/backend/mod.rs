@@ -26,9 +26,11 @@ pub enum BackendChoice {
     Cpu,
 }
 
-/// Steps per chunk at most: the host drains the trace after each chunk, and a GPU dispatch
-/// stays short enough for drivers that watch for long-running work.
+/// Steps per chunk at most: the host drains the trace after each chunk, a GPU dispatch stays
+/// short enough for drivers that watch for long-running work, and the step loop stays within
+/// lavapipe's loop limit.
 pub const MAX_CHUNK_STEPS: usize = 10_000;
+const _: () = assert!(MAX_CHUNK_STEPS as u64 <= gpu::device::LLVMPIPE_LOOP_ITERATIONS);
 /// Budget for each of the per-chunk noise and trace buffers [bytes].
 const CHUNK_BUFFER_BYTES: usize = 32 << 20;
 /// Budget for the spike-step buffer [bytes]; within it every spike is kept.

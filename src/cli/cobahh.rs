@@ -172,7 +172,7 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
         }
     };
     if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (args.backend, &engine)
-        && let Err(e) = hhsim::backend::gpu::network::check_limits(ctx, net.n_synapses())
+        && let Err(e) = hhsim::backend::gpu::network::check_limits(ctx, &net.csr.row_start)
     {
         eprintln!("note: running on the CPU reference backend: {e}");
         engine = Engine::Cpu;
@@ -272,8 +272,8 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
         duration_ms,
         n_steps,
         seed: args.seed,
-        // Device memory: state (6 reals), flags (4 u32), two accumulators, two spike-list slots
-        // and one CSR row start; parameters are per group.
+        // Device memory: state (6 reals), flags (4 u32), four accumulators (two receptors, two
+        // step parities) and one CSR row start; parameters are per group.
         bytes_per_neuron: 6 * real + 4 * (4 + 2 + 2 + 1),
         bytes_per_synapse: BYTES_PER_SYNAPSE,
         wall_s: started.elapsed().as_secs_f64(),

@@ -1,6 +1,5 @@
-//! CPU twins of the network kernels: `network_update` (shaders/network_update.wgsl) and
-//! `propagate_csr` (shaders/propagate_csr.wgsl), over the same buffers, and the CPU engine
-//! that runs them step by step.
+//! The CPU twin of the network kernel `network_update` (shaders/network_update.wgsl), over the
+//! same buffers, and the CPU engine that runs it step by step.
 
 use crate::error::Result;
 use crate::integrate::Method;
@@ -15,8 +14,8 @@ pub struct NetBuffers<R> {
     pub states: Vec<NetState<R>>,
     pub params: Vec<NeuronParams<R>>,
     pub flags: Vec<NeuronFlags>,
+    /// Two blocks of 2n (one per step parity), as in the kernel.
     pub acc: Vec<u32>,
-    pub spike_list: Vec<u32>,
     pub counters: [u32; counter::LEN],
     pub ring: Vec<[u32; 2]>,
     pub trace: Vec<NetState<R>>,
@@ -26,7 +25,7 @@ pub struct NetBuffers<R> {
 }
 
 /// Twin of `network_update`: every neuron, in index order (the GPU's order differs, which
-/// changes only the order of the spike list and ring, never a sum).
+/// changes only the order of the ring and of the integer additions, never a sum).
 pub fn network_update<R: Real>(
     method: Method,
     net: &NetUniforms<R>,
@@ -47,13 +46,14 @@ pub fn network_update<R: Real>(
         decay_e_half: net.decay_e_half,
         decay_i_half: net.decay_i_half,
     };
-    let parity = step_u.parity as usize;
+    let input = step_u.parity as usize * 2 * n;
+    let output = (1 - step_u.parity as usize) * 2 * n;
     for i in 0..n {
         let np = &b.params[b.flags[i].group as usize];
         let p = np.model(kind);
         let mut s = b.states[i];
-        s.ge = s.ge + R::of(f64::from(std::mem::take(&mut b.acc[i]))) * net.quantum;
-        s.gi = s.gi + R::of(f64::from(std::mem::take(&mut b.acc[n + i]))) * net.quantum;
+        s.ge = s.ge + R::of(f64::from(std::mem::take(&mut b.acc[input + i]))) * net.quantum;
+        s.gi = s.gi + R::of(f64::from(std::mem::take(&mut b.acc[input + n + i]))) * net.quantum;
         let f = &mut b.flags[i];
         if step_u.sample != NONE && f.record_slot != NONE {
             b.trace[(step_u.half * net.trace_capacity
@@ -64,9 +64,6 @@ pub fn network_update<R: Real>(
         let step = step_u.step;
         let rested = f.last_spike == 0 || step - (f.last_spike - 1) >= f.refractory_steps;
         if s.v < p.v_th && next.v >= p.v_th && rested {
-            let slot = b.counters[parity];
-            b.counters[parity] += 1;
-            b.spike_list[parity * n + slot as usize] = i as u32;
             let ring = counter::RING + step_u.half as usize;
             let r = b.counters[ring];
             b.counters[ring] += 1;
@@ -75,22 +72,12 @@ pub fn network_update<R: Real>(
             }
             b.counters[counter::TOTAL] += 1;
             f.last_spike = step + 1;
+            for k in b.row_start[i] as usize..b.row_start[i + 1] as usize {
+                let target = output + b.target[k] as usize;
+                b.acc[target] = b.acc[target].wrapping_add(b.weight_q[k]);
+            }
         }
         b.states[i] = next;
-    }
-}
-
-/// Twin of `propagate_csr`: adds each spiking neuron's integer weights to its targets.
-pub fn propagate_csr<R: Real>(net: &NetUniforms<R>, step_u: &StepUniform, b: &mut NetBuffers<R>) {
-    let n = net.n_neurons as usize;
-    let parity = step_u.parity as usize;
-    b.counters[1 - parity] = 0;
-    for t in 0..b.counters[parity] as usize {
-        let pre = b.spike_list[parity * n + t] as usize;
-        for k in b.row_start[pre] as usize..b.row_start[pre + 1] as usize {
-            let target = b.target[k] as usize;
-            b.acc[target] = b.acc[target].wrapping_add(b.weight_q[k]);
-        }
     }
 }
 
@@ -112,8 +99,7 @@ impl<R: Real> CpuNetEngine<R> {
                 states: lowered.init.clone(),
                 params: lowered.params.clone(),
                 flags: lowered.flags.clone(),
-                acc: vec![0; 2 * n],
-                spike_list: vec![0; 2 * n],
+                acc: vec![0; 4 * n],
                 counters: [0; counter::LEN],
                 ring: vec![[0; 2]; 2 * u.ring_capacity as usize],
                 trace: vec![NetState::default(); 2 * u.trace_capacity as usize],
@@ -124,7 +110,7 @@ impl<R: Real> CpuNetEngine<R> {
         }
     }
 
-    /// The integer accumulators (for comparing propagation with the GPU's).
+    /// The buffers, for tests that set up or inspect a step.
     pub fn buffers_mut(&mut self) -> &mut NetBuffers<R> {
         &mut self.buffers
     }
@@ -142,7 +128,6 @@ impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
         b.counters[counter::RING + half] = 0;
         for step_u in steps {
             network_update(self.method, u, step_u, b);
-            propagate_csr(u, step_u, b);
         }
         let count = b.counters[counter::RING + half];
         let ring_start = half * u.ring_capacity as usize;

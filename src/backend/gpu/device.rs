@@ -92,7 +92,21 @@ pub struct GpuContext {
     uncaptured: Arc<Mutex<Option<String>>>,
 }
 
+/// Loop iterations lavapipe (llvmpipe) allows one shader invocation in all, counting every loop
+/// together; beyond them every loop exits early, silently (Mesa's gallivm
+/// `LP_MAX_TGSI_LOOP_ITERATIONS`, measured: a kernel looping over steps and synapses stopped
+/// after 65 535 iterations of its loops together).
+pub const LLVMPIPE_LOOP_ITERATIONS: u64 = 65_535;
+
 impl GpuContext {
+    /// The most loop iterations one invocation may run, where the driver has a limit.
+    pub fn loop_iteration_limit(&self) -> Option<u64> {
+        self.adapter
+            .name
+            .contains("llvmpipe")
+            .then_some(LLVMPIPE_LOOP_ITERATIONS)
+    }
+
     /// Opens the best adapter; with `need_f64`, one with SHADER_F64 or an error naming the
     /// adapter that lacks it.
     pub fn new(need_f64: bool) -> Result<Self> {

@@ -1,7 +1,7 @@
 //! Networks on the GPU: the lowered network lives on the device; a chunk of steps is one
-//! command buffer of two dispatches per step (`network_update`, then `propagate_csr`), each step
-//! selecting its `StepUniform` by dynamic offset, so no host round trip happens inside a chunk.
-//! After each chunk the host drains the spike ring and the trace.
+//! command buffer of one `network_update` dispatch per step (which also delivers the step's
+//! spikes), each step selecting its `StepUniform` by dynamic offset, so no host round trip
+//! happens inside a chunk. After each chunk the host drains the spike ring and the trace.
 
 use super::GpuContext;
 use super::shader::Kernel;
@@ -14,8 +14,8 @@ use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
-/// Storage buffers the network kernels bind (bindings 2–12).
-const STORAGE_BINDINGS: u32 = 11;
+/// Storage buffers the network kernel binds (bindings 2–11).
+const STORAGE_BINDINGS: u32 = 10;
 
 /// Mappable buffers a chunk's records are copied into.
 struct Staging {
@@ -53,13 +53,11 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 pub struct GpuNetEngine<'a, R> {
     ctx: &'a GpuContext,
     update: wgpu::ComputePipeline,
-    propagate: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     step_buffer: wgpu::Buffer,
     step_stride: u64,
     states: wgpu::Buffer,
     acc: wgpu::Buffer,
-    spike_list: wgpu::Buffer,
     counters: wgpu::Buffer,
     ring: wgpu::Buffer,
     trace: wgpu::Buffer,
@@ -90,9 +88,11 @@ fn layout_entry(
     }
 }
 
-/// Whether a network with `n_synapses` fits the adapter: enough storage bindings, and the
-/// synapse arrays within one binding.
-pub fn check_limits(ctx: &GpuContext, n_synapses: usize) -> Result<()> {
+/// Whether a network whose CSR rows start at `row_start` fits the adapter: enough storage
+/// bindings, the synapse arrays within one binding, and every row within the driver's loop limit
+/// (a spiking neuron walks its row in one loop).
+pub fn check_limits(ctx: &GpuContext, row_start: &[u32]) -> Result<()> {
+    let n_synapses = row_start.last().copied().unwrap_or(0) as usize;
     if ctx.limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
         return Err(Error::Gpu {
             context: "building the network kernels".into(),
@@ -113,12 +113,24 @@ pub fn check_limits(ctx: &GpuContext, n_synapses: usize) -> Result<()> {
             ),
         });
     }
+    let longest = row_start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    if let Some(limit) = ctx.loop_iteration_limit()
+        && u64::from(longest) >= limit
+    {
+        return Err(Error::Gpu {
+            context: "building the network kernels".into(),
+            message: format!(
+                "a neuron has {longest} synapses but {} ends a kernel after {limit} loop iterations; use --backend cpu or fewer synapses per neuron",
+                ctx.adapter.name
+            ),
+        });
+    }
     Ok(())
 }
 
 impl<'a, R: Real> GpuNetEngine<'a, R> {
     pub fn new(ctx: &'a GpuContext, lowered: &NetLowered<R>) -> Result<Self> {
-        check_limits(ctx, lowered.target.len())?;
+        check_limits(ctx, &lowered.row_start)?;
         let precision = if size_of::<R>() == 8 {
             Precision::F64
         } else {
@@ -140,8 +152,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 layout_entry(0, Uniform, false),
                 layout_entry(1, Uniform, true),
             ];
-            for b in 2..=12 {
-                let read_only = matches!(b, 3 | 10 | 11 | 12);
+            for b in 2..=11 {
+                let read_only = matches!(b, 3 | 9 | 10 | 11);
                 entries.push(layout_entry(b, Storage { read_only }, false));
             }
             let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -156,9 +168,10 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let pipeline = |kernel, constants: &[(&str, f64)]| {
                 ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
             };
-            let model = ("MODEL", f64::from(u.model));
-            let update = pipeline(Kernel::NetworkUpdate, &[("METHOD", method), model]);
-            let propagate = pipeline(Kernel::PropagateCsr, &[model]);
+            let update = pipeline(
+                Kernel::NetworkUpdate,
+                &[("METHOD", method), ("MODEL", f64::from(u.model))],
+            );
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),
@@ -182,12 +195,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let states = init("states", bytemuck::cast_slice(&lowered.init), STORAGE);
             let params = init("params", bytemuck::cast_slice(&lowered.params), STORAGE);
             let flags = init("flags", bytemuck::cast_slice(&lowered.flags), STORAGE);
-            let acc = init("acc", bytemuck::cast_slice(&vec![0u32; 2 * n]), STORAGE);
-            let spike_list = init(
-                "spike_list",
-                bytemuck::cast_slice(&vec![0u32; 2 * n]),
-                STORAGE,
-            );
+            let acc = init("acc", bytemuck::cast_slice(&vec![0u32; 4 * n]), STORAGE);
             let counters = init(
                 "counters",
                 bytemuck::cast_slice(&[0u32; counter::LEN]),
@@ -231,7 +239,6 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 &params,
                 &flags,
                 &acc,
-                &spike_list,
                 &counters,
                 &ring,
                 &trace,
@@ -259,13 +266,11 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             GpuNetEngine {
                 ctx,
                 update,
-                propagate,
                 bind_group,
                 step_buffer,
                 step_stride,
                 states,
                 acc,
-                spike_list,
                 counters,
                 ring,
                 trace,
@@ -280,34 +285,10 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
         })
     }
 
-    /// Runs `propagate_csr` alone for one step whose spikes are `spikes` and returns the
-    /// integer accumulators: the kernel in isolation, for comparison with its twin.
-    pub fn propagate_once(&self, spikes: &[u32]) -> Result<Vec<u32>> {
-        let ctx = self.ctx;
-        let step = StepUniform {
-            step: 0,
-            parity: 0,
-            sample: crate::layout::NONE,
-            half: 0,
-        };
-        ctx.queue
-            .write_buffer(&self.step_buffer, 0, bytemuck::bytes_of(&step));
-        ctx.queue
-            .write_buffer(&self.spike_list, 0, bytemuck::cast_slice(spikes));
-        ctx.queue.write_buffer(
-            &self.counters,
-            0,
-            bytemuck::bytes_of(&(spikes.len() as u32)),
-        );
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            pass.set_bind_group(0, &self.bind_group, &[0]);
-            pass.set_pipeline(&self.propagate);
-            pass.dispatch_workgroups(self.n_neurons.div_ceil(WORKGROUP_SIZE), 1, 1);
-        }
-        ctx.queue.submit([encoder.finish()]);
-        ctx.read_buffer(&self.acc, "reading the accumulators")
+    /// The integer accumulators, both parities' blocks: for comparing a step's deliveries with
+    /// the twin's.
+    pub fn read_accumulators(&self) -> Result<Vec<u32>> {
+        self.ctx.read_buffer(&self.acc, "reading the accumulators")
     }
 }
 
@@ -383,12 +364,10 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
+            pass.set_pipeline(&self.update);
             for k in 0..steps.len() {
                 let offset = (k as u64 * self.step_stride) as u32;
                 pass.set_bind_group(0, &self.bind_group, &[offset]);
-                pass.set_pipeline(&self.update);
-                pass.dispatch_workgroups(groups, 1, 1);
-                pass.set_pipeline(&self.propagate);
                 pass.dispatch_workgroups(groups, 1, 1);
             }
         }

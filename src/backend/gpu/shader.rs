@@ -12,16 +12,14 @@ pub enum Kernel {
     IntegrateRk4,
     ExpCheck,
     NetworkUpdate,
-    PropagateCsr,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 5] = [
+    pub const ALL: [Kernel; 4] = [
         Kernel::IntegrateExpEuler,
         Kernel::IntegrateRk4,
         Kernel::ExpCheck,
         Kernel::NetworkUpdate,
-        Kernel::PropagateCsr,
     ];
 
     /// The entry point, which is also the file's name and the CPU twin's name.
@@ -31,7 +29,6 @@ impl Kernel {
             Kernel::IntegrateRk4 => "integrate_rk4",
             Kernel::ExpCheck => "exp_check",
             Kernel::NetworkUpdate => "network_update",
-            Kernel::PropagateCsr => "propagate_csr",
         }
     }
 
@@ -41,7 +38,6 @@ impl Kernel {
             Kernel::IntegrateRk4 => include_str!("../../../shaders/integrate_rk4.wgsl"),
             Kernel::ExpCheck => include_str!("../../../shaders/exp_check.wgsl"),
             Kernel::NetworkUpdate => include_str!("../../../shaders/network_update.wgsl"),
-            Kernel::PropagateCsr => include_str!("../../../shaders/propagate_csr.wgsl"),
         }
     }
 
@@ -50,7 +46,7 @@ impl Kernel {
         match self {
             Kernel::IntegrateExpEuler | Kernel::IntegrateRk4 => &[COMMON, POPULATION],
             Kernel::ExpCheck => &[],
-            Kernel::NetworkUpdate | Kernel::PropagateCsr => &[COMMON, NETWORK],
+            Kernel::NetworkUpdate => &[COMMON, NETWORK],
         }
     }
 }

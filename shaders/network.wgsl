@@ -65,3 +65,6 @@ const COUNTER_TOTAL: u32 = 2u;
 @group(0) @binding(9) var<storage, read> row_start: array<u32>;
 @group(0) @binding(10) var<storage, read> syn_target: array<u32>;
 @group(0) @binding(11) var<storage, read> syn_weight: array<u32>;
+// net_params[0] again, read instead of net_params when every group has the same entry: a uniform
+// read costs nothing per neuron, a storage read a loop over lanes on lavapipe.
+@group(0) @binding(12) var<uniform> shared_params: NeuronParams;

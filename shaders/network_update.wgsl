@@ -7,7 +7,9 @@
 // Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/step.rs.
 
 // 0: exponential Euler, 1: RK4.
-override METHOD: u32 = 0u;
+override METHOD: u32;
+// Whether every group has the same parameters (then read from `shared_params`).
+override SHARED_PARAMS: bool;
 
 fn net_exp_euler(p: NeuronParams, s: NetState, dt: Real) -> NetState {
     let hh = exp_euler_hh(p, State(s.v, s.m, s.h, s.n), s.ge + s.gi,
@@ -40,15 +42,23 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (i >= net.n_neurons) {
         return;
     }
-    var f = flags[i];
-    let p = net_params[f.group];
+    // Fields are read one by one: lavapipe pays for each word read, used or not.
+    var p: NeuronParams;
+    if (SHARED_PARAMS) {
+        p = shared_params;
+    } else {
+        p = net_params[flags[i].group];
+    }
     var s = net_states[i];
     // Input from the spikes of the previous step, exact in integers, converted once.
     let input = step_u.parity * 2u * net.n_neurons;
     s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
     s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
-    if (step_u.sample != NONE && f.record_slot != NONE) {
-        net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + f.record_slot] = s;
+    if (step_u.sample != NONE) {
+        let slot = flags[i].record_slot;
+        if (slot != NONE) {
+            net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + slot] = s;
+        }
     }
     var next: NetState;
     if (METHOD == 1u) {
@@ -57,15 +67,15 @@ fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
         next = net_exp_euler(p, s, net.dt);
     }
     let step = step_u.step;
-    let rested = f.last_spike == 0u || step - (f.last_spike - 1u) >= f.refractory_steps;
+    let last_spike = flags[i].last_spike;
+    let rested = last_spike == 0u || step - (last_spike - 1u) >= flags[i].refractory_steps;
     if (s.v < p.v_th && next.v >= p.v_th && rested) {
         let r = atomicAdd(&counters[COUNTER_RING + step_u.half], 1u);
         if (r < net.ring_capacity) {
             ring[step_u.half * net.ring_capacity + r] = vec2<u32>(step, i);
         }
         atomicAdd(&counters[COUNTER_TOTAL], 1u);
-        f.last_spike = step + 1u;
-        flags[i] = f;
+        flags[i].last_spike = step + 1u;
         let output = (1u - step_u.parity) * 2u * net.n_neurons;
         for (var k = row_start[i]; k < row_start[i + 1u]; k++) {
             atomicAdd(&acc[output + syn_target[k]], syn_weight[k]);

@@ -186,7 +186,10 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
     let mut cpu = CpuNetEngine::new(&lowered);
     let on_cpu = run_network(&cfg, &lowered, &mut cpu, |_| {}).unwrap();
     let chosen: Vec<u32> = (0..net.n_neurons() as u32).step_by(3).collect();
-    assert_eq!(on_cpu.spikes.neuron, chosen, "the chosen neurons did not spike");
+    assert_eq!(
+        on_cpu.spikes.neuron, chosen,
+        "the chosen neurons did not spike"
+    );
     assert_eq!(on_gpu.spikes, on_cpu.spikes);
     let acc = &cpu.buffers_mut().acc;
     assert!(
@@ -223,4 +226,40 @@ fn recorded_traces_match_across_chunks_in_f64() {
         worst <= hhsim::validate::V_AGREEMENT_F64_MV,
         "traces differ by {worst}"
     );
+}
+
+/// Groups with different parameters take the per-group path of the kernel (identical groups read
+/// one shared copy): f64 GPU spikes must still equal the CPU's.
+#[test]
+fn groups_with_different_parameters_match_in_f64() {
+    let Some(ctx) = common::gpu(true) else { return };
+    let net = CobaHh::new(Variant::Brian2, 0.25, 5).build().unwrap();
+    let cfg = config(300.0);
+    let mut lowered = lower::<f64>(&net, &cfg);
+    // 100 pA more into the inhibitory group only.
+    lowered.params[1].i_const += 100.0;
+    assert_ne!(lowered.params[0], lowered.params[1]);
+    let mut gpu = GpuNetEngine::new(&ctx as &GpuContext, &lowered).unwrap();
+    let g = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
+    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| {}).unwrap();
+    assert!(c.spikes.len() > 1000, "only {} spikes", c.spikes.len());
+    assert_eq!(g.spikes, c.spikes);
+}
+
+/// On lavapipe every loop of a kernel invocation shares one budget of iterations; a CSR row
+/// longer than it would be cut short silently, so the GPU engine refuses it.
+#[test]
+fn rows_beyond_the_driver_loop_limit_are_refused() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    let row_start = [0, 70_000, 70_010];
+    let checked = hhsim::backend::gpu::network::check_limits(&ctx, &row_start);
+    match ctx.loop_iteration_limit() {
+        Some(_) => {
+            let message = checked.unwrap_err().to_string();
+            assert!(message.contains("70000 synapses"), "{message}");
+        }
+        None => checked.unwrap(),
+    }
 }

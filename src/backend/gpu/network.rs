@@ -156,6 +156,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 let read_only = matches!(b, 3 | 9 | 10 | 11);
                 entries.push(layout_entry(b, Storage { read_only }, false));
             }
+            entries.push(layout_entry(12, Uniform, false));
             let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("network"),
                 entries: &entries,
@@ -168,9 +169,14 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let pipeline = |kernel, constants: &[(&str, f64)]| {
                 ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
             };
+            let shared_params = lowered.params.iter().all(|p| *p == lowered.params[0]);
             let update = pipeline(
                 Kernel::NetworkUpdate,
-                &[("METHOD", method), ("MODEL", f64::from(u.model))],
+                &[
+                    ("METHOD", method),
+                    ("MODEL", f64::from(u.model)),
+                    ("SHARED_PARAMS", f64::from(u8::from(shared_params))),
+                ],
             );
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -192,6 +198,10 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             });
+            // Padded to a multiple of 16 bytes, as some drivers want of uniform buffers.
+            let mut shared_bytes = bytemuck::bytes_of(&lowered.params[0]).to_vec();
+            shared_bytes.resize(shared_bytes.len().next_multiple_of(16), 0);
+            let shared = init("shared_params", &shared_bytes, wgpu::BufferUsages::UNIFORM);
             let states = init("states", bytemuck::cast_slice(&lowered.init), STORAGE);
             let params = init("params", bytemuck::cast_slice(&lowered.params), STORAGE);
             let flags = init("flags", bytemuck::cast_slice(&lowered.flags), STORAGE);
@@ -245,6 +255,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 &row_start,
                 &target,
                 &weight,
+                &shared,
             ];
             let entries: Vec<wgpu::BindGroupEntry> = buffers
                 .iter()

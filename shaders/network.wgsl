@@ -35,23 +35,33 @@ struct StepUniform {
     half: u32,
 }
 
-struct NeuronFlags {
-    refractory_steps: u32,
-    record_slot: u32,
-    last_spike: u32,
-    group: u32,
+const NONE: u32 = 0xffffffffu;
+
+fn load_state(i: u32) -> NetState {
+    let vm = net_states[3u * i];
+    let hn = net_states[3u * i + 1u];
+    let g = net_states[3u * i + 2u];
+    return NetState(vm.x, vm.y, hn.x, hn.y, g.x, g.y);
 }
 
-const NONE: u32 = 0xffffffffu;
+fn store_state(i: u32, s: NetState) {
+    net_states[3u * i] = vec2<Real>(s.v, s.m);
+    net_states[3u * i + 1u] = vec2<Real>(s.h, s.n);
+    net_states[3u * i + 2u] = vec2<Real>(s.ge, s.gi);
+}
 const COUNTER_RING: u32 = 0u;
 const COUNTER_TOTAL: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> net: NetUniforms;
 @group(0) @binding(1) var<uniform> step_u: StepUniform;
-@group(0) @binding(2) var<storage, read_write> net_states: array<NetState>;
+// NetState seen as three vec2 per neuron, (v, m), (h, n), (ge, gi): lavapipe loops over the lanes
+// once per load or store, however many components it moves, so fewer and wider is cheaper.
+@group(0) @binding(2) var<storage, read_write> net_states: array<vec2<Real>>;
 // One entry per group: every neuron of a group shares its parameters and current.
 @group(0) @binding(3) var<storage, read> net_params: array<NeuronParams>;
-@group(0) @binding(4) var<storage, read_write> flags: array<NeuronFlags>;
+// NeuronFlags as one vec4 for the same reason: x refractory_steps, y record_slot, z last_spike,
+// w group.
+@group(0) @binding(4) var<storage, read_write> flags: array<vec4<u32>>;
 // Integer conductance inputs in units of net.quantum, one block of 2n per step parity: a step
 // takes its input from its parity's block ([0, n) excitatory, [n, 2n) inhibitory) and delivers
 // its spikes into the other's, which nothing reads until the next step.

@@ -1,85 +1,18 @@
-// One step of every network neuron: take in last step's synaptic input, integrate, detect a
-// spike (upward threshold crossing outside the refractory window), record it and deliver it:
-// the spiking invocation walks its CSR row and adds the integer weights into the accumulators of
-// the next step's parity. Integers make the sum independent of the order of the atomics, and
-// the parity blocks keep a delivery out of this step's input, so the effect is felt from the
-// next step, as in Brian2, with one dispatch per step.
-// Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/step.rs.
-
-// 0: exponential Euler, 1: RK4.
-override METHOD: u32;
-// Whether every group has the same parameters (then read from `shared_params`).
-override SHARED_PARAMS: bool;
-
-fn net_exp_euler(p: NeuronParams, s: NetState, dt: Real) -> NetState {
-    let hh = exp_euler_hh(p, State(s.v, s.m, s.h, s.n), s.ge + s.gi,
-        s.ge * net.e_e + s.gi * net.e_i + p.i_const, dt);
-    return NetState(hh.v, hh.m, hh.h, hh.n, s.ge * net.decay_e, s.gi * net.decay_i);
-}
-
-fn syn_derivatives(p: NeuronParams, x: State, ge: Real, gi: Real) -> State {
-    return derivatives(p, x, ge * (net.e_e - x.v) + gi * (net.e_i - x.v) + p.i_const);
-}
-
-fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
-    let hh = State(s.v, s.m, s.h, s.n);
-    let half = dt * 0.5;
-    let ge_half = s.ge * net.decay_e_half;
-    let gi_half = s.gi * net.decay_i_half;
-    let ge_end = s.ge * net.decay_e;
-    let gi_end = s.gi * net.decay_i;
-    let k1 = syn_derivatives(p, hh, s.ge, s.gi);
-    let k2 = syn_derivatives(p, add_scaled(hh, half, k1), ge_half, gi_half);
-    let k3 = syn_derivatives(p, add_scaled(hh, half, k2), ge_half, gi_half);
-    let k4 = syn_derivatives(p, add_scaled(hh, dt, k3), ge_end, gi_end);
-    let next = rk4_combine(hh, dt, k1, k2, k3, k4);
-    return NetState(next.v, next.m, next.h, next.n, ge_end, gi_end);
-}
+// One step of every network neuron (network_neuron.wgsl), each spiking invocation then walking
+// its own CSR row and adding the integer weights into the accumulators of the next step's
+// parity. Integers make the sum independent of the order of the atomics, and the parity blocks
+// keep a delivery out of this step's input, so the effect is felt from the next step, as in
+// Brian2, with one dispatch per step. For adapters without subgroup operations; see
+// network_update_subgroup.wgsl for the faster walk.
+// Twin: `network_update` in src/backend/cpu/network.rs.
 
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
-    if (i >= net.n_neurons) {
-        return;
-    }
-    // Fields are read one by one: lavapipe pays for each word read, used or not.
-    var p: NeuronParams;
-    if (SHARED_PARAMS) {
-        p = shared_params;
-    } else {
-        p = net_params[flags[i].group];
-    }
-    var s = net_states[i];
-    // Input from the spikes of the previous step, exact in integers, converted once.
-    let input = step_u.parity * 2u * net.n_neurons;
-    s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
-    s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
-    if (step_u.sample != NONE) {
-        let slot = flags[i].record_slot;
-        if (slot != NONE) {
-            net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + slot] = s;
-        }
-    }
-    var next: NetState;
-    if (METHOD == 1u) {
-        next = net_rk4(p, s, net.dt);
-    } else {
-        next = net_exp_euler(p, s, net.dt);
-    }
-    let step = step_u.step;
-    let last_spike = flags[i].last_spike;
-    let rested = last_spike == 0u || step - (last_spike - 1u) >= flags[i].refractory_steps;
-    if (s.v < p.v_th && next.v >= p.v_th && rested) {
-        let r = atomicAdd(&counters[COUNTER_RING + step_u.half], 1u);
-        if (r < net.ring_capacity) {
-            ring[step_u.half * net.ring_capacity + r] = vec2<u32>(step, i);
-        }
-        atomicAdd(&counters[COUNTER_TOTAL], 1u);
-        flags[i].last_spike = step + 1u;
-        let output = (1u - step_u.parity) * 2u * net.n_neurons;
+    if (i < net.n_neurons && update_neuron(i)) {
+        let output = output_block();
         for (var k = row_start[i]; k < row_start[i + 1u]; k++) {
             atomicAdd(&acc[output + syn_target[k]], syn_weight[k]);
         }
     }
-    net_states[i] = next;
 }

@@ -171,7 +171,8 @@ pub struct StepUniform {
 /// `StepUniform::sample` when the step records nothing; `NeuronFlags::record_slot` likewise.
 pub const NONE: u32 = u32::MAX;
 
-/// Per-neuron integers: `NeuronFlags` in shaders/network.wgsl.
+/// Per-neuron integers: `flags` in shaders/network.wgsl, which reads them as one `vec4<u32>`
+/// (x, y, z, w in field order).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct NeuronFlags {
@@ -189,7 +190,8 @@ pub struct NeuronFlags {
 pub mod counter {
     /// Spike records written to each half of the ring in its chunk.
     pub const RING: usize = 0;
-    /// Spikes since the start of the run, kept on the device.
+    /// Spikes since the start of the run, kept on the device (`network_chunk_end` adds each
+    /// chunk's ring count).
     pub const TOTAL: usize = 2;
     pub const LEN: usize = 3;
 }

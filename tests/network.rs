@@ -7,7 +7,7 @@ mod common;
 use hhsim::backend::Engine;
 use hhsim::backend::cpu::network::CpuNetEngine;
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::gpu::network::GpuNetEngine;
+use hhsim::backend::gpu::network::{GpuNetEngine, RowWalk};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
 use hhsim::network::cobahh::{CobaHh, Variant};
@@ -154,7 +154,7 @@ fn a_stress_network_loses_no_spike() {
 
 /// The delivery of spikes in isolation: one step in which every third neuron is made to spike,
 /// on both backends from the same state; the integer accumulators (both parity blocks) must be
-/// equal bit for bit.
+/// equal bit for bit, with either row walk of the GPU kernel.
 #[test]
 fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
     let Some(ctx) = common::gpu(false) else {
@@ -181,8 +181,6 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
     for (i, s) in lowered.init.iter_mut().enumerate() {
         *s = if i % 3 == 0 { about_to_spike } else { resting };
     }
-    let mut gpu = GpuNetEngine::new(&ctx as &GpuContext, &lowered).unwrap();
-    let on_gpu = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
     let mut cpu = CpuNetEngine::new(&lowered);
     let on_cpu = run_network(&cfg, &lowered, &mut cpu, |_| {}).unwrap();
     let chosen: Vec<u32> = (0..net.n_neurons() as u32).step_by(3).collect();
@@ -190,13 +188,24 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
         on_cpu.spikes.neuron, chosen,
         "the chosen neurons did not spike"
     );
-    assert_eq!(on_gpu.spikes, on_cpu.spikes);
     let acc = &cpu.buffers_mut().acc;
     assert!(
         acc.iter().filter(|&&a| a > 0).count() > net.n_neurons(),
         "few targets reached"
     );
-    assert_eq!(&gpu.read_accumulators().unwrap(), acc);
+    let mut walks = vec![RowWalk::Lane];
+    if ctx.adapter.subgroups {
+        walks.push(RowWalk::Subgroup);
+    }
+    for walk in walks {
+        let mut gpu = GpuNetEngine::with_row_walk(&ctx as &GpuContext, &lowered, walk).unwrap();
+        let on_gpu = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
+        assert!(on_gpu.spikes == on_cpu.spikes, "{walk:?}: spikes differ");
+        assert!(
+            gpu.read_accumulators().unwrap() == *acc,
+            "{walk:?}: accumulators differ"
+        );
+    }
 }
 
 #[test]

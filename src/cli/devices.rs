@@ -1,5 +1,5 @@
-//! `hhsim devices`: every adapter wgpu finds, with backend, type, f64 support and key limits,
-//! and which one `--backend auto` picks.
+//! `hhsim devices`: every adapter wgpu finds, with backend, type, f64 and subgroup support and
+//! key limits, and which one `--backend auto` picks.
 
 use hhsim::backend::gpu::list_adapters;
 use hhsim::error::Result;
@@ -14,17 +14,18 @@ pub fn run() -> Result<()> {
         return Ok(());
     }
     println!(
-        "  #  {:<36} {:<8} {:<14} {:<4} {:>16} {:>14}",
-        "adapter", "backend", "type", "f64", "max binding MiB", "max groups/dim"
+        "  #  {:<36} {:<8} {:<14} {:<4} {:<9} {:>16} {:>14}",
+        "adapter", "backend", "type", "f64", "subgroups", "max binding MiB", "max groups/dim"
     );
     for (k, a) in adapters.iter().enumerate() {
         let mark = if Some(k) == picked { "*" } else { " " };
         println!(
-            "{mark}{k:>2}  {:<36} {:<8} {:<14} {:<4} {:>16} {:>14}",
+            "{mark}{k:>2}  {:<36} {:<8} {:<14} {:<4} {:<9} {:>16} {:>14}",
             a.name,
             a.backend,
             a.device_type,
             if a.f64 { "yes" } else { "no" },
+            if a.subgroups { "yes" } else { "no" },
             a.max_storage_buffer_binding_size >> 20,
             a.max_compute_workgroups_per_dimension
         );

@@ -70,7 +70,6 @@ pub fn network_update<R: Real>(
             if r < net.ring_capacity {
                 b.ring[(step_u.half * net.ring_capacity + r) as usize] = [step, i as u32];
             }
-            b.counters[counter::TOTAL] += 1;
             f.last_spike = step + 1;
             for k in b.row_start[i] as usize..b.row_start[i + 1] as usize {
                 let target = output + b.target[k] as usize;
@@ -79,6 +78,11 @@ pub fn network_update<R: Real>(
         }
         b.states[i] = next;
     }
+}
+
+/// Twin of `network_chunk_end`: adds the chunk's ring count to the run's total.
+pub fn network_chunk_end<R>(half: usize, b: &mut NetBuffers<R>) {
+    b.counters[counter::TOTAL] += b.counters[counter::RING + half];
 }
 
 /// The CPU engine for networks.
@@ -129,6 +133,7 @@ impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
         for step_u in steps {
             network_update(self.method, u, step_u, b);
         }
+        network_chunk_end(half, b);
         let count = b.counters[counter::RING + half];
         let ring_start = half * u.ring_capacity as usize;
         let trace_start = half * u.trace_capacity as usize;

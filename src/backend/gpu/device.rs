@@ -14,6 +14,8 @@ pub struct AdapterSummary {
     pub device_type: String,
     pub driver: String,
     pub f64: bool,
+    /// Subgroup operations in compute shaders (the network kernel then walks rows by subgroup).
+    pub subgroups: bool,
     pub max_storage_buffer_binding_size: u64,
     pub max_buffer_size: u64,
     pub max_compute_workgroups_per_dimension: u32,
@@ -31,6 +33,7 @@ fn summarize(adapter: &wgpu::Adapter) -> AdapterSummary {
             .trim()
             .to_string(),
         f64: adapter.features().contains(wgpu::Features::SHADER_F64),
+        subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
         max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,
@@ -127,6 +130,9 @@ impl GpuContext {
         let mut features = wgpu::Features::empty();
         if need_f64 {
             features |= wgpu::Features::SHADER_F64;
+        }
+        if summary.subgroups {
+            features |= wgpu::Features::SUBGROUP;
         }
         let limits = adapter.limits();
         let descriptor = wgpu::DeviceDescriptor {

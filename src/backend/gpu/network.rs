@@ -1,6 +1,7 @@
 //! Networks on the GPU: the lowered network lives on the device; a chunk of steps is one
 //! command buffer of one `network_update` dispatch per step (which also delivers the step's
-//! spikes), each step selecting its `StepUniform` by dynamic offset, so no host round trip
+//! spikes), each step selecting its `StepUniform` by dynamic offset, then one
+//! `network_chunk_end` that adds the chunk's spike count to the run's; no host round trip
 //! happens inside a chunk. After each chunk the host drains the spike ring and the trace.
 
 use super::GpuContext;
@@ -53,6 +54,7 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
 pub struct GpuNetEngine<'a, R> {
     ctx: &'a GpuContext,
     update: wgpu::ComputePipeline,
+    chunk_end: wgpu::ComputePipeline,
     bind_group: wgpu::BindGroup,
     step_buffer: wgpu::Buffer,
     step_stride: u64,
@@ -128,8 +130,32 @@ pub fn check_limits(ctx: &GpuContext, row_start: &[u32]) -> Result<()> {
     Ok(())
 }
 
+/// How a step's spiking invocations walk their CSR rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RowWalk {
+    /// Each spiking invocation walks its own row (`network_update`).
+    Lane,
+    /// The lanes of a subgroup walk each spiking lane's row together (`network_update_subgroup`).
+    Subgroup,
+}
+
 impl<'a, R: Real> GpuNetEngine<'a, R> {
+    /// The engine with the fastest row walk the adapter supports.
     pub fn new(ctx: &'a GpuContext, lowered: &NetLowered<R>) -> Result<Self> {
+        let walk = if ctx.adapter.subgroups {
+            RowWalk::Subgroup
+        } else {
+            RowWalk::Lane
+        };
+        Self::with_row_walk(ctx, lowered, walk)
+    }
+
+    /// The engine with a chosen row walk (`Subgroup` needs an adapter with subgroups).
+    pub fn with_row_walk(
+        ctx: &'a GpuContext,
+        lowered: &NetLowered<R>,
+        walk: RowWalk,
+    ) -> Result<Self> {
         check_limits(ctx, &lowered.row_start)?;
         let precision = if size_of::<R>() == 8 {
             Precision::F64
@@ -170,14 +196,20 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
             };
             let shared_params = lowered.params.iter().all(|p| *p == lowered.params[0]);
+            let kernel = match walk {
+                RowWalk::Lane => Kernel::NetworkUpdate,
+                RowWalk::Subgroup => Kernel::NetworkUpdateSubgroup,
+            };
             let update = pipeline(
-                Kernel::NetworkUpdate,
+                kernel,
                 &[
                     ("METHOD", method),
                     ("MODEL", f64::from(u.model)),
                     ("SHARED_PARAMS", f64::from(u8::from(shared_params))),
+                    ("RECORD_TRACE", f64::from(u8::from(u.n_recorded > 0))),
                 ],
             );
+            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", f64::from(u.model))]);
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),
@@ -277,6 +309,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             GpuNetEngine {
                 ctx,
                 update,
+                chunk_end,
                 bind_group,
                 step_buffer,
                 step_stride,
@@ -381,6 +414,10 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
                 pass.set_bind_group(0, &self.bind_group, &[offset]);
                 pass.dispatch_workgroups(groups, 1, 1);
             }
+            // Its step uniform only tells it the chunk's half.
+            pass.set_pipeline(&self.chunk_end);
+            pass.set_bind_group(0, &self.bind_group, &[0]);
+            pass.dispatch_workgroups(1, 1, 1);
         }
         // This chunk's half of the ring and trace goes to its own staging buffers.
         let staging = &self.staging[half];

@@ -1,6 +1,6 @@
 //! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
 //! followed by the shared files a kernel builds on (`common.wgsl`, then `population.wgsl` or
-//! `network.wgsl`) and the kernel's own file. naga parses and validates each
+//! `network.wgsl` and, for the network update, `network_neuron.wgsl`) and the kernel's own file. naga parses and validates each
 //! assembled module; wgpu receives exactly that text.
 
 use crate::model::Precision;
@@ -12,14 +12,19 @@ pub enum Kernel {
     IntegrateRk4,
     ExpCheck,
     NetworkUpdate,
+    /// `NetworkUpdate` with subgroups walking the rows; needs `wgpu::Features::SUBGROUP`.
+    NetworkUpdateSubgroup,
+    NetworkChunkEnd,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 4] = [
+    pub const ALL: [Kernel; 6] = [
         Kernel::IntegrateExpEuler,
         Kernel::IntegrateRk4,
         Kernel::ExpCheck,
         Kernel::NetworkUpdate,
+        Kernel::NetworkUpdateSubgroup,
+        Kernel::NetworkChunkEnd,
     ];
 
     /// The entry point, which is also the file's name and the CPU twin's name.
@@ -29,6 +34,8 @@ impl Kernel {
             Kernel::IntegrateRk4 => "integrate_rk4",
             Kernel::ExpCheck => "exp_check",
             Kernel::NetworkUpdate => "network_update",
+            Kernel::NetworkUpdateSubgroup => "network_update_subgroup",
+            Kernel::NetworkChunkEnd => "network_chunk_end",
         }
     }
 
@@ -38,6 +45,10 @@ impl Kernel {
             Kernel::IntegrateRk4 => include_str!("../../../shaders/integrate_rk4.wgsl"),
             Kernel::ExpCheck => include_str!("../../../shaders/exp_check.wgsl"),
             Kernel::NetworkUpdate => include_str!("../../../shaders/network_update.wgsl"),
+            Kernel::NetworkUpdateSubgroup => {
+                include_str!("../../../shaders/network_update_subgroup.wgsl")
+            }
+            Kernel::NetworkChunkEnd => include_str!("../../../shaders/network_chunk_end.wgsl"),
         }
     }
 
@@ -46,7 +57,10 @@ impl Kernel {
         match self {
             Kernel::IntegrateExpEuler | Kernel::IntegrateRk4 => &[COMMON, POPULATION],
             Kernel::ExpCheck => &[],
-            Kernel::NetworkUpdate => &[COMMON, NETWORK],
+            Kernel::NetworkUpdate | Kernel::NetworkUpdateSubgroup => {
+                &[COMMON, NETWORK, NETWORK_NEURON]
+            }
+            Kernel::NetworkChunkEnd => &[COMMON, NETWORK],
         }
     }
 }
@@ -54,6 +68,7 @@ impl Kernel {
 const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const POPULATION: &str = include_str!("../../../shaders/population.wgsl");
 const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
+const NETWORK_NEURON: &str = include_str!("../../../shaders/network_neuron.wgsl");
 
 fn prelude(precision: Precision) -> &'static str {
     match precision {
@@ -72,12 +87,13 @@ pub fn assemble(kernel: Kernel, precision: Precision) -> String {
     source
 }
 
-/// Parses and validates WGSL with naga (f64 allowed), returning the module or a readable error.
+/// Parses and validates WGSL with naga (f64 and subgroup operations allowed), returning the
+/// module or a readable error.
 pub fn validate(source: &str) -> Result<(naga::Module, naga::valid::ModuleInfo), String> {
     let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
     let info = naga::valid::Validator::new(
         naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::FLOAT64,
+        naga::valid::Capabilities::FLOAT64 | naga::valid::Capabilities::SUBGROUP,
     )
     .validate(&module)
     .map_err(|e| e.emit_to_string(source))?;

@@ -1,0 +1,83 @@
+// One network neuron's step, shared by both network_update kernels: take in last step's
+// synaptic input, integrate, detect a spike (upward threshold crossing outside the refractory
+// window) and record it. Delivering the spike is the kernels' part.
+// Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/step.rs.
+
+// 0: exponential Euler, 1: RK4.
+override METHOD: u32;
+// Whether every group has the same parameters (then read from `shared_params`).
+override SHARED_PARAMS: bool;
+// Whether any neuron's state is recorded. lavapipe runs the stores of a branch not taken too
+// (masked), so without this a run that records nothing would pay for the trace every step.
+override RECORD_TRACE: bool;
+
+fn net_exp_euler(p: NeuronParams, s: NetState, dt: Real) -> NetState {
+    let hh = exp_euler_hh(p, State(s.v, s.m, s.h, s.n), s.ge + s.gi,
+        s.ge * net.e_e + s.gi * net.e_i + p.i_const, dt);
+    return NetState(hh.v, hh.m, hh.h, hh.n, s.ge * net.decay_e, s.gi * net.decay_i);
+}
+
+fn syn_derivatives(p: NeuronParams, x: State, ge: Real, gi: Real) -> State {
+    return derivatives(p, x, ge * (net.e_e - x.v) + gi * (net.e_i - x.v) + p.i_const);
+}
+
+fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
+    let hh = State(s.v, s.m, s.h, s.n);
+    let half = dt * 0.5;
+    let ge_half = s.ge * net.decay_e_half;
+    let gi_half = s.gi * net.decay_i_half;
+    let ge_end = s.ge * net.decay_e;
+    let gi_end = s.gi * net.decay_i;
+    let k1 = syn_derivatives(p, hh, s.ge, s.gi);
+    let k2 = syn_derivatives(p, add_scaled(hh, half, k1), ge_half, gi_half);
+    let k3 = syn_derivatives(p, add_scaled(hh, half, k2), ge_half, gi_half);
+    let k4 = syn_derivatives(p, add_scaled(hh, dt, k3), ge_end, gi_end);
+    let next = rk4_combine(hh, dt, k1, k2, k3, k4);
+    return NetState(next.v, next.m, next.h, next.n, ge_end, gi_end);
+}
+
+// Steps neuron i (< net.n_neurons); returns whether it spiked.
+fn update_neuron(i: u32) -> bool {
+    let f = flags[i];
+    var p: NeuronParams;
+    if (SHARED_PARAMS) {
+        p = shared_params;
+    } else {
+        p = net_params[f.w];
+    }
+    var s = load_state(i);
+    // Input from the spikes of the previous step, exact in integers, converted once.
+    let input = step_u.parity * 2u * net.n_neurons;
+    s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
+    s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
+    if (RECORD_TRACE && step_u.sample != NONE) {
+        let slot = f.y;
+        if (slot != NONE) {
+            net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + slot] = s;
+        }
+    }
+    var next: NetState;
+    if (METHOD == 1u) {
+        next = net_rk4(p, s, net.dt);
+    } else {
+        next = net_exp_euler(p, s, net.dt);
+    }
+    let step = step_u.step;
+    let last_spike = f.z;
+    let rested = last_spike == 0u || step - (last_spike - 1u) >= f.x;
+    let spiked = s.v < p.v_th && next.v >= p.v_th && rested;
+    if (spiked) {
+        let r = atomicAdd(&counters[COUNTER_RING + step_u.half], 1u);
+        if (r < net.ring_capacity) {
+            ring[step_u.half * net.ring_capacity + r] = vec2<u32>(step, i);
+        }
+        flags[i].z = step + 1u;
+    }
+    store_state(i, next);
+    return spiked;
+}
+
+// Where this step's spikes go: the accumulator block of the next step's parity.
+fn output_block() -> u32 {
+    return (1u - step_u.parity) * 2u * net.n_neurons;
+}

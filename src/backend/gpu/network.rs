@@ -209,6 +209,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                     ("RECORD_TRACE", f64::from(u8::from(u.n_recorded > 0))),
                 ],
             );
+            // common.wgsl's MODEL has no default, so every kernel that includes it needs a value.
             let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", f64::from(u.model))]);
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {

@@ -1,6 +1,6 @@
-// Bindings of the network kernel (network_update.wgsl). Keep the structs in sync with
-// src/layout.rs. `step_u` is bound at a dynamic offset per step, so a chunk of many steps is one
-// command buffer.
+// Bindings of the network kernels (network_update*.wgsl, network_chunk_end.wgsl). Keep the
+// structs in sync with src/layout.rs. `step_u` is bound at a dynamic offset per step, so a chunk
+// of many steps is one command buffer.
 
 struct NetState {
     v: Real,
@@ -36,19 +36,6 @@ struct StepUniform {
 }
 
 const NONE: u32 = 0xffffffffu;
-
-fn load_state(i: u32) -> NetState {
-    let vm = net_states[3u * i];
-    let hn = net_states[3u * i + 1u];
-    let g = net_states[3u * i + 2u];
-    return NetState(vm.x, vm.y, hn.x, hn.y, g.x, g.y);
-}
-
-fn store_state(i: u32, s: NetState) {
-    net_states[3u * i] = vec2<Real>(s.v, s.m);
-    net_states[3u * i + 1u] = vec2<Real>(s.h, s.n);
-    net_states[3u * i + 2u] = vec2<Real>(s.ge, s.gi);
-}
 const COUNTER_RING: u32 = 0u;
 const COUNTER_TOTAL: u32 = 2u;
 
@@ -78,3 +65,17 @@ const COUNTER_TOTAL: u32 = 2u;
 // net_params[0] again, read instead of net_params when every group has the same entry: a uniform
 // read costs nothing per neuron, a storage read a loop over lanes on lavapipe.
 @group(0) @binding(12) var<uniform> shared_params: NeuronParams;
+
+// Neuron i's state from its three vec2 (see net_states) and back.
+fn load_state(i: u32) -> NetState {
+    let vm = net_states[3u * i];
+    let hn = net_states[3u * i + 1u];
+    let g = net_states[3u * i + 2u];
+    return NetState(vm.x, vm.y, hn.x, hn.y, g.x, g.y);
+}
+
+fn store_state(i: u32, s: NetState) {
+    net_states[3u * i] = vec2<Real>(s.v, s.m);
+    net_states[3u * i + 1u] = vec2<Real>(s.h, s.n);
+    net_states[3u * i + 2u] = vec2<Real>(s.ge, s.gi);
+}

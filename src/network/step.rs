@@ -1,6 +1,6 @@
 //! One step of a network neuron: the HH variables with the two synaptic conductances in the
 //! membrane equation, and the exact exponential decay of the conductances. The specification
-//! the kernel `network_update` (shaders/network_update.wgsl) mirrors operation for operation.
+//! `update_neuron` in shaders/network_neuron.wgsl mirrors operation for operation.
 
 use super::NetState;
 use crate::integrate::{Method, exp_euler_hh};

@@ -1,5 +1,6 @@
-//! The CPU twin of the network kernel `network_update` (shaders/network_update.wgsl), over the
-//! same buffers, and the CPU engine that runs it step by step.
+//! The CPU twins of the network kernels (`network_update` and `network_update_subgroup`, which
+//! differ only in how they walk the spike rows, and `network_chunk_end`), over the same buffers,
+//! and the CPU engine that runs them step by step.
 
 use crate::error::Result;
 use crate::integrate::Method;

@@ -36,8 +36,8 @@ fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
     return NetState(next.v, next.m, next.h, next.n, ge_end, gi_end);
 }
 
-// Steps neuron i (< net.n_neurons); returns whether it spiked.
-fn update_neuron(i: u32) -> bool {
+// Steps neuron i (< net.n_neurons) through step `su`; returns whether it spiked.
+fn update_neuron(i: u32, su: StepUniform) -> bool {
     let f = flags[i];
     var p: NeuronParams;
     if (SHARED_PARAMS) {
@@ -47,13 +47,13 @@ fn update_neuron(i: u32) -> bool {
     }
     var s = load_state(i);
     // Input from the spikes of the previous step, exact in integers, converted once.
-    let input = step_u.parity * 2u * net.n_neurons;
+    let input = su.parity * 2u * net.n_neurons;
     s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
     s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
-    if (RECORD_TRACE && step_u.sample != NONE) {
+    if (RECORD_TRACE && su.sample != NONE) {
         let slot = f.y;
         if (slot != NONE) {
-            net_trace[step_u.half * net.trace_capacity + step_u.sample * net.n_recorded + slot] = s;
+            net_trace[su.half * net.trace_capacity + su.sample * net.n_recorded + slot] = s;
         }
     }
     var next: NetState;
@@ -62,14 +62,14 @@ fn update_neuron(i: u32) -> bool {
     } else {
         next = net_exp_euler(p, s, net.dt);
     }
-    let step = step_u.step;
+    let step = su.step;
     let last_spike = f.z;
     let rested = last_spike == 0u || step - (last_spike - 1u) >= f.x;
     let spiked = s.v < p.v_th && next.v >= p.v_th && rested;
     if (spiked) {
-        let r = atomicAdd(&counters[COUNTER_RING + step_u.half], 1u);
+        let r = atomicAdd(&counters[COUNTER_RING + su.half], 1u);
         if (r < net.ring_capacity) {
-            ring[step_u.half * net.ring_capacity + r] = vec2<u32>(step, i);
+            ring[su.half * net.ring_capacity + r] = vec2<u32>(step, i);
         }
         flags[i].z = step + 1u;
     }
@@ -77,7 +77,7 @@ fn update_neuron(i: u32) -> bool {
     return spiked;
 }
 
-// Where this step's spikes go: the accumulator block of the next step's parity.
-fn output_block() -> u32 {
-    return (1u - step_u.parity) * 2u * net.n_neurons;
+// Where the spikes of step `su` go: the accumulator block of the next step's parity.
+fn output_block(su: StepUniform) -> u32 {
+    return (1u - su.parity) * 2u * net.n_neurons;
 }

@@ -9,8 +9,8 @@
 @compute @workgroup_size(WORKGROUP_SIZE)
 fn network_update(@builtin(global_invocation_id) gid: vec3<u32>) {
     let i = gid.x;
-    if (i < net.n_neurons && update_neuron(i)) {
-        let output = output_block();
+    if (i < net.n_neurons && update_neuron(i, step_u)) {
+        let output = output_block(step_u);
         for (var k = row_start[i]; k < row_start[i + 1u]; k++) {
             atomicAdd(&acc[output + syn_target[k]], syn_weight[k]);
         }

@@ -14,7 +14,7 @@ fn network_update_subgroup(
     let i = gid.x;
     var spiked = false;
     if (i < net.n_neurons) {
-        spiked = update_neuron(i);
+        spiked = update_neuron(i, step_u);
     }
     // Subgroup operations below need every lane, so no invocation has returned early.
     var first = 0u;
@@ -23,7 +23,7 @@ fn network_update_subgroup(
         first = row_start[i];
         end = row_start[i + 1u];
     }
-    let output = output_block();
+    let output = output_block(step_u);
     let ballot = subgroupBallot(spiked);
     for (var word = 0u; word < (lanes + 31u) / 32u; word++) {
         var pending = ballot[word];

@@ -186,6 +186,37 @@ pub struct NeuronFlags {
     pub group: u32,
 }
 
+/// The fixed part of `CoopState` in shaders/network_coop.wgsl, which a `CoopProgress` per
+/// workgroup follows.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct CoopHeader {
+    /// The chunk's first step and number of steps.
+    pub first: u32,
+    pub count: u32,
+    /// Steps completed, summed over the workgroups, since the run began.
+    pub arrivals: u32,
+    /// Dispatches in which workgroup 0 did any work.
+    pub working_dispatches: u32,
+    /// The latest dispatch a workgroup left with work undone (cleared per submission).
+    pub departed: u32,
+    pub _pad0: u32,
+    pub _pad1: u32,
+    pub _pad2: u32,
+}
+
+/// Where one workgroup of `network_coop` stands.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
+pub struct CoopProgress {
+    /// Steps completed.
+    pub done: u32,
+    /// Of the next step: batches stepped, spikes listed, spikes delivered.
+    pub batch: u32,
+    pub listed: u32,
+    pub delivered: u32,
+}
+
 /// Indices of `counters` in shaders/network.wgsl.
 pub mod counter {
     /// Spike records written to each half of the ring in its chunk.

@@ -7,7 +7,7 @@ mod common;
 use hhsim::backend::Engine;
 use hhsim::backend::cpu::network::CpuNetEngine;
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::gpu::network::{GpuNetEngine, RowWalk};
+use hhsim::backend::gpu::network::{GpuNetEngine, RowWalk, Stepping};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
 use hhsim::network::cobahh::{CobaHh, Variant};
@@ -154,7 +154,7 @@ fn a_stress_network_loses_no_spike() {
 
 /// The delivery of spikes in isolation: one step in which every third neuron is made to spike,
 /// on both backends from the same state; the integer accumulators (both parity blocks) must be
-/// equal bit for bit, with either row walk of the GPU kernel.
+/// equal bit for bit, with every stepping of the GPU engine.
 #[test]
 fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
     let Some(ctx) = common::gpu(false) else {
@@ -193,17 +193,23 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
         acc.iter().filter(|&&a| a > 0).count() > net.n_neurons(),
         "few targets reached"
     );
-    let mut walks = vec![RowWalk::Lane];
+    let mut steppings = vec![Stepping::PerStep(RowWalk::Lane)];
     if ctx.adapter.subgroups {
-        walks.push(RowWalk::Subgroup);
+        steppings.push(Stepping::PerStep(RowWalk::Subgroup));
     }
-    for walk in walks {
-        let mut gpu = GpuNetEngine::with_row_walk(&ctx as &GpuContext, &lowered, walk).unwrap();
+    if ctx.adapter.subgroup_size.is_some_and(|lanes| lanes <= 32) {
+        steppings.push(Stepping::Cooperative { groups: 2 });
+    }
+    for stepping in steppings {
+        let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
         let on_gpu = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
-        assert!(on_gpu.spikes == on_cpu.spikes, "{walk:?}: spikes differ");
+        assert!(
+            on_gpu.spikes == on_cpu.spikes,
+            "{stepping:?}: spikes differ"
+        );
         assert!(
             gpu.read_accumulators().unwrap() == *acc,
-            "{walk:?}: accumulators differ"
+            "{stepping:?}: accumulators differ"
         );
     }
 }
@@ -255,6 +261,35 @@ fn groups_with_different_parameters_match_in_f64() {
     let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| {}).unwrap();
     assert!(c.spikes.len() > 1000, "only {} spikes", c.spikes.len());
     assert_eq!(g.spikes, c.spikes);
+}
+
+/// Every way the GPU engine can step a network gives the twin's spikes in f64: a dispatch per
+/// step with either row walk, and the cooperative kernel with 1, 2, 3 and 5 workgroups. With
+/// more workgroups than llvmpipe has threads the workgroups take turns: they wait, leave their
+/// dispatch and resume in the next, mid-step too, which the default of one per thread rarely does.
+#[test]
+fn every_stepping_matches_the_twin_in_f64() {
+    let Some(ctx) = common::gpu(true) else { return };
+    let net = CobaHh::new(Variant::Brian2, 0.5, 8).build().unwrap();
+    let cfg = config(200.0);
+    let lowered = lower::<f64>(&net, &cfg);
+    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| {}).unwrap();
+    assert!(c.spikes.len() > 5000, "only {} spikes", c.spikes.len());
+    let mut steppings = vec![Stepping::PerStep(RowWalk::Lane)];
+    if ctx.adapter.subgroups {
+        steppings.push(Stepping::PerStep(RowWalk::Subgroup));
+    }
+    if ctx.adapter.subgroup_size.is_some_and(|lanes| lanes <= 32) {
+        steppings.extend([1, 2, 3, 5].map(|groups| Stepping::Cooperative { groups }));
+    }
+    for stepping in steppings {
+        let started = std::time::Instant::now();
+        let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
+        let g = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
+        eprintln!("{stepping:?}: {:.2} s", started.elapsed().as_secs_f64());
+        assert!(g.spikes == c.spikes, "{stepping:?}: spikes differ");
+        assert_eq!(g.device_spike_total, c.spikes.len() as u64, "{stepping:?}");
+    }
 }
 
 /// On lavapipe every loop of a kernel invocation shares one budget of iterations; a CSR row

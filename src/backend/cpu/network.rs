@@ -1,6 +1,7 @@
-//! The CPU twins of the network kernels (`network_update` and `network_update_subgroup`, which
-//! differ only in how they walk the spike rows, and `network_chunk_end`), over the same buffers,
-//! and the CPU engine that runs them step by step.
+//! The CPU twins of the network kernels (`network_update`, `network_update_subgroup` and
+//! `network_coop`, which differ only in how they walk the spike rows and how many steps a
+//! dispatch holds, and `network_chunk_end`), over the same buffers, and the CPU engine that runs
+//! them step by step.
 
 use crate::error::Result;
 use crate::integrate::Method;
@@ -25,7 +26,7 @@ pub struct NetBuffers<R> {
     pub weight_q: Vec<u32>,
 }
 
-/// Twin of `network_update`: every neuron, in index order (the GPU's order differs, which
+/// Twin of `network_update` (and of one step of `network_coop`): every neuron, in index order (the GPU's order differs, which
 /// changes only the order of the ring and of the integer additions, never a sum).
 pub fn network_update<R: Real>(
     method: Method,

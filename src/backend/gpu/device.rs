@@ -16,6 +16,8 @@ pub struct AdapterSummary {
     pub f64: bool,
     /// Subgroup operations in compute shaders (the network kernel then walks rows by subgroup).
     pub subgroups: bool,
+    /// The subgroup size where the adapter has one fixed size (lavapipe: 8).
+    pub subgroup_size: Option<u32>,
     pub max_storage_buffer_binding_size: u64,
     pub max_buffer_size: u64,
     pub max_compute_workgroups_per_dimension: u32,
@@ -34,6 +36,9 @@ fn summarize(adapter: &wgpu::Adapter) -> AdapterSummary {
             .to_string(),
         f64: adapter.features().contains(wgpu::Features::SHADER_F64),
         subgroups: adapter.features().contains(wgpu::Features::SUBGROUP),
+        subgroup_size: (adapter.features().contains(wgpu::Features::SUBGROUP)
+            && info.subgroup_min_size == info.subgroup_max_size)
+            .then_some(info.subgroup_min_size),
         max_storage_buffer_binding_size: limits.max_storage_buffer_binding_size,
         max_buffer_size: limits.max_buffer_size,
         max_compute_workgroups_per_dimension: limits.max_compute_workgroups_per_dimension,

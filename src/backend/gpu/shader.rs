@@ -1,6 +1,6 @@
 //! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
 //! followed by the shared files a kernel builds on (`common.wgsl`, then `population.wgsl` or
-//! `network.wgsl` and, for the network update, `network_neuron.wgsl`) and the kernel's own file. naga parses and validates each
+//! `network.wgsl` and, for the network steps, `network_neuron.wgsl`) and the kernel's own file. naga parses and validates each
 //! assembled module; wgpu receives exactly that text.
 
 use crate::model::Precision;
@@ -15,16 +15,20 @@ pub enum Kernel {
     /// `NetworkUpdate` with subgroups walking the rows; needs `wgpu::Features::SUBGROUP`.
     NetworkUpdateSubgroup,
     NetworkChunkEnd,
+    /// A chunk of network steps in a few long dispatches whose workgroups wait for each other;
+    /// for llvmpipe, needs `wgpu::Features::SUBGROUP`.
+    NetworkCoop,
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 6] = [
+    pub const ALL: [Kernel; 7] = [
         Kernel::IntegrateExpEuler,
         Kernel::IntegrateRk4,
         Kernel::ExpCheck,
         Kernel::NetworkUpdate,
         Kernel::NetworkUpdateSubgroup,
         Kernel::NetworkChunkEnd,
+        Kernel::NetworkCoop,
     ];
 
     /// The entry point, which is also the file's name and the CPU twin's name.
@@ -36,6 +40,7 @@ impl Kernel {
             Kernel::NetworkUpdate => "network_update",
             Kernel::NetworkUpdateSubgroup => "network_update_subgroup",
             Kernel::NetworkChunkEnd => "network_chunk_end",
+            Kernel::NetworkCoop => "network_coop",
         }
     }
 
@@ -49,6 +54,7 @@ impl Kernel {
                 include_str!("../../../shaders/network_update_subgroup.wgsl")
             }
             Kernel::NetworkChunkEnd => include_str!("../../../shaders/network_chunk_end.wgsl"),
+            Kernel::NetworkCoop => include_str!("../../../shaders/network_coop.wgsl"),
         }
     }
 
@@ -57,7 +63,7 @@ impl Kernel {
         match self {
             Kernel::IntegrateExpEuler | Kernel::IntegrateRk4 => &[COMMON, POPULATION],
             Kernel::ExpCheck => &[],
-            Kernel::NetworkUpdate | Kernel::NetworkUpdateSubgroup => {
+            Kernel::NetworkUpdate | Kernel::NetworkUpdateSubgroup | Kernel::NetworkCoop => {
                 &[COMMON, NETWORK, NETWORK_NEURON]
             }
             Kernel::NetworkChunkEnd => &[COMMON, NETWORK],

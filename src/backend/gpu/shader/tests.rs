@@ -3,7 +3,8 @@
 
 use super::*;
 use crate::layout::{
-    NetUniforms, NeuronFlags, NeuronParams, RunUniforms, StepUniform, WORKGROUP_SIZE,
+    CoopHeader, CoopProgress, NetUniforms, NeuronFlags, NeuronParams, RunUniforms, StepUniform,
+    WORKGROUP_SIZE,
 };
 use crate::model::State;
 use crate::network::NetState;
@@ -177,6 +178,54 @@ fn rate_constants_match_the_models() {
         assert_eq!(wgsl_const(COMMON, name), want, "{name}");
     }
 }
+
+/// `CoopState` is a `CoopHeader` followed by an array of `CoopProgress` (read by the host as
+/// words), and `progress` is read four words per workgroup.
+#[test]
+fn cooperative_state_layout_matches_wgsl() {
+    let module = validate(&assemble(Kernel::NetworkCoop, Precision::F32))
+        .unwrap()
+        .0;
+    let (_, members) = wgsl_layout(&module, "CoopState");
+    let header: Vec<(String, u32)> = [
+        ("first", offset_of!(CoopHeader, first)),
+        ("count", offset_of!(CoopHeader, count)),
+        ("arrivals", offset_of!(CoopHeader, arrivals)),
+        (
+            "working_dispatches",
+            offset_of!(CoopHeader, working_dispatches),
+        ),
+        ("departed", offset_of!(CoopHeader, departed)),
+        ("_pad0", offset_of!(CoopHeader, _pad0)),
+        ("_pad1", offset_of!(CoopHeader, _pad1)),
+        ("_pad2", offset_of!(CoopHeader, _pad2)),
+        ("progress", size_of::<CoopHeader>()),
+    ]
+    .into_iter()
+    .map(|(name, offset)| (name.to_string(), offset as u32))
+    .collect();
+    assert_eq!(members, header);
+    let words = wgsl_const_u32(NETWORK_COOP_SOURCE, "PROGRESS_WORDS");
+    assert_eq!(words as usize * 4, size_of::<CoopProgress>());
+}
+
+/// The value of `const NAME: u32 = literal;` in `source`.
+fn wgsl_const_u32(source: &str, name: &str) -> u32 {
+    let line = source
+        .lines()
+        .find(|l| l.starts_with(&format!("const {name}: u32")))
+        .unwrap_or_else(|| panic!("no constant {name}"));
+    line.split('=')
+        .nth(1)
+        .unwrap()
+        .trim()
+        .trim_end_matches(';')
+        .trim_end_matches('u')
+        .parse()
+        .unwrap_or_else(|e| panic!("{line}: {e}"))
+}
+
+const NETWORK_COOP_SOURCE: &str = include_str!("../../../../shaders/network_coop.wgsl");
 
 #[test]
 fn network_layout_matches_wgsl() {

@@ -46,9 +46,14 @@ const COUNTER_TOTAL: u32 = 2u;
 @group(0) @binding(2) var<storage, read_write> net_states: array<vec2<Real>>;
 // One entry per group: every neuron of a group shares its parameters and current.
 @group(0) @binding(3) var<storage, read> net_params: array<NeuronParams>;
-// NeuronFlags as one vec4 for the same reason: x refractory_steps, y record_slot, z last_spike,
-// w group.
-@group(0) @binding(4) var<storage, read_write> flags: array<vec4<u32>>;
+// NeuronFlags as four words per neuron (FLAG_* below), read one by one: a step needs only
+// last_spike from every neuron, the other words only where the run differs between groups or
+// records a trace (network_neuron.wgsl).
+@group(0) @binding(4) var<storage, read_write> flags: array<u32>;
+const FLAG_REFRACTORY: u32 = 0u;
+const FLAG_RECORD_SLOT: u32 = 1u;
+const FLAG_LAST_SPIKE: u32 = 2u;
+const FLAG_GROUP: u32 = 3u;
 // Integer conductance inputs in units of net.quantum, one block of 2n per step parity: a step
 // takes its input from its parity's block ([0, n) excitatory, [n, 2n) inhibitory) and delivers
 // its spikes into the other's, which nothing reads until the next step.

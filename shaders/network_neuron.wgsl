@@ -7,6 +7,9 @@
 override METHOD: u32;
 // Whether every group has the same parameters (then read from `shared_params`).
 override SHARED_PARAMS: bool;
+// Every neuron's refractory window in steps, where all groups have the same one; otherwise
+// NONE and each neuron's is read from its flags.
+override SHARED_REFRACTORY: u32;
 // Whether any neuron's state is recorded. lavapipe runs the stores of a branch not taken too
 // (masked), so without this a run that records nothing would pay for the trace every step.
 override RECORD_TRACE: bool;
@@ -38,12 +41,12 @@ fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
 
 // Steps neuron i (< net.n_neurons) through step `su`; returns whether it spiked.
 fn update_neuron(i: u32, su: StepUniform) -> bool {
-    let f = flags[i];
+    let f = 4u * i;
     var p: NeuronParams;
     if (SHARED_PARAMS) {
         p = shared_params;
     } else {
-        p = net_params[f.w];
+        p = net_params[flags[f + FLAG_GROUP]];
     }
     var s = load_state(i);
     // Input from the spikes of the previous step, exact in integers, converted once.
@@ -51,7 +54,7 @@ fn update_neuron(i: u32, su: StepUniform) -> bool {
     s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
     s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
     if (RECORD_TRACE && su.sample != NONE) {
-        let slot = f.y;
+        let slot = flags[f + FLAG_RECORD_SLOT];
         if (slot != NONE) {
             net_trace[su.half * net.trace_capacity + su.sample * net.n_recorded + slot] = s;
         }
@@ -63,15 +66,19 @@ fn update_neuron(i: u32, su: StepUniform) -> bool {
         next = net_exp_euler(p, s, net.dt);
     }
     let step = su.step;
-    let last_spike = f.z;
-    let rested = last_spike == 0u || step - (last_spike - 1u) >= f.x;
+    var refractory = SHARED_REFRACTORY;
+    if (SHARED_REFRACTORY == NONE) {
+        refractory = flags[f + FLAG_REFRACTORY];
+    }
+    let last_spike = flags[f + FLAG_LAST_SPIKE];
+    let rested = last_spike == 0u || step - (last_spike - 1u) >= refractory;
     let spiked = s.v < p.v_th && next.v >= p.v_th && rested;
     if (spiked) {
         let r = atomicAdd(&counters[COUNTER_RING + su.half], 1u);
         if (r < net.ring_capacity) {
             ring[su.half * net.ring_capacity + r] = vec2<u32>(step, i);
         }
-        flags[i].z = step + 1u;
+        flags[f + FLAG_LAST_SPIKE] = step + 1u;
     }
     store_state(i, next);
     return spiked;

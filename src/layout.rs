@@ -171,8 +171,8 @@ pub struct StepUniform {
 /// `StepUniform::sample` when the step records nothing; `NeuronFlags::record_slot` likewise.
 pub const NONE: u32 = u32::MAX;
 
-/// Per-neuron integers: `flags` in shaders/network.wgsl, which reads them as one `vec4<u32>`
-/// (x, y, z, w in field order).
+/// Per-neuron integers: `flags` in shaders/network.wgsl, four words per neuron in field order
+/// (its `FLAG_*` constants).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Pod, Zeroable)]
 pub struct NeuronFlags {

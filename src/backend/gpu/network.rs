@@ -10,7 +10,7 @@ use super::GpuContext;
 use super::shader::Kernel;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::layout::{CoopHeader, CoopProgress, StepUniform, WORKGROUP_SIZE, counter};
+use crate::layout::{CoopHeader, CoopProgress, NONE, StepUniform, WORKGROUP_SIZE, counter};
 use crate::model::{Precision, Real};
 use crate::network::NetState;
 use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
@@ -296,11 +296,22 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
             };
             let shared_params = lowered.params.iter().all(|p| *p == lowered.params[0]);
+            let refractory = lowered.flags.first().map_or(0, |f| f.refractory_steps);
+            let shared_refractory = if lowered
+                .flags
+                .iter()
+                .all(|f| f.refractory_steps == refractory)
+            {
+                refractory
+            } else {
+                NONE
+            };
             let mut constants = vec![
                 ("METHOD", method),
                 ("MODEL", f64::from(u.model)),
                 ("SHARED_PARAMS", f64::from(u8::from(shared_params))),
                 ("RECORD_TRACE", f64::from(u8::from(u.n_recorded > 0))),
+                ("SHARED_REFRACTORY", f64::from(shared_refractory)),
             ];
             let kernel = match stepping {
                 Stepping::PerStep(RowWalk::Lane) => Kernel::NetworkUpdate,

@@ -287,15 +287,17 @@ fn network_layout_matches_wgsl() {
             [step, parity, sample, half]
         );
     }
-    // The kernel reads NeuronFlags as a vec4<u32> and NetState as three vec2<Real>.
+    // The kernel reads NeuronFlags as four words per neuron, word FLAG_* for each field, and
+    // NetState as three vec2<Real>.
     assert_eq!(size_of::<NeuronFlags>(), 16);
-    let flag_offsets = [
-        offset_of!(NeuronFlags, refractory_steps),
-        offset_of!(NeuronFlags, record_slot),
-        offset_of!(NeuronFlags, last_spike),
-        offset_of!(NeuronFlags, group),
-    ];
-    assert_eq!(flag_offsets, [0, 4, 8, 12]);
+    for (name, offset) in [
+        ("FLAG_REFRACTORY", offset_of!(NeuronFlags, refractory_steps)),
+        ("FLAG_RECORD_SLOT", offset_of!(NeuronFlags, record_slot)),
+        ("FLAG_LAST_SPIKE", offset_of!(NeuronFlags, last_spike)),
+        ("FLAG_GROUP", offset_of!(NeuronFlags, group)),
+    ] {
+        assert_eq!(4 * wgsl_const_u32(NETWORK, name) as usize, offset, "{name}");
+    }
     assert_eq!(size_of::<NetState<f32>>(), 3 * 8);
     assert_eq!(size_of::<NetState<f64>>(), 3 * 16);
 }

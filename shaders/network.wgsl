@@ -41,9 +41,9 @@ const COUNTER_TOTAL: u32 = 2u;
 
 @group(0) @binding(0) var<uniform> net: NetUniforms;
 @group(0) @binding(1) var<uniform> step_u: StepUniform;
-// NetState seen as three vec2 per neuron, (v, m), (h, n), (ge, gi): lavapipe loops over the lanes
-// once per load or store, however many components it moves, so fewer and wider is cheaper.
-@group(0) @binding(2) var<storage, read_write> net_states: array<vec2<Real>>;
+// NetState split in two arrays, (v, m, h, n) and (ge, gi): lavapipe loops over the lanes once
+// per load or store, whatever its width, so fewer and wider accesses are cheaper.
+@group(0) @binding(2) var<storage, read_write> net_hh: array<vec4<Real>>;
 // One entry per group: every neuron of a group shares its parameters and current.
 @group(0) @binding(3) var<storage, read> net_params: array<NeuronParams>;
 // NeuronFlags as four words per neuron (FLAG_* below), read one by one: a step needs only
@@ -70,17 +70,16 @@ const FLAG_GROUP: u32 = 3u;
 // net_params[0] again, read instead of net_params when every group has the same entry: a uniform
 // read costs nothing per neuron, a storage read a loop over lanes on lavapipe.
 @group(0) @binding(12) var<uniform> shared_params: NeuronParams;
+@group(0) @binding(16) var<storage, read_write> net_syn: array<vec2<Real>>;
 
-// Neuron i's state from its three vec2 (see net_states) and back.
+// Neuron i's state from net_hh and net_syn, and back.
 fn load_state(i: u32) -> NetState {
-    let vm = net_states[3u * i];
-    let hn = net_states[3u * i + 1u];
-    let g = net_states[3u * i + 2u];
-    return NetState(vm.x, vm.y, hn.x, hn.y, g.x, g.y);
+    let hh = net_hh[i];
+    let g = net_syn[i];
+    return NetState(hh.x, hh.y, hh.z, hh.w, g.x, g.y);
 }
 
 fn store_state(i: u32, s: NetState) {
-    net_states[3u * i] = vec2<Real>(s.v, s.m);
-    net_states[3u * i + 1u] = vec2<Real>(s.h, s.n);
-    net_states[3u * i + 2u] = vec2<Real>(s.ge, s.gi);
+    net_hh[i] = vec4<Real>(s.v, s.m, s.h, s.n);
+    net_syn[i] = vec2<Real>(s.ge, s.gi);
 }

@@ -17,8 +17,8 @@ use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
-/// Storage buffers the network kernels bind (bindings 2–11 and 13–15).
-const STORAGE_BINDINGS: u32 = 13;
+/// Storage buffers the network kernels bind (bindings 2–11 and 13–16).
+const STORAGE_BINDINGS: u32 = 14;
 
 /// Loop passes network_coop leaves unused of the driver's limit, for the few it does not count.
 const COOP_BUDGET_MARGIN: u64 = 64;
@@ -69,7 +69,9 @@ pub struct GpuNetEngine<'a, R> {
     bind_group: wgpu::BindGroup,
     step_buffer: wgpu::Buffer,
     step_stride: u64,
-    states: wgpu::Buffer,
+    /// The state as the kernels hold it: (v, m, h, n) and (ge, gi) per neuron.
+    states_hh: wgpu::Buffer,
+    states_syn: wgpu::Buffer,
     acc: wgpu::Buffer,
     counters: wgpu::Buffer,
     ring: wgpu::Buffer,
@@ -283,6 +285,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             entries.push(layout_entry(13, Storage { read_only: true }, false));
             entries.push(layout_entry(14, Storage { read_only: false }, false));
             entries.push(layout_entry(15, Storage { read_only: false }, false));
+            entries.push(layout_entry(16, Storage { read_only: false }, false));
             let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("network"),
                 entries: &entries,
@@ -355,7 +358,10 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let mut shared_bytes = bytemuck::bytes_of(&lowered.params[0]).to_vec();
             shared_bytes.resize(shared_bytes.len().next_multiple_of(16), 0);
             let shared = init("shared_params", &shared_bytes, wgpu::BufferUsages::UNIFORM);
-            let states = init("states", bytemuck::cast_slice(&lowered.init), STORAGE);
+            let hh: Vec<[R; 4]> = lowered.init.iter().map(|s| [s.v, s.m, s.h, s.n]).collect();
+            let syn: Vec<[R; 2]> = lowered.init.iter().map(|s| [s.ge, s.gi]).collect();
+            let states_hh = init("states_hh", bytemuck::cast_slice(&hh), STORAGE);
+            let states_syn = init("states_syn", bytemuck::cast_slice(&syn), STORAGE);
             let params = init("params", bytemuck::cast_slice(&lowered.params), STORAGE);
             let flags = init("flags", bytemuck::cast_slice(&lowered.flags), STORAGE);
             let acc = init("acc", bytemuck::cast_slice(&vec![0u32; 4 * n]), STORAGE);
@@ -436,7 +442,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let buffers = [
                 &uniforms,
                 &step_buffer,
-                &states,
+                &states_hh,
                 &params,
                 &flags,
                 &acc,
@@ -450,6 +456,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 &coop_steps,
                 &coop_state,
                 &coop_spikes,
+                &states_syn,
             ];
             let entries: Vec<wgpu::BindGroupEntry> = buffers
                 .iter()
@@ -475,7 +482,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 bind_group,
                 step_buffer,
                 step_stride,
-                states,
+                states_hh,
+                states_syn,
                 acc,
                 counters,
                 ring,
@@ -701,9 +709,17 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
             .map(|p| self.drain(p))
             .into_iter()
             .collect::<Result<_>>()?;
-        let states = self
+        let hh: Vec<[R; 4]> = self
             .ctx
-            .read_buffer(&self.states, "reading the final state")?;
+            .read_buffer(&self.states_hh, "reading the final state")?;
+        let syn: Vec<[R; 2]> = self
+            .ctx
+            .read_buffer(&self.states_syn, "reading the final state")?;
+        let states = hh
+            .iter()
+            .zip(&syn)
+            .map(|(&[v, m, h, n], &[ge, gi])| NetState { v, m, h, n, ge, gi })
+            .collect();
         let counters: Vec<u32> = self
             .ctx
             .read_buffer(&self.counters, "reading the spike counters")?;

@@ -287,8 +287,7 @@ fn network_layout_matches_wgsl() {
             [step, parity, sample, half]
         );
     }
-    // The kernel reads NeuronFlags as four words per neuron, word FLAG_* for each field, and
-    // NetState as three vec2<Real>.
+    // The kernel reads NeuronFlags as four words per neuron, word FLAG_* for each field.
     assert_eq!(size_of::<NeuronFlags>(), 16);
     for (name, offset) in [
         ("FLAG_REFRACTORY", offset_of!(NeuronFlags, refractory_steps)),
@@ -298,6 +297,4 @@ fn network_layout_matches_wgsl() {
     ] {
         assert_eq!(4 * wgsl_const_u32(NETWORK, name) as usize, offset, "{name}");
     }
-    assert_eq!(size_of::<NetState<f32>>(), 3 * 8);
-    assert_eq!(size_of::<NetState<f64>>(), 3 * 16);
 }

@@ -108,6 +108,8 @@ struct Summary {
     duration_ms: f64,
     n_steps: usize,
     seed: u64,
+    /// How the engine stepped the network.
+    stepping: String,
     bytes_per_neuron: usize,
     bytes_per_synapse: u64,
     wall_s: f64,
@@ -274,7 +276,8 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
         seed: args.seed,
         // Device memory: state (6 reals), flags (4 u32), four accumulators (two receptors, two
         // step parities) and one CSR row start; parameters are per group.
-        bytes_per_neuron: 6 * real + 4 * (4 + 2 + 2 + 1),
+        stepping: result.stepping.description.clone(),
+        bytes_per_neuron: 6 * real + 4 * (4 + 2 + 2 + 1) + result.stepping.extra_bytes_per_neuron,
         bytes_per_synapse: BYTES_PER_SYNAPSE,
         wall_s: started.elapsed().as_secs_f64(),
         build_s,

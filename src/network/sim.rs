@@ -98,6 +98,17 @@ pub trait NetEngine<R: Real> {
     ) -> Result<Vec<ChunkRecords<R>>>;
     /// Waits for the last chunk.
     fn finish(&mut self) -> Result<Finished<R>>;
+    /// How the engine advances the network, for the run's summary.
+    fn stepping(&self) -> SteppingReport;
+}
+
+/// How an engine advanced a network, as a run's summary reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SteppingReport {
+    pub description: String,
+    /// Device memory per neuron beyond what every engine holds (`hhsim cobahh`'s
+    /// `bytes_per_neuron`).
+    pub extra_bytes_per_neuron: usize,
 }
 
 /// What an engine hands back at the end of a run.
@@ -132,6 +143,7 @@ pub struct NetResult {
     pub trace: Option<NetTrace>,
     pub final_states: Vec<NetState<f64>>,
     pub n_steps: usize,
+    pub stepping: SteppingReport,
 }
 
 /// The most spikes one neuron can fire in `steps` steps: a crossing needs a step below the
@@ -309,6 +321,7 @@ pub fn run_network<R: Real>(
         });
     }
     Ok(NetResult {
+        stepping: engine.stepping(),
         spikes: Spikes::from_pairs(pairs),
         device_spike_total: u64::from(total),
         trace,

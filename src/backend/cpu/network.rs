@@ -8,7 +8,7 @@ use crate::integrate::Method;
 use crate::layout::{NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, counter};
 use crate::model::{ModelKind, Real};
 use crate::network::NetState;
-use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
+use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered, SteppingReport};
 use crate::network::step::{SynConsts, network_step};
 
 /// The buffers of shaders/network.wgsl.
@@ -123,6 +123,13 @@ impl<R: Real> CpuNetEngine<R> {
 }
 
 impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
+    fn stepping(&self) -> SteppingReport {
+        SteppingReport {
+            description: "the CPU reference, one step after another".into(),
+            extra_bytes_per_neuron: 0,
+        }
+    }
+
     fn run_chunk(
         &mut self,
         steps: &[StepUniform],

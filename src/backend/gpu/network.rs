@@ -13,7 +13,7 @@ use crate::integrate::Method;
 use crate::layout::{CoopHeader, CoopProgress, NONE, StepUniform, WORKGROUP_SIZE, counter};
 use crate::model::{Precision, Real};
 use crate::network::NetState;
-use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered};
+use crate::network::sim::{self, ChunkRecords, Finished, NetEngine, NetLowered};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
@@ -83,6 +83,7 @@ pub struct GpuNetEngine<'a, R> {
     /// Host-readable copies of each half's counters, ring and trace.
     staging: [Staging; 2],
     pending: Option<Pending>,
+    stepping: Stepping,
     coop: Option<Coop>,
     _real: std::marker::PhantomData<R>,
 }
@@ -494,6 +495,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 trace_capacity: u.trace_capacity as usize,
                 staging: [0, 1].map(|_| Staging::new(device, &u, size_of::<NetState<R>>())),
                 pending: None,
+                stepping,
                 coop,
                 _real: std::marker::PhantomData,
             }
@@ -624,6 +626,26 @@ impl<R: Real> GpuNetEngine<'_, R> {
 }
 
 impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
+    fn stepping(&self) -> sim::SteppingReport {
+        match self.stepping {
+            Stepping::PerStep(RowWalk::Lane) => sim::SteppingReport {
+                description: "a dispatch per step, each spiking lane walking its row".into(),
+                extra_bytes_per_neuron: 0,
+            },
+            Stepping::PerStep(RowWalk::Subgroup) => sim::SteppingReport {
+                description: "a dispatch per step, subgroups walking the spiking rows".into(),
+                extra_bytes_per_neuron: 0,
+            },
+            Stepping::Cooperative { groups } => sim::SteppingReport {
+                description: format!(
+                    "cooperative: {groups} workgroups stepping each chunk in a few dispatches"
+                ),
+                // The per-workgroup spike lists.
+                extra_bytes_per_neuron: 4,
+            },
+        }
+    }
+
     fn run_chunk(
         &mut self,
         steps: &[StepUniform],

@@ -138,9 +138,10 @@ fn network_coop(
         if (batch < batches) {
             break;
         }
-        // Deliver the listed spikes, the lanes sharing each row (lane k adds synapses k,
-        // k + lanes, …); the listed neuron is the same in every lane, so its row bounds are
-        // uniform loads (one per subgroup on llvmpipe, not one per lane).
+        // Record the listed spikes (RECORD_IN_STEP is off) and deliver them, the lanes sharing
+        // each row (lane k adds synapses k, k + lanes, …); the listed neuron is the same in every
+        // lane, so its row bounds are uniform loads (one per subgroup on llvmpipe, not one per
+        // lane).
         let output = output_block(su);
         loop {
             passes += 1u;
@@ -148,6 +149,9 @@ fn network_coop(
                 break;
             }
             let source = coop_spikes[list + delivered];
+            if (lane == 0u) {
+                record_spike(source, su);
+            }
             let row_first = row_start[source];
             let row_end = row_start[source + 1u];
             for (var k = row_first + lane; k < row_end; k += lanes) {

@@ -10,6 +10,10 @@ override SHARED_PARAMS: bool;
 // Every neuron's refractory window in steps, where all groups have the same one; otherwise
 // NONE and each neuron's is read from its flags.
 override SHARED_REFRACTORY: u32;
+// Whether update_neuron records a spike itself. network_coop records spikes while delivering
+// them instead, once per spike: on llvmpipe a branch not taken still runs its stores masked, so
+// recording in the step costs every batch of neurons the stores of the rare spike.
+override RECORD_IN_STEP: bool = true;
 // Whether any neuron's state is recorded. lavapipe runs the stores of a branch not taken too
 // (masked), so without this a run that records nothing would pay for the trace every step.
 override RECORD_TRACE: bool;
@@ -73,15 +77,20 @@ fn update_neuron(i: u32, su: StepUniform) -> bool {
     let last_spike = flags[f + FLAG_LAST_SPIKE];
     let rested = last_spike == 0u || step - (last_spike - 1u) >= refractory;
     let spiked = s.v < p.v_th && next.v >= p.v_th && rested;
-    if (spiked) {
-        let r = atomicAdd(&counters[COUNTER_RING + su.half], 1u);
-        if (r < net.ring_capacity) {
-            ring[su.half * net.ring_capacity + r] = vec2<u32>(step, i);
-        }
-        flags[f + FLAG_LAST_SPIKE] = step + 1u;
+    if (RECORD_IN_STEP && spiked) {
+        record_spike(i, su);
     }
     store_state(i, next);
     return spiked;
+}
+
+// Records neuron i's spike in step `su`: an entry (step, i) in the ring, and its last spike.
+fn record_spike(i: u32, su: StepUniform) {
+    let r = atomicAdd(&counters[COUNTER_RING + su.half], 1u);
+    if (r < net.ring_capacity) {
+        ring[su.half * net.ring_capacity + r] = vec2<u32>(su.step, i);
+    }
+    flags[4u * i + FLAG_LAST_SPIKE] = su.step + 1u;
 }
 
 // Where the spikes of step `su` go: the accumulator block of the next step's parity.

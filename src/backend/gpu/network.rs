@@ -328,6 +328,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                         ("LOOP_BUDGET", (limit - COOP_BUDGET_MARGIN) as f64),
                         ("UNIT_WORST", worst as f64),
                         ("COOP_LANES", f64::from(lanes)),
+                        ("RECORD_IN_STEP", 0.0),
                     ]);
                     Kernel::NetworkCoop
                 }

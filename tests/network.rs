@@ -270,7 +270,8 @@ fn groups_with_different_parameters_match_in_f64() {
 /// Every way the GPU engine can step a network gives the twin's spikes in f64: a dispatch per
 /// step with either row walk, and the cooperative kernel with 1, 2, 3 and 5 workgroups. With
 /// more workgroups than llvmpipe has threads the workgroups take turns: they wait, leave their
-/// dispatch and resume in the next, mid-step too, which the default of one per thread rarely does.
+/// dispatch and resume in the next, mid-step too, until the engine sees too few steps per
+/// dispatch and hands the rest of the chunk to a dispatch per step at a step boundary.
 #[test]
 fn every_stepping_matches_the_twin_in_f64() {
     let Some(ctx) = common::gpu(true) else { return };
@@ -290,7 +291,11 @@ fn every_stepping_matches_the_twin_in_f64() {
         let started = std::time::Instant::now();
         let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
         let g = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
-        eprintln!("{stepping:?}: {:.2} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "{stepping:?}: {:.2} s, {}",
+            started.elapsed().as_secs_f64(),
+            g.stepping.description
+        );
         assert!(g.spikes == c.spikes, "{stepping:?}: spikes differ");
         assert_eq!(g.device_spike_total, c.spikes.len() as u64, "{stepping:?}");
     }

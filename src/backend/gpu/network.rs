@@ -29,6 +29,12 @@ const COOP_BUDGET_MARGIN: u64 = 64;
 /// 200 ms each).
 const COOP_MAX_NEURONS: u32 = 100_000;
 
+/// Steps per dispatch below which network_coop hands a chunk over to a dispatch per step. With
+/// its worker threads running, a dispatch holds about 130 steps of COBA-HH at 4000 neurons; when
+/// other work shares the CPU cores, a workgroup mostly waits for one that is not running, and a
+/// dispatch holds two or three (measured with two runs at once on 2 cores: 15 s instead of 0.9).
+const COOP_MIN_STEPS_PER_DISPATCH: u32 = 16;
+
 /// Mappable buffers a chunk's records are copied into.
 struct Staging {
     counters: wgpu::Buffer,
@@ -168,6 +174,30 @@ struct Coop {
     dispatches: u32,
     /// `working_dispatches` as last read.
     working_seen: u32,
+    /// A dispatch per step (the best row walk), for the rest of a chunk that does not go well.
+    per_step: wgpu::ComputePipeline,
+    /// Steps run by `per_step` so far.
+    per_step_steps: u64,
+}
+
+impl Coop {
+    /// `CoopState` with every workgroup having completed `steps` steps.
+    fn state_at(&self, steps: u32) -> Vec<u8> {
+        let header = CoopHeader {
+            arrivals: self.groups * steps,
+            working_dispatches: self.working_seen,
+            ..Default::default()
+        };
+        let progress = CoopProgress {
+            done: steps,
+            ..Default::default()
+        };
+        let mut state = bytemuck::bytes_of(&header).to_vec();
+        for _ in 0..self.groups {
+            state.extend_from_slice(bytemuck::bytes_of(&progress));
+        }
+        state
+    }
 }
 
 /// Loop passes `network_coop` may need for its next unit of work at worst: a batch takes one,
@@ -310,13 +340,14 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             } else {
                 NONE
             };
-            let mut constants = vec![
+            let neuron_constants = [
                 ("METHOD", method),
                 ("MODEL", f64::from(u.model)),
                 ("SHARED_PARAMS", f64::from(u8::from(shared_params))),
                 ("RECORD_TRACE", f64::from(u8::from(u.n_recorded > 0))),
                 ("SHARED_REFRACTORY", f64::from(shared_refractory)),
             ];
+            let mut constants = neuron_constants.to_vec();
             let kernel = match stepping {
                 Stepping::PerStep(RowWalk::Lane) => Kernel::NetworkUpdate,
                 Stepping::PerStep(RowWalk::Subgroup) => Kernel::NetworkUpdateSubgroup,
@@ -334,6 +365,13 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 }
             };
             let update = pipeline(kernel, &constants);
+            let per_step_kernel = if ctx.adapter.subgroups {
+                Kernel::NetworkUpdateSubgroup
+            } else {
+                Kernel::NetworkUpdate
+            };
+            let per_step = matches!(stepping, Stepping::Cooperative { .. })
+                .then(|| pipeline(per_step_kernel, &neuron_constants));
             // common.wgsl's MODEL has no default, so every kernel that includes it needs a value.
             let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", f64::from(u.model))]);
             let init = |label, contents: &[u8], usage| {
@@ -427,6 +465,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                     },
                     dispatches: 2,
                     working_seen: 0,
+                    per_step: per_step.expect("built for cooperative stepping"),
+                    per_step_steps: 0,
                 }),
                 Stepping::PerStep(_) => None,
             };
@@ -519,23 +559,25 @@ struct Pending {
 
 impl<R: Real> GpuNetEngine<'_, R> {
     /// Runs `steps` with network_coop, submitting dispatches until every workgroup has done
-    /// them all. Unlike a chunk of per-step dispatches this waits for the chunk: how many
-    /// dispatches it takes is only known on the device.
-    fn run_cooperatively(&mut self, steps: &[StepUniform]) -> Result<()> {
+    /// them all, and returns how many it ran: all of them, or the first few when the dispatches
+    /// hold too few steps (see COOP_MIN_STEPS_PER_DISPATCH), leaving the rest to a dispatch per
+    /// step. Unlike a chunk of per-step dispatches this waits for the chunk: how many dispatches
+    /// it takes is only known on the device.
+    fn run_cooperatively(&mut self, steps: &[StepUniform]) -> Result<usize> {
         let ctx = self.ctx;
         let Some(coop) = self.coop.as_mut() else {
-            return Ok(());
+            return Ok(0);
         };
         let (Some(head), count) = (steps.first(), steps.len() as u32) else {
-            return Ok(());
+            return Ok(0);
         };
         ctx.queue
             .write_buffer(&coop.steps, 0, bytemuck::cast_slice(steps));
         ctx.queue
             .write_buffer(&coop.state, 0, bytemuck::cast_slice(&[head.step, count]));
-        let end = head.step + count;
+        let mut end = head.step + count;
         let bytes = size_of::<CoopHeader>() + size_of::<CoopProgress>() * coop.groups as usize;
-        let mut last_progress = None;
+        let mut last_progress: Option<Vec<CoopProgress>> = None;
         loop {
             // A dispatch's id is the step of the table entry it binds, so at most one dispatch
             // per step of the chunk; ids repeat across submissions, hence the reset.
@@ -569,7 +611,7 @@ impl<R: Real> GpuNetEngine<'_, R> {
                 let working = header.working_dispatches.wrapping_sub(coop.working_seen);
                 coop.working_seen = header.working_dispatches;
                 coop.dispatches = (working + working / 4 + 1).clamp(1, count);
-                return Ok(());
+                return Ok((end - head.step) as usize);
             }
             // Each dispatch lets some workgroup step a batch or deliver a spike, so a
             // submission without progress means the kernel cannot go on.
@@ -580,6 +622,25 @@ impl<R: Real> GpuNetEngine<'_, R> {
                         "the cooperative network kernel made no progress (at {progress:?})"
                     ),
                 });
+            }
+            // Every dispatch of an unfinished submission worked; if they held too few steps,
+            // stop at the next step boundary every workgroup can reach and hand over.
+            let slowest = |p: &[CoopProgress]| p.iter().map(|p| p.done).min().unwrap_or(0);
+            let before = last_progress.as_deref().map_or(head.step, slowest);
+            let advanced = slowest(&progress) - before;
+            if end == head.step + count && advanced < dispatches * COOP_MIN_STEPS_PER_DISPATCH {
+                let mid_step = |p: &CoopProgress| p.batch + p.listed + p.delivered > 0;
+                end = progress
+                    .iter()
+                    .map(|p| p.done + u32::from(mid_step(p)))
+                    .max()
+                    .unwrap_or(end)
+                    .min(end);
+                ctx.queue.write_buffer(
+                    &coop.state,
+                    std::mem::offset_of!(CoopHeader, count) as u64,
+                    bytemuck::bytes_of(&(end - head.step)),
+                );
             }
             last_progress = Some(progress);
             coop.dispatches = (coop.dispatches * 2).min(count);
@@ -639,7 +700,8 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
             },
             Stepping::Cooperative { groups } => sim::SteppingReport {
                 description: format!(
-                    "cooperative: {groups} workgroups stepping each chunk in a few dispatches"
+                    "cooperative (network_coop, workgroups: {groups}), each chunk in a few dispatches; steps handed to a dispatch per step because the workgroups did not run at once: {}",
+                    self.coop.as_ref().map_or(0, |c| c.per_step_steps)
                 ),
                 // The per-workgroup spike lists.
                 extra_bytes_per_neuron: 4,
@@ -666,20 +728,29 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
             ((counter::RING + half) * 4) as u64,
             bytemuck::bytes_of(&0u32),
         );
-        if self.coop.is_some() {
-            self.run_cooperatively(steps)?;
-        }
+        // The steps network_coop ran; a dispatch per step runs the rest.
+        let done = self.run_cooperatively(steps)?;
+        let per_step = match &mut self.coop {
+            Some(coop) => {
+                if done < steps.len() {
+                    coop.per_step_steps += (steps.len() - done) as u64;
+                    // network_coop takes over again with every workgroup at the chunk's end.
+                    let end = steps[0].step + steps.len() as u32;
+                    ctx.queue.write_buffer(&coop.state, 0, &coop.state_at(end));
+                }
+                &coop.per_step
+            }
+            None => &self.update,
+        };
         let groups = self.n_neurons.div_ceil(WORKGROUP_SIZE);
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
-            if self.coop.is_none() {
-                pass.set_pipeline(&self.update);
-                for k in 0..steps.len() {
-                    let offset = (k as u64 * self.step_stride) as u32;
-                    pass.set_bind_group(0, &self.bind_group, &[offset]);
-                    pass.dispatch_workgroups(groups, 1, 1);
-                }
+            pass.set_pipeline(per_step);
+            for k in done..steps.len() {
+                let offset = (k as u64 * self.step_stride) as u32;
+                pass.set_bind_group(0, &self.bind_group, &[offset]);
+                pass.dispatch_workgroups(groups, 1, 1);
             }
             // Its step uniform only tells it the chunk's half.
             pass.set_pipeline(&self.chunk_end);

@@ -41,6 +41,10 @@ pub struct BenchArgs {
     /// Skip the CPU reference (the slowest rows).
     #[arg(long)]
     no_cpu: bool,
+    /// Runs of each workload and configuration, taken in turn (every configuration once, then
+    /// again), so that a machine whose speed drifts affects all alike; rows report the median.
+    #[arg(long, default_value_t = 1)]
+    repeat: usize,
     /// Where each run writes its results, and bench.json.
     #[arg(long, default_value = "out/bench")]
     out: PathBuf,
@@ -51,7 +55,10 @@ struct Row {
     workload: String,
     backend: &'static str,
     precision: &'static str,
+    /// The median of `walls_s`.
     wall_s: f64,
+    /// Every run's wall time, in the order taken.
+    walls_s: Vec<f64>,
     setup_s: f64,
     simulate_s: f64,
     /// Neuron-steps per wall second of the whole process.
@@ -101,11 +108,22 @@ fn timed(args: &[String], out: &Path) -> Result<(f64, serde_json::Value)> {
     ))
 }
 
+/// The run with the median wall time (the upper one of an even count), with its summary.
+fn median_run(runs: &[(f64, serde_json::Value)]) -> (f64, &serde_json::Value) {
+    let mut order: Vec<usize> = (0..runs.len()).collect();
+    order.sort_by(|&a, &b| runs[a].0.total_cmp(&runs[b].0));
+    let (wall, summary) = &runs[order[runs.len() / 2]];
+    (*wall, summary)
+}
+
 fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| s.to_string()).collect()
 }
 
 pub fn run(args: BenchArgs) -> Result<()> {
+    if args.repeat == 0 {
+        return Err(Error::invalid("--repeat", 0, "at least 1"));
+    }
     if args.size == 0 {
         return Err(Error::invalid("--size", 0, "at least 1"));
     }
@@ -189,14 +207,26 @@ pub fn run(args: BenchArgs) -> Result<()> {
             );
         }
         let first_row = rows.len();
-        for &(backend, precision) in &configs {
-            let mut run_args = base.clone();
-            run_args.extend(strings(&["--backend", backend, "--precision", precision]));
-            let out = args.out.join(format!(
-                "{}-{backend}-{precision}",
-                name.replace([' ', '×', '='], "_")
-            ));
-            let (wall, summary) = timed(&run_args, &out)?;
+        let outs: Vec<PathBuf> = configs
+            .iter()
+            .map(|(backend, precision)| {
+                args.out.join(format!(
+                    "{}-{backend}-{precision}",
+                    name.replace([' ', '×', '='], "_")
+                ))
+            })
+            .collect();
+        let mut runs: Vec<Vec<(f64, serde_json::Value)>> = vec![Vec::new(); configs.len()];
+        for _ in 0..args.repeat {
+            for (k, &(backend, precision)) in configs.iter().enumerate() {
+                let mut run_args = base.clone();
+                run_args.extend(strings(&["--backend", backend, "--precision", precision]));
+                runs[k].push(timed(&run_args, &outs[k])?);
+            }
+        }
+        for (k, &(backend, precision)) in configs.iter().enumerate() {
+            let walls: Vec<f64> = runs[k].iter().map(|(wall, _)| *wall).collect();
+            let (wall, summary) = median_run(&runs[k]);
             let get = |k: &str| summary[k].as_f64();
             let neurons = get("n_neurons")
                 .or(get("n_cells"))
@@ -215,9 +245,21 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 synaptic_events_per_s: get("synaptic_events_per_s"),
                 wall_per_simulated_s: wall / (args.duration / 1000.0),
                 speedup_vs_cpu: None,
+                walls_s: walls,
+            };
+            let spread = if args.repeat > 1 {
+                let (lo, hi) = row
+                    .walls_s
+                    .iter()
+                    .fold((f64::INFINITY, 0.0f64), |(lo, hi), &w| {
+                        (lo.min(w), hi.max(w))
+                    });
+                format!(" (median of {}, {lo:.2}–{hi:.2})", args.repeat)
+            } else {
+                String::new()
             };
             println!(
-                "{:<18} {:<4} {:<4} wall {:>8.2} s  {:>6.2} s/simulated s  {:>10.3e} neuron-steps/s{}",
+                "{:<18} {:<4} {:<4} wall {:>8.2} s{spread}  {:>6.2} s/simulated s  {:>10.3e} neuron-steps/s{}",
                 row.workload,
                 row.backend,
                 row.precision,

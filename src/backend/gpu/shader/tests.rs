@@ -132,19 +132,30 @@ fn workgroup_size_matches_wgsl() {
     }
 }
 
-/// The value of `const NAME: Real = literal;` in `source`.
-fn wgsl_const(source: &str, name: &str) -> f64 {
+/// The literal of `const NAME: Type = literal;` in `source`.
+fn wgsl_literal<'a>(source: &'a str, name: &str) -> &'a str {
     let line = source
         .lines()
         .find(|l| l.starts_with(&format!("const {name}:")))
         .unwrap_or_else(|| panic!("no constant {name}"));
-    line.split('=')
-        .nth(1)
-        .unwrap()
-        .trim()
-        .trim_end_matches(';')
+    line.split('=').nth(1).unwrap().trim().trim_end_matches(';')
+}
+
+/// The value of `const NAME: Real = literal;` in `source`.
+fn wgsl_const(source: &str, name: &str) -> f64 {
+    let literal = wgsl_literal(source, name);
+    literal
         .parse()
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
+        .unwrap_or_else(|e| panic!("{name} = {literal}: {e}"))
+}
+
+/// The value of `const NAME: u32 = literalu;` in `source`.
+fn wgsl_const_u32(source: &str, name: &str) -> u32 {
+    let literal = wgsl_literal(source, name);
+    literal
+        .trim_end_matches('u')
+        .parse()
+        .unwrap_or_else(|e| panic!("{name} = {literal}: {e}"))
 }
 
 #[test]
@@ -205,27 +216,9 @@ fn cooperative_state_layout_matches_wgsl() {
     .map(|(name, offset)| (name.to_string(), offset as u32))
     .collect();
     assert_eq!(members, header);
-    let words = wgsl_const_u32(NETWORK_COOP_SOURCE, "PROGRESS_WORDS");
+    let words = wgsl_const_u32(Kernel::NetworkCoop.body(), "PROGRESS_WORDS");
     assert_eq!(words as usize * 4, size_of::<CoopProgress>());
 }
-
-/// The value of `const NAME: u32 = literal;` in `source`.
-fn wgsl_const_u32(source: &str, name: &str) -> u32 {
-    let line = source
-        .lines()
-        .find(|l| l.starts_with(&format!("const {name}: u32")))
-        .unwrap_or_else(|| panic!("no constant {name}"));
-    line.split('=')
-        .nth(1)
-        .unwrap()
-        .trim()
-        .trim_end_matches(';')
-        .trim_end_matches('u')
-        .parse()
-        .unwrap_or_else(|e| panic!("{line}: {e}"))
-}
-
-const NETWORK_COOP_SOURCE: &str = include_str!("../../../../shaders/network_coop.wgsl");
 
 #[test]
 fn network_layout_matches_wgsl() {

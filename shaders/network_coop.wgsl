@@ -15,10 +15,11 @@
 // for another likewise leaves when its budget runs low or the other has left. It saves where it
 // stopped in `coop.progress` and the host dispatches again until every workgroup has done the
 // chunk, so a driver running the workgroups one after another gets there too, slowly.
-// Everything that crosses lanes or workgroups goes through atomics, which llvmpipe makes
-// sequentially consistent: the arrival that ends a step is ordered after its deliveries. The
-// host uses this kernel only on llvmpipe, with subgroups of at most 32 lanes
-// (src/backend/gpu/network.rs).
+// What crosses workgroups goes through atomics, which llvmpipe makes sequentially consistent:
+// the arrival that ends a step is ordered after its deliveries. What crosses lanes without
+// atomics (the spike list, a listed neuron's last spike) stays within one subgroup, which
+// llvmpipe runs as one SIMD program in order. The host uses this kernel only on llvmpipe, with
+// subgroups of at most 32 lanes (src/backend/gpu/network.rs).
 
 struct CoopState {
     // The chunk's first step and its number of steps, written by the host per chunk.

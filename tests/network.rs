@@ -244,8 +244,8 @@ fn recorded_traces_match_across_chunks_in_f64() {
 }
 
 /// Groups with different parameters and refractory windows take the per-group path of the
-/// kernel (identical groups read one shared copy): f64 GPU spikes must still equal the CPU's. Run with the one-lane row walk,
-/// which the other whole-run tests do not take where the adapter has subgroups.
+/// kernel (identical groups read one shared copy): f64 GPU spikes must still equal the CPU's.
+/// Run with the one-lane row walk.
 #[test]
 fn groups_with_different_parameters_match_in_f64() {
     let Some(ctx) = common::gpu(true) else { return };

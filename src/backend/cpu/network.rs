@@ -26,8 +26,9 @@ pub struct NetBuffers<R> {
     pub weight_q: Vec<u32>,
 }
 
-/// Twin of `network_update` (and of one step of `network_coop`): every neuron, in index order (the GPU's order differs, which
-/// changes only the order of the ring and of the integer additions, never a sum).
+/// Twin of `network_update` (and of one step of `network_coop`): every neuron, in index order
+/// (the GPU's order differs, which changes only the order of the ring and of the integer
+/// additions, never a sum).
 pub fn network_update<R: Real>(
     method: Method,
     net: &NetUniforms<R>,

@@ -24,9 +24,9 @@ const STORAGE_BINDINGS: u32 = 14;
 const COOP_BUDGET_MARGIN: u64 = 64;
 
 /// Networks up to this size run cooperatively on llvmpipe. Beyond it a dispatch holds only a
-/// few steps before the loop limit and a dispatch per step is faster (COBA-HH f32 on 2 threads:
-/// 100 000 neurons 4.2 s cooperatively against 5.5 s, 200 000 neurons 17.3 s against 10.2 s,
-/// 200 ms each).
+/// few steps before the loop limit and a dispatch per step is faster (COBA-HH f32 on 2 threads,
+/// 200 ms: 100 000 neurons 4.0 s cooperatively against 5.7 s, 200 000 neurons 17.3 s against
+/// 10.2 s).
 const COOP_MAX_NEURONS: u32 = 100_000;
 
 /// Steps per dispatch below which network_coop hands a chunk over to a dispatch per step. With
@@ -159,8 +159,8 @@ pub enum Stepping {
     /// `network_coop`: a chunk in as few dispatches as llvmpipe's loop limit allows, each of
     /// `groups` single-subgroup workgroups (one per worker thread) that wait for each other at
     /// every step. llvmpipe hands each dispatch to its worker threads and waits for them, which
-    /// costs about as much as a step of a few thousand neurons; waiting in the kernel costs
-    /// well under a microsecond. Needs subgroups of one fixed size.
+    /// costs about as much as a step of a few thousand neurons; waiting in the kernel lasts only
+    /// while another workgroup is behind. Needs subgroups of one fixed size.
     Cooperative { groups: u32 },
 }
 
@@ -231,11 +231,16 @@ pub fn default_stepping<R>(ctx: &GpuContext, lowered: &NetLowered<R>) -> Steppin
             groups: threads.min(n.div_ceil(lanes)).max(1),
         };
     }
-    Stepping::PerStep(if ctx.adapter.subgroups {
+    Stepping::PerStep(best_row_walk(ctx))
+}
+
+/// The row walk of the per-step kernels that the adapter runs best.
+fn best_row_walk(ctx: &GpuContext) -> RowWalk {
+    if ctx.adapter.subgroups {
         RowWalk::Subgroup
     } else {
         RowWalk::Lane
-    })
+    }
 }
 
 fn longest_row(row_start: &[u32]) -> u32 {
@@ -249,6 +254,15 @@ pub enum RowWalk {
     Lane,
     /// The lanes of a subgroup walk each spiking lane's row together (`network_update_subgroup`).
     Subgroup,
+}
+
+impl RowWalk {
+    fn kernel(self) -> Kernel {
+        match self {
+            RowWalk::Lane => Kernel::NetworkUpdate,
+            RowWalk::Subgroup => Kernel::NetworkUpdateSubgroup,
+        }
+    }
 }
 
 impl<'a, R: Real> GpuNetEngine<'a, R> {
@@ -268,8 +282,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
     }
 
     /// The engine with a chosen stepping. `Cooperative` needs subgroups of one fixed size up
-    /// to 32 lanes; any number of groups gives the same results, but more groups than the driver
-    /// runs at once take turns, slowly.
+    /// to 32 lanes; any number of groups gives the same results (more groups than the driver
+    /// runs at once take turns, until the engine hands the chunk to a dispatch per step).
     pub fn with_stepping(
         ctx: &'a GpuContext,
         lowered: &NetLowered<R>,
@@ -349,8 +363,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             ];
             let mut constants = neuron_constants.to_vec();
             let kernel = match stepping {
-                Stepping::PerStep(RowWalk::Lane) => Kernel::NetworkUpdate,
-                Stepping::PerStep(RowWalk::Subgroup) => Kernel::NetworkUpdateSubgroup,
+                Stepping::PerStep(walk) => walk.kernel(),
                 Stepping::Cooperative { .. } => {
                     let limit = ctx.loop_iteration_limit().unwrap_or(u64::from(u32::MAX));
                     let lanes = ctx.adapter.subgroup_size.unwrap_or(0);
@@ -365,13 +378,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 }
             };
             let update = pipeline(kernel, &constants);
-            let per_step_kernel = if ctx.adapter.subgroups {
-                Kernel::NetworkUpdateSubgroup
-            } else {
-                Kernel::NetworkUpdate
-            };
             let per_step = matches!(stepping, Stepping::Cooperative { .. })
-                .then(|| pipeline(per_step_kernel, &neuron_constants));
+                .then(|| pipeline(best_row_walk(ctx).kernel(), &neuron_constants));
             // common.wgsl's MODEL has no default, so every kernel that includes it needs a value.
             let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", f64::from(u.model))]);
             let init = |label, contents: &[u8], usage| {

@@ -206,7 +206,8 @@ fn coop_unit_worst(lanes: u32, longest_row: u32) -> u64 {
     2 + u64::from(longest_row).div_ceil(u64::from(lanes))
 }
 
-/// Worker threads llvmpipe uses: `LP_NUM_THREADS` or, as Mesa does, one per CPU.
+/// Worker threads llvmpipe uses: `LP_NUM_THREADS` or, as Mesa does, one per CPU; counted up to
+/// 16, the most workgroups network_coop is given (more would only wait on one counter).
 fn llvmpipe_threads() -> u32 {
     std::env::var("LP_NUM_THREADS")
         .ok()
@@ -225,6 +226,7 @@ pub fn default_stepping<R>(ctx: &GpuContext, lowered: &NetLowered<R>) -> Steppin
         && n <= COOP_MAX_NEURONS
         && lanes <= 32
         && threads >= 2
+        // A dispatch should hold many units of work, not a few of the longest rows.
         && coop_unit_worst(lanes, longest_row(&lowered.row_start)) * 64 <= limit
     {
         return Stepping::Cooperative {

@@ -4,6 +4,7 @@
 //! A run is described (models, populations, stimuli, [`population::RunConfig`]), validated, and
 //! handed to a backend; both backends produce the same [`monitor`] records.
 
+pub mod analysis;
 pub mod backend;
 pub mod error;
 pub mod input;

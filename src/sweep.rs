@@ -102,7 +102,7 @@ impl SweepParam {
     }
 
     /// Sets this parameter of a neuron to `value` (in [`Self::unit`]).
-    fn apply(self, spec: &mut NeuronSpec, value: f64) {
+    pub fn apply(self, spec: &mut NeuronSpec, value: f64) {
         let per_area = match spec.params.kind {
             ModelKind::Traub => crate::model::TRAUB_NS_PER_MS_PER_CM2,
             ModelKind::Classic => 1.0,

@@ -1,5 +1,6 @@
 //! Subcommands and the argument parsers they share.
 
+mod analyze;
 mod bench;
 mod cobahh;
 mod devices;
@@ -39,6 +40,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List GPU adapters, with f64 support and limits, and which one --backend auto picks.
     Devices,
+    /// Dynamics analysis: bifurcation diagrams, f–I curves with hysteresis, phase planes.
+    #[command(subcommand)]
+    Analyze(analyze::AnalyzeCommand),
     /// Compare GPU against CPU results and print a table; exit status 1 when a check fails.
     Validate(validate::ValidateArgs),
 }
@@ -53,6 +57,7 @@ pub fn run(cli: Cli, started: Instant) -> hhsim::Result<bool> {
         Command::Merge(args) => sweep::merge(args, started).map(|()| true),
         Command::Bench(args) => bench::run(args).map(|()| true),
         Command::Devices => devices::run().map(|()| true),
+        Command::Analyze(command) => analyze::run(command, started).map(|()| true),
         Command::Validate(args) => validate::run(args),
     }
 }

@@ -2,6 +2,7 @@
 //! JSON and PNG writers on top of it.
 
 pub mod arrays;
+pub mod diagram;
 pub mod plot;
 
 use crate::error::{Error, Result};

@@ -1,0 +1,21 @@
+//! Dynamics analysis of one neuron model: equilibria and their stability, bifurcation diagrams
+//! (Hopf points, folds of equilibria, limit cycles found by batched simulation on the engine and
+//! the folds where they end), f–I curves with hysteresis, and the V–n phase plane. The host
+//! solves for equilibria in f64; the engine (the GPU when there is one) simulates every
+//! parameter value and start of a cycle search as one population.
+
+mod bifurcation;
+pub mod cycles;
+mod equilibria;
+mod phase_plane;
+mod shooting;
+mod system;
+
+pub use bifurcation::{
+    Bifurcation, BifurcationSpec, CycleFold, CyclePoint, Effort, FiCurve, FoldPoint, HopfPoint,
+    MIN_VALUES, bifurcation, equilibrium_branches, fi_curve,
+};
+pub use cycles::{Cycle, CycleSearch, Direction};
+pub use equilibria::{Equilibrium, EquilibriumPoint, RESIDUAL_TOLERANCE, equilibria, newton};
+pub use phase_plane::{FixedPoint, PhasePlane, PhasePlaneSpec, Reduction, phase_plane};
+pub use system::System;

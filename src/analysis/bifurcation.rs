@@ -352,13 +352,15 @@ fn cycles_along(
             let simulated = 0.5 * (a + b);
             // From the cycle nearest the fold first; from the grid's, farther from it, when
             // that start falls off the thin basin the stable cycle has next to its fold.
+            let near =
+                |p: &f64| (p - simulated).abs() <= SHOOTING_AGREEMENT * simulated.abs().max(1.0);
             let shot = [(a, cycle), (grid_a, grid_cycle)]
                 .into_iter()
                 .find_map(|(p0, c)| {
                     let section_v = 0.5 * (c.v_min + c.v_max);
                     shooting::locate_cycle_fold(&spec.base, spec.param, p0, &c.state, section_v)
-                })
-                .filter(|p| (p - simulated).abs() <= SHOOTING_AGREEMENT * simulated.abs().max(1.0));
+                        .filter(near)
+                });
             CycleFold {
                 value: shot.unwrap_or(simulated),
                 direction,

@@ -1,0 +1,268 @@
+//! Dynamics analysis against independent checks: equilibria against the ODE and long
+//! simulations, the Jacobian against finite differences, Hopf points and the fold of cycles
+//! against grid refinement and the literature, batched cycles against a single neuron's run,
+//! and the GPU cycle search against its CPU twin.
+
+mod common;
+
+use hhsim::analysis::{
+    BifurcationSpec, CycleSearch, Direction, PhasePlaneSpec, Reduction, System, bifurcation,
+    equilibria, equilibrium_branches, fi_curve, phase_plane,
+};
+use hhsim::backend::Engine;
+use hhsim::input::Stimulus;
+use hhsim::integrate::{Method, step};
+use hhsim::model::{InitialState, Params, Precision, State};
+use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::sweep::SweepParam;
+use nalgebra::{Matrix4, Vector4};
+
+fn classic(gl: Option<f64>) -> System {
+    let sys = System::new(Params::classic(), 0.0);
+    gl.map_or(sys, |g| sys.with(SweepParam::Gl, g))
+}
+
+fn search(window_ms: f64) -> CycleSearch {
+    CycleSearch {
+        method: Method::ExpEuler,
+        precision: Precision::F64,
+        dt_ms: 0.01,
+        transient_ms: 300.0,
+        window_ms,
+    }
+}
+
+fn grid(base: System, start: f64, stop: f64, count: usize, window_ms: f64) -> BifurcationSpec {
+    BifurcationSpec {
+        base,
+        param: SweepParam::Current,
+        values: (0..count)
+            .map(|k| start + (stop - start) * k as f64 / (count - 1) as f64)
+            .collect(),
+        search: search(window_ms),
+    }
+}
+
+#[test]
+fn equilibria_solve_the_steady_state_and_attract_long_simulations_where_stable() {
+    let traub = System::new(Params::traub(), 0.0);
+    for sys in [
+        classic(None),
+        classic(Some(0.3)),
+        classic(None).with(SweepParam::Current, 50.0),
+        traub,
+    ] {
+        let eq = equilibria(&sys);
+        assert!(!eq.is_empty());
+        for e in &eq {
+            assert!(
+                sys.rhs(&e.state).amax() <= 1e-10,
+                "residual at {:?}",
+                e.state
+            );
+            if e.stable() {
+                // RK4 leaves an equilibrium fixed, so a kicked start must come back to it; the
+                // slowest decay (≥ 0.01/ms here) shrinks a 1 mV kick below 1e-8 mV in 2 s.
+                assert!(e.eigenvalues[0].re < -0.01);
+                let mut s = State {
+                    v: e.v() + 1.0,
+                    m: e.state[1],
+                    h: e.state[2],
+                    n: e.state[3],
+                };
+                for _ in 0..200_000 {
+                    s = step(Method::Rk4, &sys.params, &s, sys.current, 0.01);
+                }
+                assert!((s.v - e.v()).abs() < 1e-6, "{} vs {}", s.v, e.v());
+            }
+        }
+    }
+    // The classic model rests stably without input, with either leak; the sweep's Traub neuron
+    // has no stable rest at I = 0 (it fires on its own).
+    assert!(equilibria(&classic(None)).iter().any(|e| e.stable()));
+    assert!(equilibria(&classic(Some(0.3))).iter().any(|e| e.stable()));
+    assert!(equilibria(&traub).iter().all(|e| !e.stable()));
+}
+
+#[test]
+fn jacobian_and_its_eigenvalues_match_finite_differences() {
+    let rest = equilibria(&classic(Some(0.3)))[0].state;
+    let cases = [
+        (classic(Some(0.3)), rest),
+        (classic(None), Vector4::new(-50.0, 0.2, 0.5, 0.4)),
+        (
+            System::new(Params::traub(), 100.0),
+            Vector4::new(-55.0, 0.1, 0.6, 0.3),
+        ),
+    ];
+    for (sys, x) in cases {
+        // Central differences with steps 1e-4 mV and 1e-6: truncation ≈ h²·f''' and rounding
+        // ≈ ε·|f|/h both stay near 1e-9 of the largest entry, well inside 1e-6.
+        let mut fd = Matrix4::zeros();
+        for k in 0..4 {
+            let h = if k == 0 { 1e-4 } else { 1e-6 };
+            let mut e = Vector4::zeros();
+            e[k] = h;
+            fd.set_column(k, &((sys.rhs(&(x + e)) - sys.rhs(&(x - e))) / (2.0 * h)));
+        }
+        let analytic = sys.jacobian(&x);
+        let scale = fd.amax();
+        assert!((analytic - fd).amax() <= 1e-6 * scale, "{analytic} vs {fd}");
+        let sorted = |m: Matrix4<f64>| {
+            let mut e: Vec<_> = m.complex_eigenvalues().iter().copied().collect();
+            e.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
+            e
+        };
+        for (a, b) in sorted(analytic).iter().zip(sorted(fd)) {
+            assert!((a - b).norm() <= 1e-6 * scale, "{a} vs {b}");
+        }
+    }
+}
+
+#[test]
+fn classic_hopf_points_and_cycle_fold_hold_under_grid_refinement() {
+    // Literature, textbook leak (Rinzel & Miller 1980; Izhikevich 2007, ch. 6): subcritical
+    // Hopf points at I ≈ 9.78 and 154.5 µA/cm², the stable cycle's fold at I ≈ 6.26.
+    let expected_gl_03 = (9.78, 154.5, 6.26);
+    let cpu = Engine::Cpu;
+    for gl in [None, Some(0.3)] {
+        let hopf = |count| equilibrium_branches(&grid(classic(gl), 0.0, 200.0, count, 100.0)).1;
+        let (coarse, fine) = (hopf(101), hopf(201));
+        assert_eq!(coarse.len(), 2, "gl {gl:?}: {coarse:?}");
+        assert_eq!(fine.len(), 2);
+        for (a, b) in coarse.iter().zip(&fine) {
+            assert!(
+                (a.value - b.value).abs() <= 1e-6 * b.value,
+                "{a:?} vs {b:?}"
+            );
+        }
+        // The fold below the first Hopf point, where the down-sweep's cycle ends, on grids of
+        // 0.5 and 0.25 (default leak) or 0.1 and 0.05 µA/cm² (textbook leak): shooting falls
+        // back to the simulated bracket on coarser grids of the textbook model.
+        let counts = if gl.is_some() { (201, 401) } else { (41, 81) };
+        let fold = |count| {
+            let d = bifurcation(&cpu, &grid(classic(gl), 0.0, 20.0, count, 100.0), |_| {})
+                .expect("the analysis runs");
+            let folds: Vec<_> = d
+                .cycle_fold
+                .iter()
+                .filter(|f| f.direction == Direction::Down)
+                .cloned()
+                .collect();
+            assert_eq!(folds.len(), 1, "{:?}", d.cycle_fold);
+            assert_eq!(folds[0].located_by, "shooting");
+            folds[0].value
+        };
+        let (a, b) = (fold(counts.0), fold(counts.1));
+        assert!((a - b).abs() <= 1e-6 * b, "cycle fold {a} vs {b}");
+        assert!(
+            b < fine[0].value,
+            "the cycle fold {b} lies below the first Hopf point"
+        );
+        if gl.is_some() {
+            let (h1, h2, f) = expected_gl_03;
+            assert!((fine[0].value - h1).abs() < 0.01, "{fine:?}");
+            assert!((fine[1].value - h2).abs() < 0.1, "{fine:?}");
+            assert!((b - f).abs() < 0.01, "{b}");
+        }
+    }
+}
+
+#[test]
+fn traub_sweep_neuron_fires_spontaneously_as_a_cycle_at_zero_current() {
+    let spec = grid(System::new(Params::traub(), 0.0), 0.0, 10.0, 3, 300.0);
+    let f = fi_curve(&Engine::Cpu, &spec, |_| {}).expect("the analysis runs");
+    assert!(f.up_hz[0] > 5.0 && f.down_hz[0] > 5.0, "{f:?}");
+    assert_eq!(f.rheobase, Some(0.0));
+}
+
+/// The firing frequency of one `hhsim neuron` run (BrainPy's initial state) from its spikes
+/// after `settle_ms`.
+fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
+    let pop = Population {
+        neurons: vec![NeuronSpec {
+            params: sys.params,
+            init: InitialState::Brainpy.state(&sys.params).unwrap(),
+            current: sys.current,
+        }],
+        stimulus: Stimulus::default(),
+        first_index: 0,
+    };
+    let cfg = RunConfig {
+        method: Method::ExpEuler,
+        dt_ms: 0.01,
+        duration_ms: 1000.0,
+        record_every: None,
+        spike_steps: true,
+    };
+    let r = Engine::Cpu.run(Precision::F64, &pop, &cfg).unwrap();
+    let t: Vec<f64> = r
+        .spikes
+        .times_ms(0.01)
+        .into_iter()
+        .filter(|&t| t > settle_ms)
+        .collect();
+    1000.0 * (t.len() - 1) as f64 / (t[t.len() - 1] - t[0])
+}
+
+#[test]
+fn batched_cycle_frequency_equals_a_single_neuron_run() {
+    let spec = grid(classic(None), 18.0, 22.0, 3, 100.0);
+    let f = fi_curve(&Engine::Cpu, &spec, |_| {}).expect("the analysis runs");
+    let single = single_run_frequency_hz(&classic(None).with(SweepParam::Current, 20.0), 300.0);
+    // Spike times sit on the 0.01 ms grid (±0.01 ms over a 700 ms span) and the batched period
+    // averages interpolated crossings: both within 1e-4 of the cycle's frequency.
+    assert!(
+        (f.up_hz[1] - single).abs() <= 1e-3 * single,
+        "{} vs {single}",
+        f.up_hz[1]
+    );
+}
+
+#[test]
+fn gpu_cycle_search_equals_the_cpu_twin() {
+    let Some(ctx) = common::gpu(true) else { return };
+    let spec = grid(classic(None), 0.0, 20.0, 6, 100.0);
+    let cpu = fi_curve(&Engine::Cpu, &spec, |_| {}).unwrap();
+    let gpu = fi_curve(&Engine::Gpu(Box::new(ctx)), &spec, |_| {}).unwrap();
+    // f64 on both: the software exp differs from libm by ulps, which moves interpolated
+    // crossings by far less than 1e-9 of a period and changes no classification.
+    for (a, b) in cpu
+        .up_hz
+        .iter()
+        .chain(&cpu.down_hz)
+        .zip(gpu.up_hz.iter().chain(&gpu.down_hz))
+    {
+        assert!((a - b).abs() <= 1e-9 * a.max(1.0), "{a} vs {b}");
+    }
+    assert!(cpu.up_hz.iter().any(|&f| f > 0.0));
+}
+
+#[test]
+fn phase_plane_fixed_points_lie_on_both_nullclines() {
+    let spec = PhasePlaneSpec {
+        sys: classic(Some(0.3)),
+        reduction: Reduction::Rinzel,
+        v_range: (-90.0, 60.0),
+        n_range: (0.0, 1.0),
+        starts: vec![(-50.0, 0.4)],
+        method: Method::ExpEuler,
+        dt_ms: 0.01,
+        duration_ms: 20.0,
+    };
+    let plane = phase_plane(&spec).unwrap();
+    assert!(!plane.fixed_points.is_empty());
+    for f in &plane.fixed_points {
+        let (dv, dn) = spec.field(f.v, f.n);
+        assert!(dv.abs() < 1e-8 && dn.abs() < 1e-8, "{f:?}: {dv}, {dn}");
+    }
+    // The reduced model rests stably near the full model's resting potential.
+    let rest = equilibria(&classic(Some(0.3)))[0].v();
+    assert!(
+        plane
+            .fixed_points
+            .iter()
+            .any(|f| f.stable && (f.v - rest).abs() < 5.0)
+    );
+    assert_eq!(plane.trajectories[0].len(), 201);
+}

@@ -144,11 +144,11 @@ pub struct PhasePlaneArgs {
     #[arg(long, value_enum)]
     reduction: Option<Reduction>,
     /// The V range shown, LOW:HIGH [mV]. Default: EK − 10 to ENa + 5.
-    #[arg(long, value_name = "LOW:HIGH")]
+    #[arg(long, value_name = "LOW:HIGH", allow_hyphen_values = true)]
     v_range: Option<String>,
     /// A trajectory start V,N on the plane (repeatable). Default: three kicks of the resting
     /// state.
-    #[arg(long = "start", value_name = "V,N")]
+    #[arg(long = "start", value_name = "V,N", allow_hyphen_values = true)]
     starts: Vec<String>,
     #[arg(long, value_enum, default_value = "exp-euler")]
     method: Method,

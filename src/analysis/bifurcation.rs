@@ -147,6 +147,19 @@ pub struct Effort {
     pub unresolved_values: usize,
 }
 
+impl Effort {
+    /// The effort of a run whose cycle search started at `cycles_started`.
+    fn of(equilibria_s: f64, cycles_started: Instant, scan: &CycleScan) -> Self {
+        Effort {
+            equilibria_s,
+            cycles_s: cycles_started.elapsed().as_secs_f64(),
+            engine_runs: scan.runs,
+            simulated_neurons: scan.neuron_runs,
+            unresolved_values: scan.unresolved.iter().filter(|&&u| u).count(),
+        }
+    }
+}
+
 /// The bifurcation diagram. The field names are those of `bifurcation.json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Bifurcation {
@@ -404,13 +417,7 @@ pub fn bifurcation(
     let equilibria_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (scan, cycle_fold, cycles) = cycles_along(engine, spec, &eq, &mut progress)?;
-    let effort = Effort {
-        equilibria_s,
-        cycles_s: started.elapsed().as_secs_f64(),
-        engine_runs: scan.runs,
-        simulated_neurons: scan.neuron_runs,
-        unresolved_values: scan.unresolved.iter().filter(|&&u| u).count(),
-    };
+    let effort = Effort::of(equilibria_s, started, &scan);
     Ok(Bifurcation {
         param: spec.param.name(),
         values: spec.values.clone(),
@@ -484,12 +491,6 @@ pub fn fi_curve(
         rheobase,
         min_frequency_hz,
         cycle_fold,
-        effort: Effort {
-            equilibria_s,
-            cycles_s: started.elapsed().as_secs_f64(),
-            engine_runs: scan.runs,
-            simulated_neurons: scan.neuron_runs,
-            unresolved_values: scan.unresolved.iter().filter(|&&u| u).count(),
-        },
+        effort: Effort::of(equilibria_s, started, &scan),
     })
 }

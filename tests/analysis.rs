@@ -137,11 +137,9 @@ fn classic_hopf_points_and_cycle_fold_hold_under_grid_refinement() {
             );
         }
         // The fold below the first Hopf point, where the down-sweep's cycle ends, on grids of
-        // 0.5 and 0.25 (default leak) or 0.1 and 0.05 µA/cm² (textbook leak): shooting falls
-        // back to the simulated bracket on coarser grids of the textbook model.
-        let counts = if gl.is_some() { (201, 401) } else { (41, 81) };
+        // 1 and 0.5 µA/cm².
         let fold = |count| {
-            let d = bifurcation(&cpu, &grid(classic(gl), 0.0, 20.0, count, 100.0), |_| {})
+            let d = bifurcation(&cpu, &grid(classic(gl), 0.0, 12.0, count, 100.0), |_| {})
                 .expect("the analysis runs");
             let folds: Vec<_> = d
                 .cycle_fold
@@ -150,10 +148,13 @@ fn classic_hopf_points_and_cycle_fold_hold_under_grid_refinement() {
                 .cloned()
                 .collect();
             assert_eq!(folds.len(), 1, "{:?}", d.cycle_fold);
-            assert_eq!(folds[0].located_by, "shooting");
+            assert_eq!(
+                folds[0].located_by, "shooting",
+                "{count} values, gl {gl:?}: {folds:?}"
+            );
             folds[0].value
         };
-        let (a, b) = (fold(counts.0), fold(counts.1));
+        let (a, b) = (fold(13), fold(25));
         assert!((a - b).abs() <= 1e-6 * b, "cycle fold {a} vs {b}");
         assert!(
             b < fine[0].value,

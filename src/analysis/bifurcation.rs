@@ -307,9 +307,9 @@ fn golden_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
 
 /// Where each value's simulations start: its stable equilibrium (the first in V when there
 /// are several) or else its first unstable one, with V kicked upwards.
-fn kicked_starts(spec: &BifurcationSpec, eq: &[Vec<Equilibrium>]) -> Vec<Vector4<f64>> {
+fn kicked_starts(systems: &[System], eq: &[Vec<Equilibrium>]) -> Vec<Vector4<f64>> {
     eq.iter()
-        .zip(spec.systems())
+        .zip(systems)
         .map(|(list, sys)| {
             let chosen = list.iter().find(|e| e.stable()).or(list.first());
             let mut x = match chosen {
@@ -340,7 +340,7 @@ fn cycles_along(
         engine,
         &spec.search,
         &systems,
-        &kicked_starts(spec, eq),
+        &kicked_starts(&systems, eq),
         &mut progress,
     )?;
     let mut brackets = Vec::new();

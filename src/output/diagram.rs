@@ -5,6 +5,7 @@ use super::OutputDir;
 use super::plot::{FONT, register_font};
 use crate::analysis::{Bifurcation, Direction, FiCurve, PhasePlane};
 use crate::error::Result;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -216,6 +217,14 @@ fn draw_frequencies(
             .label(name)
             .legend(move |(x, y)| Circle::new((x, y), 4, c.filled()));
     }
+    draw_legend(&mut chart)?;
+    Ok(())
+}
+
+type Chart<'a> = ChartContext<'a, BitMapBackend<'a>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
+
+/// The series' labels in a box at the upper left.
+fn draw_legend(chart: &mut Chart) -> Drawn {
     chart
         .configure_series_labels()
         .label_font((FONT, 14))
@@ -331,13 +340,7 @@ fn draw_phase_plane(path: &Path, p: &PhasePlane, labels: &Labels) -> Drawn {
         };
         chart.draw_series([Circle::new((f.v, f.n), 6, style)])?;
     }
-    chart
-        .configure_series_labels()
-        .label_font((FONT, 14))
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperLeft)
-        .draw()?;
+    draw_legend(&mut chart)?;
     root.present()?;
     Ok(())
 }

@@ -267,3 +267,31 @@ fn phase_plane_fixed_points_lie_on_both_nullclines() {
     );
     assert_eq!(plane.trajectories[0].len(), 201);
 }
+
+#[test]
+fn folds_of_equilibria_are_where_a_real_eigenvalue_crosses_zero() {
+    // With gK lowered to 5 mS/cm² the steady-state I–V curve of the classic model is N-shaped:
+    // two folds along the current, where equilibria are born and die in pairs.
+    let base = classic(None).with(SweepParam::Gk, 5.0);
+    let folds = |count| equilibrium_branches(&grid(base, -40.0, 10.0, count, 100.0)).2;
+    let (coarse, fine) = (folds(26), folds(51));
+    assert_eq!(fine.len(), 2, "{fine:?}");
+    for (a, b) in coarse.iter().zip(&fine) {
+        assert!(
+            (a.value - b.value).abs() <= 1e-6 * b.value.abs().max(1.0),
+            "{a:?} vs {b:?}"
+        );
+        let sys = base.with(SweepParam::Current, b.value);
+        let x = sys.resting_at(b.v);
+        // At the fold the state is an equilibrium with a zero eigenvalue; bisection leaves the
+        // value within 1e-10 of it, so both vanish to well below the eigenvalues' scale (≈ 1).
+        assert!(sys.rhs(&x).amax() < 1e-8, "{b:?}: {}", sys.rhs(&x));
+        let smallest = sys
+            .jacobian(&x)
+            .complex_eigenvalues()
+            .iter()
+            .map(|e| e.norm())
+            .fold(f64::INFINITY, f64::min);
+        assert!(smallest < 1e-4, "{b:?}: smallest |λ| {smallest}");
+    }
+}

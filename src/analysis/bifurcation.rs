@@ -4,7 +4,7 @@
 //! they end. The f–I curve is the cycles' part alone.
 
 use super::cycles::{self, Cycle, CycleScan, CycleSearch, Direction};
-use super::equilibria::{Equilibrium, EquilibriumPoint, equilibria, newton};
+use super::equilibria::{Equilibrium, EquilibriumPoint, equilibria_along, newton};
 use super::shooting;
 use super::system::System;
 use crate::backend::Engine;
@@ -177,8 +177,7 @@ pub struct Bifurcation {
 pub fn equilibrium_branches(
     spec: &BifurcationSpec,
 ) -> (Vec<Vec<Equilibrium>>, Vec<HopfPoint>, Vec<FoldPoint>) {
-    let systems = spec.systems();
-    let eq: Vec<Vec<Equilibrium>> = systems.iter().map(equilibria).collect();
+    let eq = equilibria_along(&spec.systems());
     let mut hopf = Vec::new();
     let mut fold = Vec::new();
     for i in 0..eq.len() - 1 {
@@ -460,7 +459,7 @@ pub fn fi_curve(
     spec.validate()?;
     let started = Instant::now();
     progress("equilibria");
-    let eq: Vec<Vec<Equilibrium>> = spec.systems().iter().map(equilibria).collect();
+    let eq = equilibria_along(&spec.systems());
     let equilibria_s = started.elapsed().as_secs_f64();
     let started = Instant::now();
     let (scan, cycle_fold, _) = cycles_along(engine, spec, &eq, &mut progress)?;

@@ -1,7 +1,9 @@
 //! Equilibria of one neuron and their stability. At an equilibrium every gate sits at its
 //! steady state, so the equilibria are the roots of dV/dt along the steady-state curve, a
 //! function of V alone: a scan of V brackets every root (every branch, where there are several),
-//! bisection narrows each, and Newton on the full 4-D system polishes it to f(x*) ≈ 0.
+//! bisection narrows each, and Newton on the full 4-D system polishes it to f(x*) ≈ 0. Along a
+//! parameter, Newton also continues each branch from the previous value, which keeps the two
+//! roots next to a fold that the scan's step cannot separate.
 
 use super::system::System;
 use nalgebra::{Complex, Vector4};
@@ -87,7 +89,7 @@ pub fn equilibria(sys: &System) -> Vec<Equilibrium> {
             if let Some(x) = newton(sys, sys.resting_at(v)) {
                 let duplicate = found
                     .last()
-                    .is_some_and(|e| (e.v() - x[0]).abs() < SCAN_STEP_MV * 1e-6);
+                    .is_some_and(|e| (e.v() - x[0]).abs() < SAME_ROOT_MV);
                 if !duplicate {
                     found.push(Equilibrium::at(sys, x));
                 }
@@ -97,6 +99,32 @@ pub fn equilibria(sys: &System) -> Vec<Equilibrium> {
     }
     found
 }
+
+/// The equilibria of each of `systems` (a parameter grid in order): those the scan finds, and
+/// those Newton reaches from the previous value's equilibria, in order of V.
+pub fn equilibria_along(systems: &[System]) -> Vec<Vec<Equilibrium>> {
+    let mut all: Vec<Vec<Equilibrium>> = Vec::with_capacity(systems.len());
+    for sys in systems {
+        let mut found = equilibria(sys);
+        let continued = all
+            .last()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| newton(sys, e.state));
+        for x in continued.collect::<Vec<_>>() {
+            if !found.iter().any(|e| (e.v() - x[0]).abs() < SAME_ROOT_MV) {
+                found.push(Equilibrium::at(sys, x));
+            }
+        }
+        found.sort_by(|a, b| a.v().total_cmp(&b.v()));
+        all.push(found);
+    }
+    all
+}
+
+/// Two equilibria closer than this in V are one [mV]: Newton pins a root to ≈ 1e-12 mV, and
+/// distinct roots of either model lie far further apart except within ≈ 1e-10 of a fold.
+const SAME_ROOT_MV: f64 = 1e-6;
 
 /// Newton's method on f(x) = 0 from `x0`; `None` when it does not reach
 /// [`RESIDUAL_TOLERANCE`] or leaves the physical range of the gates.

@@ -16,6 +16,8 @@ pub use bifurcation::{
     MIN_VALUES, bifurcation, equilibrium_branches, fi_curve,
 };
 pub use cycles::{Cycle, CycleSearch, Direction};
-pub use equilibria::{Equilibrium, EquilibriumPoint, RESIDUAL_TOLERANCE, equilibria, newton};
+pub use equilibria::{
+    Equilibrium, EquilibriumPoint, RESIDUAL_TOLERANCE, equilibria, equilibria_along, newton,
+};
 pub use phase_plane::{FixedPoint, PhasePlane, PhasePlaneSpec, Reduction, phase_plane};
 pub use system::System;

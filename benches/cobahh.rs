@@ -18,7 +18,7 @@ fn cobahh(c: &mut Criterion) {
     let gpu = hhsim::backend::gpu::GpuContext::new(true)
         .or_else(|_| hhsim::backend::gpu::GpuContext::new(false))
         .ok()
-        .map(|ctx| Engine::Gpu(Box::new(ctx)));
+        .map(|ctx| Engine::Gpu(std::sync::Arc::new(ctx)));
     let cpu = Engine::Cpu;
     let cfg = NetConfig {
         method: Method::ExpEuler,
@@ -54,7 +54,11 @@ fn cobahh(c: &mut Criterion) {
         rows.push((&cpu, Precision::F64, "cpu"));
         for (engine, precision, name) in rows {
             group.bench_function(BenchmarkId::new(name, precision.name()), |b| {
-                b.iter(|| engine.run_network(precision, &net, &cfg, |_| {}).unwrap())
+                b.iter(|| {
+                    engine
+                        .run_network(precision, &net, &cfg, |_| Ok(()))
+                        .unwrap()
+                })
             });
         }
         group.finish();

@@ -47,6 +47,10 @@ pub enum Error {
     /// wgpu reported a failure (shader, validation, out of memory, device lost).
     #[error("GPU error while {context}: {message}")]
     Gpu { context: String, message: String },
+    /// The caller asked the run to stop (a progress callback refused to go on, e.g. Ctrl-C in
+    /// Python); nothing was written.
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl Error {
@@ -61,6 +65,8 @@ impl Error {
             | Error::NoAdapter { .. }
             | Error::NoF64 { .. }
             | Error::Gpu { .. } => 1,
+            // 128 + SIGINT, as shells report an interrupted command.
+            Error::Interrupted => 130,
         }
     }
 

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod backend;
+pub mod cli;
 pub mod error;
 pub mod input;
 pub mod integrate;
@@ -13,6 +14,7 @@ pub mod layout;
 pub mod model;
 pub mod monitor;
 pub mod network;
+pub mod notes;
 pub mod output;
 pub mod population;
 pub mod sweep;

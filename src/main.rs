@@ -1,9 +1,8 @@
 //! The `hhsim` command line: parses, runs one subcommand, and turns errors into one line on
 //! stderr with exit status 2 (bad input) or 1 (run-time failure).
 
-mod cli;
-
 use clap::Parser;
+use hhsim::cli;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {

@@ -178,7 +178,7 @@ pub fn run_checks(
     ctx: &GpuContext,
     n: usize,
     duration_ms: f64,
-    mut step: impl FnMut(&str),
+    mut step: impl FnMut(&str) -> Result<()>,
 ) -> Result<Vec<Check>> {
     let has_f64 = ctx.adapter.f64;
     let skipped = |check: String, size: String, limit: String| Check {
@@ -192,7 +192,7 @@ pub fn run_checks(
     let mut rows = Vec::new();
 
     let exp_limit = format!("≤ {EXP_MAX_ULP} ulp");
-    step("software exp");
+    step("software exp")?;
     rows.push(if has_f64 {
         let ulp = exp_ulp_error(ctx)?;
         Check {
@@ -215,7 +215,7 @@ pub fn run_checks(
         let size = format!("{n} neurons × {} ms", duration_ms);
         let name = format!("{}: spike steps GPU = CPU", case.label());
         let limit = format!("0 differ, |ΔV| ≤ {V_AGREEMENT_F64_MV:e} mV");
-        step(&name);
+        step(&name)?;
         rows.push(if has_f64 {
             let (differing, dv, spikes) = f64_identity(ctx, &case, n, duration_ms)?;
             Check {
@@ -230,7 +230,7 @@ pub fn run_checks(
             skipped(name, size.clone(), limit)
         });
         let name = format!("{}: spike counts GPU f32 vs CPU f64", case.label());
-        step(&name);
+        step(&name)?;
         let (same, worst) = f32_counts(ctx, &case, n, duration_ms)?;
         rows.push(Check {
             check: name,

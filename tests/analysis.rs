@@ -225,7 +225,7 @@ fn gpu_cycle_search_equals_the_cpu_twin() {
     let Some(ctx) = common::gpu(true) else { return };
     let spec = grid(classic(None), 0.0, 20.0, 6, 100.0);
     let cpu = fi_curve(&Engine::Cpu, &spec, |_| {}).unwrap();
-    let gpu = fi_curve(&Engine::Gpu(Box::new(ctx)), &spec, |_| {}).unwrap();
+    let gpu = fi_curve(&Engine::Gpu(std::sync::Arc::new(ctx)), &spec, |_| {}).unwrap();
     // f64 on both: the software exp differs from libm by ulps, which moves interpolated
     // crossings by far less than 1e-9 of a period and changes no classification.
     for (a, b) in cpu

@@ -26,11 +26,11 @@ fn config(duration_ms: f64) -> NetConfig {
 
 fn run(engine: &Engine, precision: Precision, net: &Network, cfg: &NetConfig) -> NetResult {
     cfg.validate(net).unwrap();
-    engine.run_network(precision, net, cfg, |_| {}).unwrap()
+    engine.run_network(precision, net, cfg, |_| Ok(())).unwrap()
 }
 
 fn gpu_engine(need_f64: bool) -> Option<Engine> {
-    common::gpu(need_f64).map(|ctx| Engine::Gpu(Box::new(ctx)))
+    common::gpu(need_f64).map(|ctx| Engine::Gpu(std::sync::Arc::new(ctx)))
 }
 
 #[test]
@@ -182,7 +182,7 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
         *s = if i % 3 == 0 { about_to_spike } else { resting };
     }
     let mut cpu = CpuNetEngine::new(&lowered);
-    let on_cpu = run_network(&cfg, &lowered, &mut cpu, |_| {}).unwrap();
+    let on_cpu = run_network(&cfg, &lowered, &mut cpu, |_| Ok(())).unwrap();
     let chosen: Vec<u32> = (0..net.n_neurons() as u32).step_by(3).collect();
     assert_eq!(
         on_cpu.spikes.neuron, chosen,
@@ -202,7 +202,7 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
     }
     for stepping in steppings {
         let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
-        let on_gpu = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
+        let on_gpu = run_network(&cfg, &lowered, &mut gpu, |_| Ok(())).unwrap();
         assert!(
             on_gpu.spikes == on_cpu.spikes,
             "{stepping:?}: spikes differ"
@@ -261,8 +261,8 @@ fn groups_with_different_parameters_match_in_f64() {
     }
     let mut gpu =
         GpuNetEngine::with_row_walk(&ctx as &GpuContext, &lowered, RowWalk::Lane).unwrap();
-    let g = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
-    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| {}).unwrap();
+    let g = run_network(&cfg, &lowered, &mut gpu, |_| Ok(())).unwrap();
+    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| Ok(())).unwrap();
     assert!(c.spikes.len() > 1000, "only {} spikes", c.spikes.len());
     assert!(g.spikes == c.spikes, "spike lists differ");
 }
@@ -278,7 +278,7 @@ fn every_stepping_matches_the_twin_in_f64() {
     let net = CobaHh::new(Variant::Brian2, 0.5, 8).build().unwrap();
     let cfg = config(200.0);
     let lowered = lower::<f64>(&net, &cfg);
-    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| {}).unwrap();
+    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| Ok(())).unwrap();
     assert!(c.spikes.len() > 5000, "only {} spikes", c.spikes.len());
     let mut steppings = vec![Stepping::PerStep(RowWalk::Lane)];
     if ctx.adapter.subgroups {
@@ -290,7 +290,7 @@ fn every_stepping_matches_the_twin_in_f64() {
     for stepping in steppings {
         let started = std::time::Instant::now();
         let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
-        let g = run_network(&cfg, &lowered, &mut gpu, |_| {}).unwrap();
+        let g = run_network(&cfg, &lowered, &mut gpu, |_| Ok(())).unwrap();
         eprintln!(
             "{stepping:?}: {:.2} s, {}",
             started.elapsed().as_secs_f64(),

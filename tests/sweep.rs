@@ -27,7 +27,7 @@ fn grid_40(precision: Precision) -> SweepSpec {
 fn f64_gpu_sweep_counts_equal_the_cpu_in_every_cell() {
     let Some(ctx) = common::gpu(true) else { return };
     let spec = grid_40(Precision::F64);
-    let gpu = spec.run(&Engine::Gpu(Box::new(ctx))).unwrap();
+    let gpu = spec.run(&Engine::Gpu(std::sync::Arc::new(ctx))).unwrap();
     let cpu = spec.run(&Engine::Cpu).unwrap();
     assert_eq!(gpu.shape(), &[40, 40]);
     assert!(
@@ -43,7 +43,7 @@ fn f32_gpu_sweep_counts_are_within_one_of_f64_cpu() {
         return;
     };
     let gpu = grid_40(Precision::F32)
-        .run(&Engine::Gpu(Box::new(ctx)))
+        .run(&Engine::Gpu(std::sync::Arc::new(ctx)))
         .unwrap();
     let cpu = grid_40(Precision::F64).run(&Engine::Cpu).unwrap();
     // f32 rounding shifts spike times by a fraction of a step; a spike can slip past 1 s.

@@ -11,36 +11,58 @@ use crate::model::Precision;
 use crate::network::Network;
 use crate::network::sim::{self, NetConfig, NetResult};
 use crate::population::{Population, RunConfig};
+use std::sync::Arc;
 
 /// Where a run goes.
 pub enum Engine {
     Cpu,
-    Gpu(Box<GpuContext>),
+    Gpu(Arc<GpuContext>),
 }
 
 impl Engine {
     /// `--backend gpu` fails without a usable adapter; `auto` falls back to the CPU with a note
-    /// (also for methods only the CPU has).
+    /// (also for methods only the CPU has). Opens a device of its own.
     pub fn select(choice: BackendChoice, precision: Precision, method: Method) -> Result<Engine> {
+        Self::select_with(choice, precision, method, |need_f64| {
+            GpuContext::new(need_f64).map(Arc::new)
+        })
+    }
+
+    /// As [`Engine::select`], but on the process's one shared device
+    /// ([`GpuContext::shared`]): for hosts that run many jobs in one process.
+    pub fn select_shared(
+        choice: BackendChoice,
+        precision: Precision,
+        method: Method,
+    ) -> Result<Engine> {
+        Self::select_with(choice, precision, method, GpuContext::shared)
+    }
+
+    fn select_with(
+        choice: BackendChoice,
+        precision: Precision,
+        method: Method,
+        open: impl Fn(bool) -> Result<Arc<GpuContext>>,
+    ) -> Result<Engine> {
         let need_f64 = precision == Precision::F64;
         match choice {
             BackendChoice::Cpu => Ok(Engine::Cpu),
             BackendChoice::Gpu => {
                 gpu::population::kernel_for(method)?;
-                Ok(Engine::Gpu(Box::new(GpuContext::new(need_f64)?)))
+                Ok(Engine::Gpu(open(need_f64)?))
             }
             BackendChoice::Auto => {
                 if gpu::population::kernel_for(method).is_err() {
-                    eprintln!(
-                        "note: --method {} runs on the CPU reference backend only",
+                    crate::notes::note(&format!(
+                        "--method {} runs on the CPU reference backend only",
                         method.name()
-                    );
+                    ));
                     return Ok(Engine::Cpu);
                 }
-                match GpuContext::new(need_f64) {
-                    Ok(ctx) => Ok(Engine::Gpu(Box::new(ctx))),
+                match open(need_f64) {
+                    Ok(ctx) => Ok(Engine::Gpu(ctx)),
                     Err(e) => {
-                        eprintln!("note: running on the CPU reference backend: {e}");
+                        crate::notes::note(&format!("running on the CPU reference backend: {e}"));
                         Ok(Engine::Cpu)
                     }
                 }
@@ -83,13 +105,13 @@ impl Engine {
         precision: Precision,
         net: &Network,
         cfg: &NetConfig,
-        progress: impl FnMut(usize),
+        progress: impl FnMut(usize) -> Result<()>,
     ) -> Result<NetResult> {
         fn on<R: crate::model::Real>(
             engine: &Engine,
             net: &Network,
             cfg: &NetConfig,
-            progress: impl FnMut(usize),
+            progress: impl FnMut(usize) -> Result<()>,
         ) -> Result<NetResult> {
             let lowered = sim::lower::<R>(net, cfg);
             match engine {

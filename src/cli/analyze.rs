@@ -1,17 +1,17 @@
 //! `hhsim analyze`: bifurcation diagrams, f–I curves and phase planes of one neuron model.
 
 use super::shared_args::ModelArg;
-use hhsim::analysis::{
+use crate::analysis::{
     self, Bifurcation, BifurcationSpec, CycleSearch, FiCurve, PhasePlane, PhasePlaneSpec,
     Reduction, System, equilibria,
 };
-use hhsim::backend::{BackendChoice, Engine};
-use hhsim::error::{Error, Result};
-use hhsim::integrate::Method;
-use hhsim::model::{ModelKind, Precision};
-use hhsim::output::diagram::{self, Labels};
-use hhsim::output::{OutputDir, arrays};
-use hhsim::sweep::{Axis, SweepParam};
+use crate::backend::{BackendChoice, Engine};
+use crate::error::{Error, Result};
+use crate::integrate::Method;
+use crate::model::{ModelKind, Precision};
+use crate::output::diagram::{self, Labels};
+use crate::output::{OutputDir, arrays};
+use crate::sweep::{Axis, SweepParam};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, Array3};
 use serde::Serialize;

@@ -3,9 +3,9 @@
 //! the ratio to the CPU reference measured in the same session.
 
 use super::{Numbers, number_list};
-use hhsim::backend::gpu::GpuContext;
-use hhsim::error::{Error, Result};
-use hhsim::output::OutputDir;
+use crate::backend::gpu::GpuContext;
+use crate::error::{Error, Result};
+use crate::output::OutputDir;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;

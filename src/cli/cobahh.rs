@@ -1,22 +1,22 @@
 //! `hhsim cobahh`: the COBA-HH benchmark network; writes spikes.npz, raster.png, summary.json
 //! and, with --record-v, trace.npz.
 
-use super::{Numbers, number_list};
-use hhsim::backend::{BackendChoice, Engine};
-use hhsim::error::{Error, Result};
-use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::network::SynapseModel;
-use hhsim::network::cobahh::{self, CobaHh, Variant};
-use hhsim::network::sim::{NetConfig, NetTrace};
-use hhsim::network::{BYTES_PER_SYNAPSE, stats};
-use hhsim::output::OutputDir;
-use hhsim::output::arrays::{write_npz_arrays, write_spikes};
-use hhsim::output::plot::{RasterFigure, write_raster_png};
-use indicatif::{ProgressBar, ProgressStyle};
+use super::{Host, Numbers, number_list};
+use crate::backend::{BackendChoice, Engine};
+use crate::error::{Error, Result};
+use crate::integrate::Method;
+use crate::model::Precision;
+use crate::network::SynapseModel;
+use crate::network::cobahh::{self, CobaHh, Variant};
+use crate::network::sim::{NetConfig, NetResult, NetTrace};
+use crate::network::{BYTES_PER_SYNAPSE, stats};
+use crate::output::OutputDir;
+use crate::output::arrays::{write_npz_arrays, write_spikes};
+use crate::output::plot::{RasterFigure, write_raster_png};
 use ndarray::Array1;
 use serde::Serialize;
-use std::path::PathBuf;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -80,24 +80,25 @@ pub struct CobaHhArgs {
     out: PathBuf,
 }
 
-#[derive(Serialize)]
-struct GroupSummary {
-    name: String,
-    size: usize,
-    rate_hz: f64,
-    spikes: usize,
+#[derive(Clone, Serialize)]
+pub struct GroupSummary {
+    pub name: String,
+    pub size: usize,
+    pub rate_hz: f64,
+    pub spikes: usize,
 }
 
-#[derive(Serialize)]
-struct Summary {
+/// What `summary.json` records about a COBA-HH run.
+#[derive(Clone, Serialize)]
+pub struct Summary {
     command: &'static str,
     variant: Variant,
     scale: f64,
-    n_neurons: usize,
-    n_synapses: usize,
+    pub n_neurons: usize,
+    pub n_synapses: usize,
     connection_probability: Option<f64>,
-    groups: Vec<GroupSummary>,
-    total_spikes: usize,
+    pub groups: Vec<GroupSummary>,
+    pub total_spikes: usize,
     device_spike_total: u64,
     mean_isi_cv: Option<f64>,
     backend: &'static str,
@@ -112,9 +113,9 @@ struct Summary {
     stepping: String,
     bytes_per_neuron: usize,
     bytes_per_synapse: u64,
-    wall_s: f64,
+    pub wall_s: f64,
     build_s: f64,
-    simulate_s: f64,
+    pub simulate_s: f64,
     neuron_steps_per_s: f64,
     synaptic_events_per_s: f64,
 }
@@ -140,7 +141,38 @@ fn record_ids(args: &CobaHhArgs) -> Result<Vec<usize>> {
         .collect()
 }
 
+/// A finished COBA-HH run: everything the command writes, held in memory.
+pub struct CobaHhRun {
+    pub result: NetResult,
+    summary: Summary,
+    variant: Variant,
+    /// Each group's name and neuron range, for the raster.
+    pub groups: Vec<(String, Range<usize>)>,
+    started: Instant,
+}
+
+/// Runs `hhsim cobahh`: the run, then its files in `--out`.
 pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
+    let out = args.out.clone();
+    let run = compute(args, &Host::command_line(), started)?;
+    run.save(&out)?;
+    let summary = run.summary();
+    println!(
+        "{} neurons, {} synapses: E {:.1} Hz, I {:.1} Hz, {} spikes; {:.2} s in all ({:.2} s simulating); results in {}",
+        summary.n_neurons,
+        summary.n_synapses,
+        summary.groups[0].rate_hz,
+        summary.groups[1].rate_hz,
+        summary.total_spikes,
+        summary.wall_s,
+        summary.simulate_s,
+        out.display()
+    );
+    Ok(())
+}
+
+/// Checks the arguments, builds the network and runs it; writes nothing.
+pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHhRun> {
     let record = record_ids(&args)?;
     let model = CobaHh {
         p: if args.fixed_p { Some(0.02) } else { args.p },
@@ -165,43 +197,22 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     };
     cfg.validate(&net)?;
     let build_s = started.elapsed().as_secs_f64();
-    let dir = OutputDir::create(&args.out)?;
-    let mut engine = match Engine::select(args.backend, args.precision, args.method) {
-        Ok(e) => e,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
-        }
-    };
+    let mut engine = host.engine(args.backend, args.precision, args.method)?;
     if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (args.backend, &engine)
-        && let Err(e) = hhsim::backend::gpu::network::check_limits(ctx, &net.csr.row_start)
+        && let Err(e) = crate::backend::gpu::network::check_limits(ctx, &net.csr.row_start)
     {
-        eprintln!("note: running on the CPU reference backend: {e}");
+        crate::notes::note(&format!("running on the CPU reference backend: {e}"));
         engine = Engine::Cpu;
     }
     let n_steps = cfg.n_steps();
-    let bar = ProgressBar::new(n_steps as u64).with_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} steps  eta {eta}")
-            .expect("valid template"),
-    );
+    let progress = host.progress(n_steps as u64, "{bar:40} {pos}/{len} steps  eta {eta}");
     let sim_start = Instant::now();
-    let result = match engine.run_network(args.precision, &net, &cfg, |done| {
-        bar.set_position(done as u64)
-    }) {
-        Ok(r) => r,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
-        }
-    };
-    bar.finish_and_clear();
+    let result =
+        engine.run_network(args.precision, &net, &cfg, |done| progress.set(done as u64))?;
+    progress.finish();
     let simulate_s = sim_start.elapsed().as_secs_f64();
 
     let duration_ms = n_steps as f64 * args.dt;
-    write_spikes(&dir, &result.spikes, args.dt)?;
-    if let Some(trace) = &result.trace {
-        write_trace(&dir, trace, args.dt)?;
-    }
     let groups: Vec<GroupSummary> = net
         .groups
         .iter()
@@ -218,33 +229,6 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
                 .count(),
         })
         .collect();
-    let bin_steps = ((2.0 / args.dt).round() as usize).max(1);
-    let t_ms = result.spikes.times_ms(args.dt);
-    let figure = RasterFigure {
-        title: format!(
-            "COBA-HH ({:?}), {} neurons, E {:.1} Hz, I {:.1} Hz",
-            args.variant,
-            net.n_neurons(),
-            groups[0].rate_hz,
-            groups[1].rate_hz
-        ),
-        t_ms: &t_ms,
-        neuron: &result.spikes.neuron,
-        groups: net
-            .groups
-            .iter()
-            .zip(&net.ranges)
-            .map(|(g, r)| (g.name.clone(), r.clone()))
-            .collect(),
-        duration_ms,
-        rates: net
-            .ranges
-            .iter()
-            .map(|r| stats::population_rate_hz(&result.spikes, r, n_steps, bin_steps, args.dt))
-            .collect(),
-        bin_ms: bin_steps as f64 * args.dt,
-    };
-    write_raster_png(&dir, "raster.png", &figure)?;
     let events: usize = result
         .spikes
         .neuron
@@ -279,25 +263,67 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
         stepping: result.stepping.description.clone(),
         bytes_per_neuron: 6 * real + 4 * (4 + 2 + 2 + 1) + result.stepping.extra_bytes_per_neuron,
         bytes_per_synapse: BYTES_PER_SYNAPSE,
-        wall_s: started.elapsed().as_secs_f64(),
+        wall_s: 0.0,
         build_s,
         simulate_s,
         neuron_steps_per_s: (net.n_neurons() * n_steps) as f64 / simulate_s,
         synaptic_events_per_s: events as f64 / simulate_s,
     };
-    dir.write_json("summary.json", &summary)?;
-    println!(
-        "{} neurons, {} synapses: E {:.1} Hz, I {:.1} Hz, {} spikes; {:.2} s in all ({:.2} s simulating); results in {}",
-        summary.n_neurons,
-        summary.n_synapses,
-        summary.groups[0].rate_hz,
-        summary.groups[1].rate_hz,
-        summary.total_spikes,
-        summary.wall_s,
-        simulate_s,
-        dir.path().display()
-    );
-    Ok(())
+    Ok(CobaHhRun {
+        result,
+        summary,
+        variant: args.variant,
+        groups: net
+            .groups
+            .iter()
+            .zip(&net.ranges)
+            .map(|(g, r)| (g.name.clone(), r.clone()))
+            .collect(),
+        started,
+    })
+}
+
+impl CobaHhRun {
+    /// What summary.json records; `wall_s` counts until now.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            wall_s: self.started.elapsed().as_secs_f64(),
+            ..self.summary.clone()
+        }
+    }
+
+    /// Writes spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
+    pub fn save(&self, out: &Path) -> Result<()> {
+        let dir = OutputDir::create(out)?;
+        let s = &self.summary;
+        let dt = s.dt_ms;
+        write_spikes(&dir, &self.result.spikes, dt)?;
+        if let Some(trace) = &self.result.trace {
+            write_trace(&dir, trace, dt)?;
+        }
+        let bin_steps = ((2.0 / dt).round() as usize).max(1);
+        let t_ms = self.result.spikes.times_ms(dt);
+        let figure = RasterFigure {
+            title: format!(
+                "COBA-HH ({:?}), {} neurons, E {:.1} Hz, I {:.1} Hz",
+                self.variant, s.n_neurons, s.groups[0].rate_hz, s.groups[1].rate_hz
+            ),
+            t_ms: &t_ms,
+            neuron: &self.result.spikes.neuron,
+            groups: self.groups.clone(),
+            duration_ms: s.duration_ms,
+            rates: self
+                .groups
+                .iter()
+                .map(|(_, r)| {
+                    stats::population_rate_hz(&self.result.spikes, r, s.n_steps, bin_steps, dt)
+                })
+                .collect(),
+            bin_ms: bin_steps as f64 * dt,
+        };
+        write_raster_png(&dir, "raster.png", &figure)?;
+        dir.write_json("summary.json", &self.summary())
+    }
 }
 
 fn write_trace(dir: &OutputDir, trace: &NetTrace, dt_ms: f64) -> Result<()> {

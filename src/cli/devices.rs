@@ -1,8 +1,8 @@
 //! `hhsim devices`: every adapter wgpu finds, with backend, type, f64 and subgroup support and
 //! key limits, and which one `--backend auto` picks.
 
-use hhsim::backend::gpu::list_adapters;
-use hhsim::error::Result;
+use crate::backend::gpu::list_adapters;
+use crate::error::Result;
 
 pub fn run() -> Result<()> {
     let (adapters, picked, why) = list_adapters();

@@ -2,16 +2,104 @@
 
 mod analyze;
 mod bench;
-mod cobahh;
+pub mod cobahh;
 mod devices;
-mod neuron;
+pub mod neuron;
 mod shared_args;
-mod sweep;
-mod validate;
+pub mod sweep;
+pub mod validate;
 
+pub use cobahh::{CobaHhArgs, CobaHhRun};
+pub use neuron::{NeuronArgs, NeuronRun};
+pub use sweep::{SweepArgs, SweepRun};
+pub use validate::ValidateArgs;
+
+use crate::backend::{BackendChoice, Engine};
+use crate::error::Result;
+use crate::integrate::Method;
+use crate::model::Precision;
 use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
 use std::process::ExitCode;
 use std::time::Instant;
+
+/// A progress callback: hears (done, total) after each chunk of work; an `Err` stops the run.
+pub type ProgressCallback = Box<dyn Fn(u64, u64) -> Result<()> + Send + Sync>;
+
+/// What a command needs from whoever runs it: the command line, or a host such as the Python
+/// package that runs many jobs in one process.
+pub struct Host {
+    /// Reuse the process's one GPU device instead of opening one per run.
+    pub shared_device: bool,
+    /// Where progress goes; `None`: a bar on the terminal (indicatif draws only on a terminal).
+    pub progress: Option<ProgressCallback>,
+}
+
+impl Host {
+    /// The `hhsim` process: a device of its own, progress bars on the terminal.
+    pub fn command_line() -> Self {
+        Host {
+            shared_device: false,
+            progress: None,
+        }
+    }
+
+    /// The engine for a run (see [`Engine::select`]).
+    pub fn engine(
+        &self,
+        choice: BackendChoice,
+        precision: Precision,
+        method: Method,
+    ) -> Result<Engine> {
+        if self.shared_device {
+            Engine::select_shared(choice, precision, method)
+        } else {
+            Engine::select(choice, precision, method)
+        }
+    }
+
+    /// Progress over `total` units of work; `template` is the terminal bar's (indicatif's).
+    pub fn progress(&self, total: u64, template: &str) -> Progress<'_> {
+        Progress {
+            bar: self.progress.is_none().then(|| {
+                ProgressBar::new(total)
+                    .with_style(ProgressStyle::with_template(template).expect("valid template"))
+            }),
+            callback: self.progress.as_ref(),
+            total,
+        }
+    }
+}
+
+/// One run's progress: a terminal bar or the host's callback.
+pub struct Progress<'a> {
+    bar: Option<ProgressBar>,
+    callback: Option<&'a ProgressCallback>,
+    total: u64,
+}
+
+impl Progress<'_> {
+    /// `done` units of work are finished; an `Err` from the host stops the run.
+    pub fn set(&self, done: u64) -> Result<()> {
+        if let Some(bar) = &self.bar {
+            bar.set_position(done);
+        }
+        self.callback.map_or(Ok(()), |f| f(done, self.total))
+    }
+
+    /// What is running now, shown beside the terminal bar.
+    pub fn message(&self, text: &str) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(text.to_string());
+        }
+    }
+
+    pub fn finish(self) {
+        if let Some(bar) = self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
 
 /// Hodgkin–Huxley neurons and networks on any GPU, validated against a CPU reference.
 #[derive(Parser, Debug)]
@@ -49,7 +137,7 @@ enum Command {
 
 /// Runs the parsed command. `started` is the process start, for wall-clock figures.
 /// Runs the parsed command; `Ok(false)` when it ran but found a failure (exit status 1).
-pub fn run(cli: Cli, started: Instant) -> hhsim::Result<bool> {
+pub fn run(cli: Cli, started: Instant) -> crate::Result<bool> {
     match cli.command {
         Command::Neuron(args) => neuron::run(*args, started).map(|()| true),
         Command::Cobahh(args) => cobahh::run(*args, started).map(|()| true),

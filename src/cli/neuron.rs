@@ -1,17 +1,17 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
 use super::shared_args::{ModelArg, StimulusArgs};
-use super::{Numbers, number_list};
-use hhsim::backend::{BackendChoice, Engine, PopulationResult};
-use hhsim::error::{Error, Result};
-use hhsim::input::Stimulus;
-use hhsim::integrate::Method;
-use hhsim::model::{InitialState, ModelKind, Params, Precision};
-use hhsim::output::plot::{MAX_PANELS, TraceFigure, write_trace_png};
-use hhsim::output::{OutputDir, arrays};
-use hhsim::population::{NeuronSpec, Population, RunConfig};
+use super::{Host, Numbers, number_list};
+use crate::backend::{BackendChoice, PopulationResult};
+use crate::error::{Error, Result};
+use crate::input::Stimulus;
+use crate::integrate::Method;
+use crate::model::{InitialState, ModelKind, Params, Precision};
+use crate::output::plot::{MAX_PANELS, TraceFigure, write_trace_png};
+use crate::output::{OutputDir, arrays};
+use crate::population::{NeuronSpec, Population, RunConfig};
 use serde::Serialize;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
@@ -58,18 +58,18 @@ pub struct NeuronArgs {
 
 /// What `summary.json` records about a `neuron` run.
 #[derive(Serialize)]
-struct Summary<'a> {
+pub struct Summary<'a> {
     command: &'static str,
     model: ModelKind,
-    backend: &'static str,
+    pub backend: &'static str,
     adapter: Option<String>,
     spikes_truncated: bool,
     precision: Precision,
     method: Method,
     dt_ms: f64,
     duration_ms: f64,
-    n_neurons: usize,
-    n_steps: usize,
+    pub n_neurons: usize,
+    pub n_steps: usize,
     record_every: usize,
     init: InitialState,
     temperature_c: Option<f64>,
@@ -81,7 +81,7 @@ struct Summary<'a> {
     spike_counts: Vec<u32>,
     rates_hz: Vec<f64>,
     neuron_steps_per_s: f64,
-    wall_s: f64,
+    pub wall_s: f64,
     setup_s: f64,
     simulate_s: f64,
 }
@@ -165,76 +165,110 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     })
 }
 
+/// A finished `neuron` run: everything the command writes, held in memory.
+pub struct NeuronRun {
+    args: NeuronArgs,
+    plan: Plan,
+    pub result: PopulationResult,
+    backend: &'static str,
+    adapter: Option<String>,
+    started: Instant,
+    setup_s: f64,
+    simulate_s: f64,
+}
+
+/// Runs `hhsim neuron`: the run, then its files in `--out`.
 pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
-    let plan = plan(&args)?;
-    let dir = OutputDir::create(&args.out)?;
-    let engine = match Engine::select(args.backend, args.precision, plan.config.method) {
-        Ok(engine) => engine,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
-        }
-    };
-    let setup_s = started.elapsed().as_secs_f64();
-
-    let sim_start = Instant::now();
-    let result = match engine.run(args.precision, &plan.population, &plan.config) {
-        Ok(r) => r,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
-        }
-    };
-    if result.spikes_truncated {
-        eprintln!(
-            "warning: some neurons spiked more often than the spike buffer holds; spikes.npz lacks their late spikes (summary.json has exact counts)"
-        );
-    }
-    let simulate_s = sim_start.elapsed().as_secs_f64();
-
-    write_outputs(&dir, &args, &plan, &result)?;
-    let n = plan.population.neurons.len();
-    let spike_counts = result.spike_counts.clone();
-    let duration_s = result.n_steps as f64 * plan.config.dt_ms / 1000.0;
-    let summary = Summary {
-        command: "neuron",
-        model: plan.params.kind,
-        backend: engine.backend_name(),
-        adapter: engine.adapter_name(),
-        spikes_truncated: result.spikes_truncated,
-        precision: args.precision,
-        method: plan.config.method,
-        dt_ms: plan.config.dt_ms,
-        duration_ms: plan.config.duration_ms,
-        n_neurons: n,
-        n_steps: result.n_steps,
-        record_every: args.record_every,
-        init: plan.init,
-        temperature_c: args.temperature,
-        params: &plan.params,
-        currents: plan.currents.clone(),
-        current_unit: current_unit(plan.params.kind),
-        stimulus: &plan.population.stimulus,
-        seed: args.stimulus.seed,
-        rates_hz: spike_counts
-            .iter()
-            .map(|&c| c as f64 / duration_s)
-            .collect(),
-        spike_counts,
-        neuron_steps_per_s: (n * result.n_steps) as f64 / simulate_s,
-        wall_s: started.elapsed().as_secs_f64(),
-        setup_s,
-        simulate_s,
-    };
-    dir.write_json("summary.json", &summary)?;
+    let out = args.out.clone();
+    let run = compute(args, &Host::command_line(), started)?;
+    run.save(&out)?;
+    let summary = run.summary();
     println!(
-        "{n} neuron(s), {} steps, {} spike(s) in {:.3} s; results in {}",
-        result.n_steps,
-        result.spikes.len(),
+        "{} neuron(s), {} steps, {} spike(s) in {:.3} s; results in {}",
+        summary.n_neurons,
+        summary.n_steps,
+        run.result.spikes.len(),
         summary.wall_s,
-        dir.path().display()
+        out.display()
     );
     Ok(())
+}
+
+/// Checks the arguments and runs the neurons; writes nothing.
+pub fn compute(args: NeuronArgs, host: &Host, started: Instant) -> Result<NeuronRun> {
+    let plan = plan(&args)?;
+    let engine = host.engine(args.backend, args.precision, plan.config.method)?;
+    let setup_s = started.elapsed().as_secs_f64();
+    let sim_start = Instant::now();
+    let result = engine.run(args.precision, &plan.population, &plan.config)?;
+    if result.spikes_truncated {
+        crate::notes::note(
+            "some neurons spiked more often than the spike buffer holds; the spike list lacks their late spikes (the summary has exact counts)",
+        );
+    }
+    Ok(NeuronRun {
+        simulate_s: sim_start.elapsed().as_secs_f64(),
+        backend: engine.backend_name(),
+        adapter: engine.adapter_name(),
+        args,
+        plan,
+        result,
+        started,
+        setup_s,
+    })
+}
+
+impl NeuronRun {
+    /// Writes trace.npz, spikes.npz, trace.png and summary.json into `out`.
+    pub fn save(&self, out: &Path) -> Result<()> {
+        let dir = OutputDir::create(out)?;
+        write_outputs(&dir, &self.args, &self.plan, &self.result)?;
+        dir.write_json("summary.json", &self.summary())
+    }
+
+    /// What summary.json records; `wall_s` counts until now.
+    pub fn summary(&self) -> Summary<'_> {
+        let plan = &self.plan;
+        let result = &self.result;
+        let n = plan.population.neurons.len();
+        let spike_counts = result.spike_counts.clone();
+        let duration_s = result.n_steps as f64 * plan.config.dt_ms / 1000.0;
+        Summary {
+            command: "neuron",
+            model: plan.params.kind,
+            backend: self.backend,
+            adapter: self.adapter.clone(),
+            spikes_truncated: result.spikes_truncated,
+            precision: self.args.precision,
+            method: plan.config.method,
+            dt_ms: plan.config.dt_ms,
+            duration_ms: plan.config.duration_ms,
+            n_neurons: n,
+            n_steps: result.n_steps,
+            record_every: self.args.record_every,
+            init: plan.init,
+            temperature_c: self.args.temperature,
+            params: &plan.params,
+            currents: plan.currents.clone(),
+            current_unit: current_unit(plan.params.kind),
+            stimulus: &plan.population.stimulus,
+            seed: self.args.stimulus.seed,
+            rates_hz: spike_counts
+                .iter()
+                .map(|&c| c as f64 / duration_s)
+                .collect(),
+            spike_counts,
+            neuron_steps_per_s: (n * result.n_steps) as f64 / self.simulate_s,
+            wall_s: self.started.elapsed().as_secs_f64(),
+            setup_s: self.setup_s,
+            simulate_s: self.simulate_s,
+        }
+    }
+
+    /// The time step [ms].
+    pub fn dt_ms(&self) -> f64 {
+        self.plan.config.dt_ms
+    }
 }
 
 fn current_unit(kind: ModelKind) -> &'static str {

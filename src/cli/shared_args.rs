@@ -1,9 +1,9 @@
 //! Flags that `neuron` and `sweep` share: the model and the stimulus added to every neuron.
 
 use super::{Numbers, number_list};
-use hhsim::error::{Error, Result};
-use hhsim::input::{Noise, PulseTrain, Sections, Stimulus};
-use hhsim::model::{ModelKind, Params, phi_from_temperature};
+use crate::error::{Error, Result};
+use crate::input::{Noise, PulseTrain, Sections, Stimulus};
+use crate::model::{ModelKind, Params, phi_from_temperature};
 
 /// `--model`: the command line's names for the two models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

@@ -2,15 +2,16 @@
 //! (so `--resume` continues an interrupted run), optionally as one shard of several; and
 //! `hhsim merge`, which joins shards into the result of the whole grid.
 
+use super::Host;
 use super::shared_args::{ModelArg, StimulusArgs};
-use hhsim::backend::{BackendChoice, Engine};
-use hhsim::error::{Error, Result};
-use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::output::OutputDir;
-use hhsim::output::arrays::write_npy;
-use hhsim::output::plot::{RateFigure, write_rate_png};
-use hhsim::sweep::{Axis, CELLS_PER_CHUNK, Shard, SweepParam, SweepSpec};
+use crate::backend::{BackendChoice, Engine};
+use crate::error::{Error, Result};
+use crate::integrate::Method;
+use crate::model::Precision;
+use crate::output::OutputDir;
+use crate::output::arrays::write_npy;
+use crate::output::plot::{RateFigure, write_rate_png};
+use crate::sweep::{Axis, CELLS_PER_CHUNK, Shard, SweepParam, SweepSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use ndarray_npy::ReadNpyExt;
@@ -142,7 +143,7 @@ fn chunk_name(chunk: &std::ops::Range<usize>) -> String {
 
 /// What `summary.json` records about a sweep, a shard of one, or a merge.
 #[derive(Serialize)]
-struct Summary<'a> {
+pub struct Summary<'a> {
     command: &'static str,
     spec: &'a SweepSpec,
     shape: Vec<usize>,
@@ -197,12 +198,8 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     let setup_s = started.elapsed().as_secs_f64();
 
     let chunks = SweepSpec::chunks(range.clone(), args.chunk_cells);
-    let bar = ProgressBar::new(range.len() as u64).with_style(
-        ProgressStyle::with_template(
-            "{bar:40} {human_pos}/{human_len} cells  {per_sec}  eta {eta}",
-        )
-        .expect("valid template"),
-    );
+    let bar = ProgressBar::new(range.len() as u64)
+        .with_style(ProgressStyle::with_template(PROGRESS_TEMPLATE).expect("valid template"));
     let sim_start = Instant::now();
     let mut counts = Vec::with_capacity(range.len());
     let mut resumed = 0;
@@ -271,6 +268,106 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     );
     Ok(())
 }
+
+/// A finished sweep of the whole grid, held in memory.
+pub struct SweepRun {
+    pub spec: SweepSpec,
+    /// One count per cell, row-major (rows = second axis).
+    pub counts: Vec<u32>,
+    chunk_cells: usize,
+    backend: &'static str,
+    adapter: Option<String>,
+    started: Instant,
+    setup_s: f64,
+    simulate_s: f64,
+}
+
+/// Checks the arguments and runs the whole grid in memory, chunk by chunk (no checkpoints:
+/// `--shard` and `--resume` belong to runs that keep them in `--out`); writes nothing.
+pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRun> {
+    if let Some(shard) = &args.shard {
+        return Err(Error::invalid(
+            "--shard",
+            shard,
+            "no shard for a sweep held in memory (shards are joined from --out directories by hhsim merge)",
+        ));
+    }
+    if args.resume {
+        return Err(Error::invalid(
+            "--resume",
+            true,
+            "no --resume for a sweep held in memory (it continues a run from its --out directory)",
+        ));
+    }
+    let spec = spec_from(&args)?;
+    if args.chunk_cells == 0 {
+        return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
+    }
+    let engine = host.engine(args.backend, spec.precision, spec.method)?;
+    let setup_s = started.elapsed().as_secs_f64();
+    let sim_start = Instant::now();
+    let progress = host.progress(spec.n_cells() as u64, PROGRESS_TEMPLATE);
+    let mut counts = Vec::with_capacity(spec.n_cells());
+    for chunk in SweepSpec::chunks(0..spec.n_cells(), args.chunk_cells) {
+        counts.extend(spec.run_chunk(&engine, chunk)?);
+        progress.set(counts.len() as u64)?;
+    }
+    progress.finish();
+    Ok(SweepRun {
+        simulate_s: sim_start.elapsed().as_secs_f64(),
+        backend: engine.backend_name(),
+        adapter: engine.adapter_name(),
+        chunk_cells: args.chunk_cells,
+        spec,
+        counts,
+        started,
+        setup_s,
+    })
+}
+
+impl SweepRun {
+    /// Writes what `hhsim sweep --out` writes for the whole grid: sweep.json,
+    /// spike_counts.npy, one .npy per axis, rates.png and summary.json.
+    pub fn save(&self, out: &Path) -> Result<()> {
+        let dir = OutputDir::create(out)?;
+        let n = self.spec.n_cells();
+        let key = RunKey {
+            spec: self.spec.clone(),
+            shard: None,
+            cells: (0, n),
+            chunk_cells: self.chunk_cells,
+        };
+        dir.write_json(KEY_FILE, &key)?;
+        write_grid(&dir, &self.spec, self.counts.clone())?;
+        dir.write_json("summary.json", &self.summary())
+    }
+
+    /// What summary.json records; `wall_s` counts until now.
+    pub fn summary(&self) -> Summary<'_> {
+        let spec = &self.spec;
+        let n = spec.n_cells();
+        Summary {
+            command: "sweep",
+            spec,
+            shape: spec.shape(),
+            rows: spec.axes.get(1).map(|a| a.param.name()),
+            columns: spec.axes[0].param.name(),
+            shard: None,
+            cells: (0, n),
+            total_spikes: self.counts.iter().map(|&c| u64::from(c)).sum(),
+            backend: Some(self.backend),
+            adapter: self.adapter.clone(),
+            neuron_steps_per_s: Some((n * spec.config().n_steps()) as f64 / self.simulate_s),
+            wall_s: self.started.elapsed().as_secs_f64(),
+            setup_s: Some(self.setup_s),
+            simulate_s: Some(self.simulate_s),
+            resumed_chunks: 0,
+            merged_from: Vec::new(),
+        }
+    }
+}
+
+const PROGRESS_TEMPLATE: &str = "{bar:40} {human_pos}/{human_len} cells  {per_sec}  eta {eta}";
 
 /// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy` per
 /// axis, and `rates.png`.

@@ -1,23 +1,38 @@
 //! `hhsim validate`: the CPU-vs-GPU checks on whatever adapter is present, as a table; exit
 //! status 1 when any check fails.
 
-use hhsim::backend::gpu::GpuContext;
-use hhsim::error::{Error, Result};
-use hhsim::validate::run_checks;
-use indicatif::{ProgressBar, ProgressStyle};
+use super::Host;
+use crate::backend::gpu::{AdapterSummary, GpuContext};
+use crate::error::{Error, Result};
+use crate::validate::{Check, run_checks};
+use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
 pub struct ValidateArgs {
     /// Neurons per check, each with its own current.
     #[arg(long, default_value_t = 1000)]
-    neurons: usize,
+    pub neurons: usize,
     /// Simulated time per check [ms].
     #[arg(long, default_value_t = 1000.0)]
-    duration: f64,
+    pub duration: f64,
 }
 
-/// Whether every check passed (skipped ones do not fail).
-pub fn run(args: ValidateArgs) -> Result<bool> {
+/// The checks' results on one adapter.
+pub struct ValidateRun {
+    pub adapter: AdapterSummary,
+    pub checks: Vec<Check>,
+}
+
+impl ValidateRun {
+    /// Whether every check passed (skipped ones do not fail).
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|r| r.pass != Some(false))
+    }
+}
+
+/// Checks the arguments and runs every check on the GPU (with f64 when the adapter has it;
+/// the f64 checks are reported as skipped otherwise).
+pub fn compute(args: &ValidateArgs, host: &Host) -> Result<ValidateRun> {
     if args.neurons < 2 {
         return Err(Error::invalid("--neurons", args.neurons, "at least 2"));
     }
@@ -28,20 +43,38 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
             "a finite time > 0 ms",
         ));
     }
-    // f64 when the adapter has it; the f64 checks are reported as skipped otherwise.
-    let ctx = GpuContext::new(true).or_else(|_| GpuContext::new(false))?;
-    println!(
-        "adapter: {} ({}, {}), f64: {}",
-        ctx.adapter.name, ctx.adapter.backend, ctx.adapter.device_type, ctx.adapter.f64
-    );
-    let bar = ProgressBar::new(9).with_style(
-        ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}").expect("valid template"),
-    );
-    let rows = run_checks(&ctx, args.neurons, args.duration, |name| {
-        bar.set_message(name.to_string());
-        bar.inc(1);
+    let ctx = if host.shared_device {
+        GpuContext::shared(false)?
+    } else {
+        Arc::new(GpuContext::new(true).or_else(|_| GpuContext::new(false))?)
+    };
+    if host.progress.is_none() {
+        println!(
+            "adapter: {} ({}, {}), f64: {}",
+            ctx.adapter.name, ctx.adapter.backend, ctx.adapter.device_type, ctx.adapter.f64
+        );
+    }
+    let progress = host.progress(CHECKS, "{bar:30} {pos}/{len} {msg}");
+    let mut done = 0;
+    let checks = run_checks(&ctx, args.neurons, args.duration, |name| {
+        progress.message(name);
+        done += 1;
+        progress.set(done)
     })?;
-    bar.finish_and_clear();
+    progress.finish();
+    Ok(ValidateRun {
+        adapter: ctx.adapter.clone(),
+        checks,
+    })
+}
+
+/// How many checks `run_checks` reports progress for.
+const CHECKS: u64 = 9;
+
+/// Whether every check passed (skipped ones do not fail).
+pub fn run(args: ValidateArgs) -> Result<bool> {
+    let run = compute(&args, &Host::command_line())?;
+    let rows = &run.checks;
 
     let widths = [48, 22, 9, 44, 36];
     let line = |cells: [&str; 6]| {
@@ -52,7 +85,7 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
         println!("{}{}", s, cells[5]);
     };
     line(["check", "size", "precision", "metric", "limit", "pass"]);
-    for r in &rows {
+    for r in rows {
         let pass = match r.pass {
             Some(true) => "yes",
             Some(false) => "NO",
@@ -62,5 +95,5 @@ pub fn run(args: ValidateArgs) -> Result<bool> {
     }
     let failed = rows.iter().filter(|r| r.pass == Some(false)).count();
     println!("\n{} checks, {failed} failed", rows.len());
-    Ok(failed == 0)
+    Ok(run.passed())
 }

@@ -426,7 +426,7 @@ pub fn simulate(
 ) -> Result<sim::NetResult> {
     cfg.validate(net)?;
     let engine = crate::backend::Engine::select(backend, precision, cfg.method)?;
-    engine.run_network(precision, net, cfg, |_| {})
+    engine.run_network(precision, net, cfg, |_| Ok(()))
 }
 
 impl Network {

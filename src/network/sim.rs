@@ -235,7 +235,7 @@ pub fn run_network<R: Real>(
     cfg: &NetConfig,
     lowered: &NetLowered<R>,
     engine: &mut impl NetEngine<R>,
-    mut progress: impl FnMut(usize),
+    mut progress: impl FnMut(usize) -> Result<()>,
 ) -> Result<NetResult> {
     let n_steps = cfg.n_steps();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
@@ -283,7 +283,7 @@ pub fn run_network<R: Real>(
         keep(engine.run_chunk(&steps, n_samples as usize)?)?;
         first += len;
         chunk_index += 1;
-        progress(first);
+        progress(first)?;
     }
     let Finished {
         last,

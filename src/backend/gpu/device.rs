@@ -106,7 +106,39 @@ pub struct GpuContext {
 /// after 65 535 iterations of its loops together).
 pub const LLVMPIPE_LOOP_ITERATIONS: u64 = 65_535;
 
+/// The device [`GpuContext::shared`] hands out, with the process that opened it.
+static SHARED: Mutex<Option<(u32, Arc<GpuContext>)>> = Mutex::new(None);
+
 impl GpuContext {
+    /// The process's one device, opened on first use (with f64 where the adapter has it) and
+    /// reused by every later call: opening several devices crashes some drivers. A forked child
+    /// opens its own and leaves its parent's untouched.
+    pub fn shared(need_f64: bool) -> Result<Arc<GpuContext>> {
+        let mut slot = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        let pid = std::process::id();
+        if let Some((owner, ctx)) = slot.take() {
+            if owner != pid {
+                // The parent's driver state is not ours to free in a forked child.
+                std::mem::forget(ctx);
+            } else {
+                let has_f64 = ctx.device.features().contains(wgpu::Features::SHADER_F64);
+                let ctx = slot.insert((owner, ctx)).1.clone();
+                if need_f64 && !has_f64 {
+                    return Err(Error::NoF64 {
+                        adapter: format!("{} ({})", ctx.adapter.name, ctx.adapter.backend),
+                    });
+                }
+                return Ok(ctx);
+            }
+        }
+        let ctx = match GpuContext::new(true) {
+            Ok(ctx) => ctx,
+            Err(_) if !need_f64 => GpuContext::new(false)?,
+            Err(e) => return Err(e),
+        };
+        Ok(slot.insert((pid, Arc::new(ctx))).1.clone())
+    }
+
     /// The most loop iterations one invocation may run, where the driver has a limit.
     pub fn loop_iteration_limit(&self) -> Option<u64> {
         self.adapter

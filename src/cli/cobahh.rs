@@ -1,11 +1,12 @@
 //! `hhsim cobahh`: the COBA-HH benchmark network; writes spikes.npz, raster.png, summary.json
 //! and, with --record-v, trace.npz.
 
+use super::shared_args::apply_overrides;
 use super::{Host, Numbers, number_list};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::Precision;
+use crate::model::{Params, Precision};
 use crate::network::SynapseModel;
 use crate::network::cobahh::{self, CobaHh, Variant};
 use crate::network::sim::{NetConfig, NetResult, NetTrace};
@@ -53,6 +54,10 @@ pub struct CobaHhArgs {
     /// Constant current injected into every neuron [pA].
     #[arg(long, default_value_t = 0.0)]
     current: f64,
+    /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
+    /// gl [mS/cm²], ena, ek, el, vt, threshold [mV] of every neuron (Traub–Miles).
+    #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    pub set: Vec<String>,
     /// Simulated time [ms].
     #[arg(long, default_value_t = 1000.0)]
     duration: f64,
@@ -105,7 +110,7 @@ pub struct Summary {
     adapter: Option<String>,
     precision: Precision,
     method: Method,
-    dt_ms: f64,
+    pub dt_ms: f64,
     duration_ms: f64,
     n_steps: usize,
     seed: u64,
@@ -185,6 +190,11 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
             ..cobahh::SYNAPSES
         },
         current: args.current,
+        params: {
+            let mut params = Params::traub();
+            apply_overrides(&mut params, &args.set)?;
+            params
+        },
         ..CobaHh::new(args.variant, args.scale, args.seed)
     };
     let net = model.build()?;
@@ -296,34 +306,45 @@ impl CobaHhRun {
     pub fn save(&self, out: &Path) -> Result<()> {
         let dir = OutputDir::create(out)?;
         let s = &self.summary;
-        let dt = s.dt_ms;
-        write_spikes(&dir, &self.result.spikes, dt)?;
-        if let Some(trace) = &self.result.trace {
-            write_trace(&dir, trace, dt)?;
-        }
-        let bin_steps = ((2.0 / dt).round() as usize).max(1);
-        let t_ms = self.result.spikes.times_ms(dt);
-        let figure = RasterFigure {
-            title: format!(
-                "COBA-HH ({:?}), {} neurons, E {:.1} Hz, I {:.1} Hz",
-                self.variant, s.n_neurons, s.groups[0].rate_hz, s.groups[1].rate_hz
-            ),
-            t_ms: &t_ms,
-            neuron: &self.result.spikes.neuron,
-            groups: self.groups.clone(),
-            duration_ms: s.duration_ms,
-            rates: self
-                .groups
-                .iter()
-                .map(|(_, r)| {
-                    stats::population_rate_hz(&self.result.spikes, r, s.n_steps, bin_steps, dt)
-                })
-                .collect(),
-            bin_ms: bin_steps as f64 * dt,
-        };
-        write_raster_png(&dir, "raster.png", &figure)?;
+        let title = format!(
+            "COBA-HH ({:?}), {} neurons, E {:.1} Hz, I {:.1} Hz",
+            self.variant, s.n_neurons, s.groups[0].rate_hz, s.groups[1].rate_hz
+        );
+        write_network_files(&dir, &self.result, &self.groups, title, s.dt_ms)?;
         dir.write_json("summary.json", &self.summary())
     }
+}
+
+/// A network run's spikes.npz, raster.png (E blue, I red, rates in 2 ms bins beneath) and,
+/// when neurons were recorded, trace.npz.
+pub fn write_network_files(
+    dir: &OutputDir,
+    result: &NetResult,
+    groups: &[(String, Range<usize>)],
+    title: String,
+    dt: f64,
+) -> Result<()> {
+    write_spikes(dir, &result.spikes, dt)?;
+    if let Some(trace) = &result.trace {
+        write_trace(dir, trace, dt)?;
+    }
+    let bin_steps = ((2.0 / dt).round() as usize).max(1);
+    let t_ms = result.spikes.times_ms(dt);
+    let figure = RasterFigure {
+        title,
+        t_ms: &t_ms,
+        neuron: &result.spikes.neuron,
+        groups: groups.to_vec(),
+        duration_ms: result.n_steps as f64 * dt,
+        rates: groups
+            .iter()
+            .map(|(_, r)| {
+                stats::population_rate_hz(&result.spikes, r, result.n_steps, bin_steps, dt)
+            })
+            .collect(),
+        bin_ms: bin_steps as f64 * dt,
+    };
+    write_raster_png(dir, "raster.png", &figure)
 }
 
 fn write_trace(dir: &OutputDir, trace: &NetTrace, dt_ms: f64) -> Result<()> {

@@ -159,19 +159,23 @@ pub fn report_parse_error(e: clap::Error) -> ExitCode {
             ExitCode::SUCCESS
         }
         _ => {
-            // clap's message is its first paragraph (the error, then e.g. the possible values);
-            // usage and hints follow after a blank line.
-            let text = e.render().to_string();
-            let message: Vec<&str> = text
-                .lines()
-                .skip_while(|l| l.trim().is_empty())
-                .take_while(|l| !l.trim().is_empty())
-                .map(str::trim)
-                .collect();
-            eprintln!("{}", message.join(" "));
+            eprintln!("{}", parse_error_line(&e));
             ExitCode::from(2)
         }
     }
+}
+
+/// clap's message as one line: its first paragraph (the error, then e.g. the possible values);
+/// usage and hints follow after a blank line.
+pub fn parse_error_line(e: &clap::Error) -> String {
+    let text = e.render().to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .skip_while(|l| l.trim().is_empty())
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    message.join(" ")
 }
 
 /// A comma-separated list of numbers on the command line, e.g. `1,2,4.5`. A type of its own so

@@ -1,6 +1,6 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
-use super::shared_args::{ModelArg, StimulusArgs};
+use super::shared_args::{ModelArg, StimulusArgs, apply_overrides};
 use super::{Host, Numbers, number_list};
 use crate::backend::{BackendChoice, PopulationResult};
 use crate::error::{Error, Result};
@@ -33,6 +33,10 @@ pub struct NeuronArgs {
     /// Default: 10 µA/cm² (hh) or 20 pA (traub).
     #[arg(long, value_name = "A,B,...", value_parser = number_list)]
     current: Option<Numbers>,
+    /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
+    /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C].
+    #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    pub set: Vec<String>,
     /// Temperature [°C] of the hh model; its rates scale by 3^((T − 6.3)/10).
     #[arg(long)]
     temperature: Option<f64>,
@@ -106,6 +110,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     if let Some(th) = args.threshold {
         params.v_th = th;
     }
+    apply_overrides(&mut params, &args.set)?;
     let init = args.init.unwrap_or(InitialState::default_for(params.kind));
     let init_state = init.state(&params).ok_or_else(|| {
         Error::invalid(

@@ -3,7 +3,9 @@
 use super::{Numbers, number_list};
 use crate::error::{Error, Result};
 use crate::input::{Noise, PulseTrain, Sections, Stimulus};
-use crate::model::{ModelKind, Params, phi_from_temperature};
+use crate::model::{ModelKind, Params, State, phi_from_temperature};
+use crate::population::NeuronSpec;
+use crate::sweep::SweepParam;
 
 /// `--model`: the command line's names for the two models.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -38,6 +40,56 @@ impl ModelArg {
         }
         Ok(params)
     }
+}
+
+/// `--set NAME=VALUE` overrides (repeatable), by the names of `sweep --axis`: gna, gk, gl
+/// [mS/cm²], ena, ek, el, vt (traub), threshold [mV], temperature (hh) [°C]. The current has
+/// an option of its own.
+pub fn apply_overrides(params: &mut Params<f64>, items: &[String]) -> Result<()> {
+    let kind = params.kind;
+    let settable = |p: &SweepParam| match p {
+        SweepParam::Current => false,
+        SweepParam::Vt => kind == ModelKind::Traub,
+        SweepParam::Temperature => kind == ModelKind::Classic,
+        _ => true,
+    };
+    for item in items {
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE, e.g. gl=0.3"))?;
+        let param = SweepParam::parse(name.trim())
+            .ok()
+            .filter(settable)
+            .ok_or_else(|| {
+                let names: Vec<&str> = SweepParam::ALL
+                    .iter()
+                    .filter(|p| settable(p))
+                    .map(|p| p.name())
+                    .collect();
+                Error::invalid(
+                    "--set",
+                    item,
+                    format!(
+                        "NAME=VALUE with NAME a parameter of this model: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?;
+        let value: f64 = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE with a finite VALUE"))?;
+        let mut spec = NeuronSpec {
+            params: *params,
+            init: State::default(),
+            current: 0.0,
+        };
+        param.apply(&mut spec, value);
+        *params = spec.params;
+    }
+    Ok(())
 }
 
 /// Inputs shared by every neuron, on top of each neuron's constant current.

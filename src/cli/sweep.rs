@@ -3,7 +3,7 @@
 //! `hhsim merge`, which joins shards into the result of the whole grid.
 
 use super::Host;
-use super::shared_args::{ModelArg, StimulusArgs};
+use super::shared_args::{ModelArg, StimulusArgs, apply_overrides};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
@@ -55,6 +55,10 @@ pub struct SweepArgs {
     /// Simulated time [ms].
     #[arg(long, default_value_t = 1000.0)]
     duration: f64,
+    /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
+    /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C].
+    #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
+    pub set: Vec<String>,
     /// Temperature [°C] of every hh cell (unless it is an axis).
     #[arg(long)]
     temperature: Option<f64>,
@@ -93,7 +97,8 @@ const PART_FILE: &str = "spike_counts_part.npy";
 const CHUNK_DIR: &str = "chunks";
 
 fn spec_from(args: &SweepArgs) -> Result<SweepSpec> {
-    let base = args.model.params(args.temperature)?;
+    let mut base = args.model.params(args.temperature)?;
+    apply_overrides(&mut base, &args.set)?;
     let axes = if args.axis.is_empty() {
         vec![
             Axis::parse(SweepParam::Gna, &args.gna)?,
@@ -105,6 +110,18 @@ fn spec_from(args: &SweepArgs) -> Result<SweepSpec> {
             .map(|a| Axis::parse_named(a))
             .collect::<Result<_>>()?
     };
+    for item in &args.set {
+        let name = item
+            .split_once('=')
+            .map_or(item.as_str(), |(name, _)| name.trim());
+        if axes.iter().any(|a| a.param.name() == name.to_lowercase()) {
+            return Err(Error::invalid(
+                "--set",
+                item,
+                "a parameter that is not an axis of the sweep",
+            ));
+        }
+    }
     let spec = SweepSpec {
         base,
         base_current: 0.0,

@@ -53,6 +53,8 @@ pub struct CobaHh {
     pub synapses: SynapseModel,
     /// Constant current injected into every neuron [pA] (0 in the published network).
     pub current: f64,
+    /// The neuron of both populations (Traub–Miles, area 20 000 µm², by default).
+    pub params: Params<f64>,
     pub seed: u64,
 }
 
@@ -67,6 +69,7 @@ impl CobaHh {
             w_i: W_I,
             synapses: SYNAPSES,
             current: 0.0,
+            params: Params::traub(),
             seed,
         }
     }
@@ -103,7 +106,7 @@ impl CobaHh {
                 "a finite current in pA",
             ));
         }
-        let params = Params::traub();
+        let params = self.params;
         let v = NormalInit {
             mean: params.e_l - 5.0,
             sd: 5.0,

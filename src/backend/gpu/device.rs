@@ -4,6 +4,7 @@
 
 use crate::error::{Error, Result};
 use serde::Serialize;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// One adapter as `hhsim devices` shows it.
@@ -108,6 +109,8 @@ pub const LLVMPIPE_LOOP_ITERATIONS: u64 = 65_535;
 
 /// The device [`GpuContext::shared`] hands out, with the process that opened it.
 static SHARED: Mutex<Option<(u32, Arc<GpuContext>)>> = Mutex::new(None);
+/// How many devices [`GpuContext::shared`] has opened in this process (1 once one is open).
+static SHARED_OPENED: AtomicUsize = AtomicUsize::new(0);
 
 impl GpuContext {
     /// The process's one device, opened on first use (with f64 where the adapter has it) and
@@ -136,7 +139,14 @@ impl GpuContext {
             Err(_) if !need_f64 => GpuContext::new(false)?,
             Err(e) => return Err(e),
         };
+        SHARED_OPENED.fetch_add(1, Ordering::Relaxed);
         Ok(slot.insert((pid, Arc::new(ctx))).1.clone())
+    }
+
+    /// How many devices [`GpuContext::shared`] has opened in this process (for tests that
+    /// check that runs reuse one).
+    pub fn shared_devices_opened() -> usize {
+        SHARED_OPENED.load(Ordering::Relaxed)
     }
 
     /// The most loop iterations one invocation may run, where the driver has a limit.

@@ -1,0 +1,299 @@
+//! Networks described in Python (`hhsim.Network`): groups of Traub–Miles neurons and projections
+//! between them, handed over as JSON, built by hhsim's `NetworkBuilder` and run like `cobahh`.
+
+use super::{NetworkResult, NetworkRun, run_detached};
+use hhsim::backend::{BackendChoice, Engine};
+use hhsim::cli::Host;
+use hhsim::cli::cobahh::{GroupSummary, write_network_files};
+use hhsim::error::{Error, Result};
+use hhsim::integrate::Method;
+use hhsim::model::{Params, Precision};
+use hhsim::network::sim::{NetConfig, NetResult};
+use hhsim::network::{
+    Connectivity, Group, InitDist, NetworkBuilder, NormalInit, Projection, Receptor, SynapseModel,
+    Weight, stats,
+};
+use hhsim::output::OutputDir;
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::ops::Range;
+use std::path::Path;
+use std::time::Instant;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Spec {
+    seed: u64,
+    synapses: Synapses,
+    groups: Vec<GroupSpec>,
+    projections: Vec<ProjectionSpec>,
+    run: RunSpec,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Synapses {
+    tau_e: f64,
+    tau_i: f64,
+    e_e: f64,
+    e_i: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupSpec {
+    name: String,
+    size: usize,
+    /// (mean, sd) of each initial value: V [mV], ge and gi [nS].
+    v: (f64, f64),
+    ge: (f64, f64),
+    gi: (f64, f64),
+    gates: (f64, f64, f64),
+    refractory: f64,
+    current: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ProjectionSpec {
+    pre: usize,
+    post: usize,
+    p: Option<f64>,
+    in_degree: Option<usize>,
+    /// One weight [nS], or (low, high) drawn uniformly per synapse.
+    weight: Vec<f64>,
+    receptor: String,
+    autapses: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunSpec {
+    duration: f64,
+    dt: f64,
+    method: String,
+    precision: String,
+    backend: String,
+    record_v: Vec<usize>,
+    record_every: usize,
+}
+
+/// A choice by its command-line name, or a ValueError listing the names.
+fn choice<T: clap::ValueEnum>(name: &'static str, value: &str) -> Result<T> {
+    T::from_str(value, false).map_err(|_| {
+        let names: Vec<String> = T::value_variants()
+            .iter()
+            .filter_map(|v| v.to_possible_value().map(|p| p.get_name().to_string()))
+            .collect();
+        Error::invalid(name, value, format!("one of {}", names.join(", ")))
+    })
+}
+
+/// What summary.json records about a network built in Python.
+#[derive(Clone, Serialize)]
+pub struct Summary {
+    command: &'static str,
+    n_neurons: usize,
+    n_synapses: usize,
+    groups: Vec<GroupSummary>,
+    total_spikes: usize,
+    backend: &'static str,
+    adapter: Option<String>,
+    precision: Precision,
+    method: Method,
+    dt_ms: f64,
+    duration_ms: f64,
+    n_steps: usize,
+    seed: u64,
+    wall_s: f64,
+    build_s: f64,
+    simulate_s: f64,
+    neuron_steps_per_s: f64,
+}
+
+/// A finished run of a network built in Python.
+pub struct BuiltRun {
+    pub result: NetResult,
+    pub groups: Vec<(String, Range<usize>)>,
+    summary: Summary,
+    started: Instant,
+}
+
+impl BuiltRun {
+    pub fn summary(&self) -> Summary {
+        Summary {
+            wall_s: self.started.elapsed().as_secs_f64(),
+            ..self.summary.clone()
+        }
+    }
+
+    /// spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
+    pub fn save(&self, out: &Path) -> Result<()> {
+        let dir = OutputDir::create(out)?;
+        let title = format!("network of {} neurons", self.summary.n_neurons);
+        write_network_files(&dir, &self.result, &self.groups, title, self.summary.dt_ms)?;
+        dir.write_json("summary.json", &self.summary())
+    }
+}
+
+fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
+    let method: Method = choice("method", &spec.run.method)?;
+    let precision: Precision = choice("precision", &spec.run.precision)?;
+    let backend: BackendChoice = choice("backend", &spec.run.backend)?;
+    let s = &spec.synapses;
+    let mut builder = NetworkBuilder::new(spec.seed).synapses(SynapseModel {
+        tau_e_ms: s.tau_e,
+        tau_i_ms: s.tau_i,
+        e_e: s.e_e,
+        e_i: s.e_i,
+    });
+    let normal = |(mean, sd): (f64, f64)| NormalInit { mean, sd };
+    for g in &spec.groups {
+        builder.group(Group {
+            name: g.name.clone(),
+            size: g.size,
+            params: Params::traub(),
+            init: InitDist {
+                v: normal(g.v),
+                ge: normal(g.ge),
+                gi: normal(g.gi),
+                gates: g.gates,
+            },
+            refractory_ms: g.refractory,
+            current: g.current,
+        });
+    }
+    for p in &spec.projections {
+        let connectivity = match (p.p, p.in_degree) {
+            (Some(p_connect), None) => Connectivity::FixedProb {
+                p: p_connect,
+                autapses: p.autapses,
+            },
+            (None, Some(k)) => Connectivity::FixedInDegree {
+                k,
+                autapses: p.autapses,
+            },
+            _ => {
+                return Err(Error::invalid(
+                    "projection",
+                    format!("p={:?}, in_degree={:?}", p.p, p.in_degree),
+                    "exactly one of p and in_degree",
+                ));
+            }
+        };
+        let weight = match p.weight[..] {
+            [w] => Weight::Constant(w),
+            [low, high] => Weight::Uniform { low, high },
+            _ => {
+                return Err(Error::invalid(
+                    "weight",
+                    format!("{:?}", p.weight),
+                    "one weight in nS, or (low, high)",
+                ));
+            }
+        };
+        let receptor = match p.receptor.as_str() {
+            "excitatory" | "e" => Receptor::Excitatory,
+            "inhibitory" | "i" => Receptor::Inhibitory,
+            other => {
+                return Err(Error::invalid(
+                    "receptor",
+                    other,
+                    "excitatory or inhibitory",
+                ));
+            }
+        };
+        builder.connect(Projection {
+            pre: p.pre,
+            post: p.post,
+            connectivity,
+            weight,
+            receptor,
+        });
+    }
+    let net = builder.build()?;
+    let cfg = NetConfig {
+        method,
+        dt_ms: spec.run.dt,
+        duration_ms: spec.run.duration,
+        record: spec.run.record_v.clone(),
+        record_every: spec.run.record_every,
+    };
+    cfg.validate(&net)?;
+    let build_s = started.elapsed().as_secs_f64();
+    let mut engine = host.engine(backend, precision, method)?;
+    if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (backend, &engine)
+        && let Err(e) = hhsim::backend::gpu::network::check_limits(ctx, &net.csr.row_start)
+    {
+        hhsim::notes::note(&format!("running on the CPU reference backend: {e}"));
+        engine = Engine::Cpu;
+    }
+    let n_steps = cfg.n_steps();
+    let progress = host.progress(n_steps as u64, "{bar:40} {pos}/{len} steps  eta {eta}");
+    let sim_start = Instant::now();
+    let result = engine.run_network(precision, &net, &cfg, |done| progress.set(done as u64))?;
+    progress.finish();
+    let simulate_s = sim_start.elapsed().as_secs_f64();
+    let duration_ms = n_steps as f64 * cfg.dt_ms;
+    let groups: Vec<(String, Range<usize>)> = net
+        .groups
+        .iter()
+        .zip(&net.ranges)
+        .map(|(g, r)| (g.name.clone(), r.clone()))
+        .collect();
+    let summary = Summary {
+        command: "network",
+        n_neurons: net.n_neurons(),
+        n_synapses: net.n_synapses(),
+        groups: groups
+            .iter()
+            .map(|(name, r)| GroupSummary {
+                name: name.clone(),
+                size: r.len(),
+                rate_hz: stats::group_rate_hz(&result.spikes, r, duration_ms),
+                spikes: result
+                    .spikes
+                    .neuron
+                    .iter()
+                    .filter(|&&i| r.contains(&(i as usize)))
+                    .count(),
+            })
+            .collect(),
+        total_spikes: result.spikes.len(),
+        backend: engine.backend_name(),
+        adapter: engine.adapter_name(),
+        precision,
+        method,
+        dt_ms: cfg.dt_ms,
+        duration_ms,
+        n_steps,
+        seed: spec.seed,
+        wall_s: 0.0,
+        build_s,
+        simulate_s,
+        neuron_steps_per_s: (net.n_neurons() * n_steps) as f64 / simulate_s,
+    };
+    Ok(BuiltRun {
+        result,
+        groups,
+        summary,
+        started,
+    })
+}
+
+/// Builds and runs the network that `spec` (JSON from `hhsim.Network`) describes.
+#[pyfunction]
+#[pyo3(signature = (spec, progress=None))]
+pub fn run_network(
+    py: Python<'_>,
+    spec: &str,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<NetworkResult> {
+    let started = Instant::now();
+    let spec: Spec = serde_json::from_str(spec)
+        .map_err(|e| PyValueError::new_err(format!("invalid network description: {e}")))?;
+    let run = run_detached(py, progress, |host| run(spec, host, started))?;
+    let dt = run.summary.dt_ms;
+    Ok(NetworkResult::new(NetworkRun::Built(run), dt))
+}

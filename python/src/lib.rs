@@ -83,8 +83,7 @@ fn run_detached<T: Send>(
             let err = stopped.lock().unwrap_or_else(|p| p.into_inner()).take();
             Err(err.unwrap_or_else(|| PyRuntimeError::new_err("interrupted")))
         }
-        Ok(Err(e)) if e.exit_code() == 2 => Err(PyValueError::new_err(e.to_string())),
-        Ok(Err(e)) => Err(PyRuntimeError::new_err(e.to_string())),
+        Ok(Err(e)) => Err(to_py_err(e)),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<String>()
@@ -101,6 +100,7 @@ fn run_detached<T: Send>(
     result
 }
 
+/// Bad input (exit status 2 on the command line) is `ValueError`, the rest `RuntimeError`.
 fn to_py_err(e: Error) -> PyErr {
     if e.exit_code() == 2 {
         PyValueError::new_err(e.to_string())
@@ -113,21 +113,8 @@ fn json<T: serde::Serialize>(value: &T) -> PyResult<String> {
     serde_json::to_string(value).map_err(|e| PyRuntimeError::new_err(e.to_string()))
 }
 
-/// A 1-D NumPy array over `data`, owned by `owner` (which must keep `data` in place).
-///
-/// # Safety
-/// `data` must live inside `owner` and never be moved, resized or written while `owner` lives.
-pub(crate) unsafe fn borrow_vec<'py, T: numpy::Element>(
-    data: &[T],
-    owner: &Bound<'py, PyAny>,
-) -> Bound<'py, PyArray1<T>> {
-    // SAFETY: the caller guarantees `data` stays put as long as `owner`, which numpy keeps alive
-    // as the array's base.
-    let array = unsafe { PyArray1::borrow_from_array(&ArrayView1::from(data), owner.clone()) };
-    array.readwrite().make_nonwriteable();
-    array
-}
-
+/// A read-only NumPy array over `$data`, a view of memory inside the frozen run object `$this`,
+/// which NumPy keeps alive as the array's base.
 macro_rules! borrowed {
     ($this:expr, $data:expr) => {{
         let owner = $this.as_any();
@@ -150,13 +137,14 @@ struct NeuronResult {
 impl NeuronResult {
     #[getter]
     fn spike_i<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<u32>> {
-        // SAFETY: see `borrow_vec`; the run is frozen.
-        unsafe { borrow_vec(&this.get().run.result.spikes.neuron, this.as_any()) }
+        borrowed!(
+            this,
+            &ArrayView1::from(&this.get().run.result.spikes.neuron[..])
+        )
     }
     #[getter]
     fn spike_t<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<f64>> {
-        // SAFETY: as above.
-        unsafe { borrow_vec(&this.get().spike_t, this.as_any()) }
+        borrowed!(this, &ArrayView1::from(&this.get().spike_t[..]))
     }
     #[getter]
     fn t<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<f64>> {
@@ -218,7 +206,6 @@ fn neuron(
 #[pyclass(frozen, module = "hhsim._hhsim")]
 struct SweepResult {
     run: SweepRun,
-    counts: ndarray::ArrayD<u32>,
     axes: Vec<(&'static str, Array1<f64>)>,
 }
 
@@ -226,7 +213,10 @@ struct SweepResult {
 impl SweepResult {
     #[getter]
     fn counts<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArrayDyn<u32>> {
-        borrowed!(this, &this.get().counts)
+        let run = &this.get().run;
+        let grid = ndarray::ArrayViewD::from_shape(run.spec.shape(), &run.counts)
+            .expect("one count per cell");
+        borrowed!(this, &grid)
     }
     fn axis_names(&self) -> Vec<&'static str> {
         self.axes.iter().map(|(name, _)| *name).collect()
@@ -250,10 +240,7 @@ fn sweep(py: Python<'_>, argv: Vec<String>, progress: Option<Py<PyAny>>) -> PyRe
     let run = run_detached(py, progress, |host| {
         cli::sweep::compute(args, host, started)
     })?;
-    let counts = ndarray::ArrayD::from_shape_vec(run.spec.shape(), run.counts.clone())
-        .expect("one count per cell");
     Ok(SweepResult {
-        counts,
         axes: run.spec.axis_arrays(),
         run,
     })
@@ -303,13 +290,14 @@ impl NetworkResult {
 impl NetworkResult {
     #[getter]
     fn spike_i<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<u32>> {
-        // SAFETY: see `borrow_vec`; the run is frozen.
-        unsafe { borrow_vec(&this.get().run.result().spikes.neuron, this.as_any()) }
+        borrowed!(
+            this,
+            &ArrayView1::from(&this.get().run.result().spikes.neuron[..])
+        )
     }
     #[getter]
     fn spike_t<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<f64>> {
-        // SAFETY: as above.
-        unsafe { borrow_vec(&this.get().spike_t, this.as_any()) }
+        borrowed!(this, &ArrayView1::from(&this.get().spike_t[..]))
     }
     /// (name, first neuron, size) of each group.
     fn groups(&self) -> Vec<(String, usize, usize)> {

@@ -4,6 +4,9 @@ call, notes become warnings, progress reaches tqdm or a callable."""
 
 import os
 import signal
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 
@@ -196,3 +199,44 @@ def test_plot_helpers_draw_what_the_pngs_show(backend):
     r = hhsim.neuron(duration=20.0, current=[5.0, 10.0])
     ax = hhsim.plot.traces(r)
     assert len(ax.lines) == 2
+
+
+def run_python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """`code` in a fresh Python process (a fresh device cache), with extra environment; run
+    outside the source tree, whose `hhsim/` lacks the built extension."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, **env}, timeout=120, cwd=tempfile.gettempdir())
+
+
+def test_no_gpu_for_backend_gpu_is_a_runtime_error_with_advice():
+    done = run_python(
+        "import hhsim\n"
+        "try:\n"
+        "    hhsim.neuron(duration=5.0, backend='gpu')\n"
+        "except RuntimeError as e:\n"
+        "    print(e)\n",
+        WGPU_ADAPTER_NAME="no-such-adapter",
+    )
+    assert done.returncode == 0, done.stderr
+    assert "no GPU adapter" in done.stdout and "mesa-vulkan-drivers" in done.stdout, done.stdout
+
+
+def test_a_forked_child_opens_its_own_device(backend):
+    if backend != "gpu":
+        pytest.skip("no GPU adapter here")
+    done = run_python(
+        "import os, hhsim\n"
+        "from hhsim import _hhsim\n"
+        "before = hhsim.neuron(duration=20.0, backend='gpu').spikes.t\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    child = hhsim.neuron(duration=20.0, backend='gpu').spikes.t\n"
+        "    os._exit(0 if (child == before).all() and _hhsim.devices_opened() == 2 else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "after = hhsim.neuron(duration=20.0, backend='gpu').spikes.t\n"
+        "print(os.waitstatus_to_exitcode(status), (after == before).all(), _hhsim.devices_opened())\n",
+    )
+    assert done.returncode == 0, done.stderr
+    # The child ran on a device of its own (its second open) and exited cleanly; the parent's
+    # device still works after the child is gone, and was opened once.
+    assert done.stdout.split() == ["0", "True", "1"], done.stdout

@@ -212,3 +212,44 @@ fn a_diverging_run_fails_with_status_1_and_leaves_nothing() {
     );
     assert!(!out.exists());
 }
+
+/// `--set` changes the parameter it names, in the units of `sweep --axis`: a Traub conductance
+/// in mS/cm² becomes nS over the cell's 20 000 µm² (× 200), a potential stays in mV.
+#[test]
+fn set_overrides_parameters_by_their_axis_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = hhsim(&[
+        "neuron",
+        "--model",
+        "traub",
+        "--duration",
+        "1",
+        "--dt",
+        "0.1",
+        "--set",
+        "gna=50",
+        "--set",
+        "EL=-65.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["params"]["g_na"], 50.0 * 200.0);
+    assert_eq!(summary["params"]["e_l"], -65.5);
+    // The rest keep their defaults (gK 30 mS/cm² = 6000 nS).
+    assert_eq!(summary["params"]["g_k"], 6000.0);
+}
+
+#[test]
+fn bad_overrides_are_refused() {
+    assert_refused(&["--set", "gl"], "--set gl: expected NAME=VALUE");
+    assert_refused(&["--set", "gl=abc"], "--set gl=abc");
+    assert_refused(&["--set", "current=3"], "--set current=3");
+    assert_refused(
+        &["--model", "traub", "--set", "temperature=20"],
+        "--set temperature=20",
+    );
+}

@@ -2,7 +2,7 @@
 //! and, with --record-v, trace.npz.
 
 use super::shared_args::apply_overrides;
-use super::{Host, Numbers, number_list};
+use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
@@ -159,8 +159,8 @@ pub struct CobaHhRun {
 /// Runs `hhsim cobahh`: the run, then its files in `--out`.
 pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     let out = args.out.clone();
-    let run = compute(args, &Host::command_line(), started)?;
-    run.save(&out)?;
+    let (dir, run) = in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
+    run.save_into(&dir)?;
     let summary = run.summary();
     println!(
         "{} neurons, {} synapses: E {:.1} Hz, I {:.1} Hz, {} spikes; {:.2} s in all ({:.2} s simulating); results in {}",
@@ -304,13 +304,16 @@ impl CobaHhRun {
 
     /// Writes spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
     pub fn save(&self, out: &Path) -> Result<()> {
-        let dir = OutputDir::create(out)?;
+        self.save_into(&OutputDir::create(out)?)
+    }
+
+    fn save_into(&self, dir: &OutputDir) -> Result<()> {
         let s = &self.summary;
         let title = format!(
             "COBA-HH ({:?}), {} neurons, E {:.1} Hz, I {:.1} Hz",
             self.variant, s.n_neurons, s.groups[0].rate_hz, s.groups[1].rate_hz
         );
-        write_network_files(&dir, &self.result, &self.groups, title, s.dt_ms)?;
+        write_network_files(dir, &self.result, &self.groups, title, s.dt_ms)?;
         dir.write_json("summary.json", &self.summary())
     }
 }

@@ -18,8 +18,10 @@ use crate::backend::{BackendChoice, Engine};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::model::Precision;
+use crate::output::OutputDir;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -67,6 +69,19 @@ impl Host {
             }),
             callback: self.progress.as_ref(),
             total,
+        }
+    }
+}
+
+/// Creates `out`, then runs `job`: a directory that cannot be made is reported before any
+/// work, and one this run made is removed again (while empty) when the job fails.
+fn in_output_dir<T>(out: &Path, job: impl FnOnce() -> Result<T>) -> Result<(OutputDir, T)> {
+    let dir = OutputDir::create(out)?;
+    match job() {
+        Ok(value) => Ok((dir, value)),
+        Err(e) => {
+            dir.discard_if_empty();
+            Err(e)
         }
     }
 }

@@ -1,7 +1,7 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
 use super::shared_args::{ModelArg, StimulusArgs, apply_overrides};
-use super::{Host, Numbers, number_list};
+use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::{BackendChoice, PopulationResult};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
@@ -185,8 +185,8 @@ pub struct NeuronRun {
 /// Runs `hhsim neuron`: the run, then its files in `--out`.
 pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
     let out = args.out.clone();
-    let run = compute(args, &Host::command_line(), started)?;
-    run.save(&out)?;
+    let (dir, run) = in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
+    run.save_into(&dir)?;
     let summary = run.summary();
     println!(
         "{} neuron(s), {} steps, {} spike(s) in {:.3} s; results in {}",
@@ -226,8 +226,11 @@ pub fn compute(args: NeuronArgs, host: &Host, started: Instant) -> Result<Neuron
 impl NeuronRun {
     /// Writes trace.npz, spikes.npz, trace.png and summary.json into `out`.
     pub fn save(&self, out: &Path) -> Result<()> {
-        let dir = OutputDir::create(out)?;
-        write_outputs(&dir, &self.args, &self.plan, &self.result)?;
+        self.save_into(&OutputDir::create(out)?)
+    }
+
+    fn save_into(&self, dir: &OutputDir) -> Result<()> {
+        write_outputs(dir, &self.args, &self.plan, &self.result)?;
         dir.write_json("summary.json", &self.summary())
     }
 

@@ -47,6 +47,9 @@ pub enum Error {
     /// wgpu reported a failure (shader, validation, out of memory, device lost).
     #[error("GPU error while {context}: {message}")]
     Gpu { context: String, message: String },
+    /// A model file that cannot be used: where, what, and for an expression a caret under it.
+    #[error("{message}")]
+    Model { message: String },
     /// The caller asked the run to stop (a progress callback refused to go on, e.g. Ctrl-C in
     /// Python); nothing was written.
     #[error("interrupted")]
@@ -57,9 +60,10 @@ impl Error {
     /// The process exit status for this error: 2 for bad input, 1 for run-time failures.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Error::InvalidValue { .. } | Error::LengthMismatch { .. } | Error::OutputDir { .. } => {
-                2
-            }
+            Error::InvalidValue { .. }
+            | Error::LengthMismatch { .. }
+            | Error::OutputDir { .. }
+            | Error::Model { .. } => 2,
             Error::Write { .. }
             | Error::NonFinite { .. }
             | Error::NoAdapter { .. }

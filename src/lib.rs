@@ -12,6 +12,7 @@ pub mod input;
 pub mod integrate;
 pub mod layout;
 pub mod model;
+pub mod model_file;
 pub mod monitor;
 pub mod network;
 pub mod notes;

@@ -10,6 +10,11 @@ use super::Real;
 /// Near zero the direct quotient loses digits to cancellation (and is 0/0 at x = 0), so a
 /// Taylor series through x⁶ takes over below [`Real::EXPREL_SERIES_BELOW`].
 pub fn exprel<R: Real>(x: R) -> R {
+    exprel_given(x, x.exp())
+}
+
+/// [`exprel`] given `e` = eˣ (computed by the caller, e.g. by the GPU's own exponential).
+pub fn exprel_given<R: Real>(x: R, e: R) -> R {
     if x.abs() < R::EXPREL_SERIES_BELOW {
         // Horner form of 1 + x/2 + x²/6 + x³/24 + x⁴/120 + x⁵/720 + x⁶/5040.
         let c = |k: f64| R::of(1.0 / k);
@@ -17,7 +22,7 @@ pub fn exprel<R: Real>(x: R) -> R {
             + x * (c(2.0)
                 + x * (c(6.0) + x * (c(24.0) + x * (c(120.0) + x * (c(720.0) + x * c(5040.0))))))
     } else {
-        (x.exp() - R::one()) / x
+        (e - R::one()) / x
     }
 }
 

@@ -7,10 +7,11 @@ mod classic;
 mod exprel;
 mod initial;
 mod real;
+pub mod soft_exp;
 mod traub;
 
 pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature};
-pub use exprel::{exprel, x_over_expm1};
+pub use exprel::{exprel, exprel_given, x_over_expm1};
 pub use initial::InitialState;
 pub use real::{Precision, Real};
 pub use traub::NS_PER_MS_PER_CM2 as TRAUB_NS_PER_MS_PER_CM2;

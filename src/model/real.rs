@@ -17,6 +17,10 @@ pub trait Real:
         Self::from_f64(x).expect("every f64 converts to f32 or f64")
     }
 
+    /// e^x as the GPU kernels compute it: the hardware exp in f32, the software exp of
+    /// `prelude_f64.wgsl` in f64 (ported in [`super::soft_exp`]).
+    fn exp_twin(self) -> Self;
+
     /// Widens to f64 for output.
     fn wide(self) -> f64 {
         self.to_f64().expect("f32 and f64 widen to f64")
@@ -26,11 +30,19 @@ pub trait Real:
 impl Real for f32 {
     const EXPREL_SERIES_BELOW: f32 = 0.3;
     const NAME: &'static str = "f32";
+
+    fn exp_twin(self) -> f32 {
+        self.exp()
+    }
 }
 
 impl Real for f64 {
     const EXPREL_SERIES_BELOW: f64 = 0.02;
     const NAME: &'static str = "f64";
+
+    fn exp_twin(self) -> f64 {
+        super::soft_exp::exp_f64(self)
+    }
 }
 
 /// The precision a run is asked for on the command line.

@@ -71,12 +71,12 @@ impl Kernel {
     }
 }
 
-const COMMON: &str = include_str!("../../../shaders/common.wgsl");
+pub(crate) const COMMON: &str = include_str!("../../../shaders/common.wgsl");
 const POPULATION: &str = include_str!("../../../shaders/population.wgsl");
 const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
 const NETWORK_NEURON: &str = include_str!("../../../shaders/network_neuron.wgsl");
 
-fn prelude(precision: Precision) -> &'static str {
+pub(crate) fn prelude(precision: Precision) -> &'static str {
     match precision {
         Precision::F32 => include_str!("../../../shaders/prelude_f32.wgsl"),
         Precision::F64 => include_str!("../../../shaders/prelude_f64.wgsl"),

@@ -1,0 +1,54 @@
+//! The software f64 exponential of `shaders/prelude_f64.wgsl` (`exp_real`), op for op, so that a
+//! CPU twin computes the GPU's f64 exponential exactly instead of the platform's libm one.
+
+// ln 2 split so that k·LN2_HI is exact for |k| < 2^11 (the fdlibm constants, the shader's
+// literals written shortest), and log2(e).
+const LN2_HI: f64 = 0.6931471803691238;
+const LN2_LO: f64 = 1.9082149292705877e-10;
+const LOG2_E: f64 = std::f64::consts::LOG2_E;
+
+/// e^x for x in [−708, 709] (clamped outside): x = k·ln2 + r, e^r by its Taylor polynomial
+/// through r^13, times 2^k.
+pub fn exp_f64(x_in: f64) -> f64 {
+    let x = x_in.clamp(-708.0, 709.0);
+    let k = (x * LOG2_E + 0.5).floor();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p: f64 = 1.0 / 6227020800.0;
+    for inverse_factorial in [
+        1.0 / 479001600.0,
+        1.0 / 39916800.0,
+        1.0 / 3628800.0,
+        1.0 / 362880.0,
+        1.0 / 40320.0,
+        1.0 / 5040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + inverse_factorial;
+    }
+    // ldexp(p, k): k stays within the normal exponents for x in [−708, 709].
+    p * f64::from_bits(((k as i64 + 1023) as u64) << 52)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Within 2 ulp of the platform's exp, as `hhsim validate` requires of the shader's.
+    #[test]
+    fn agrees_with_libm_within_two_ulp() {
+        let mut x = -700.0;
+        while x < 700.0 {
+            let (got, want) = (exp_f64(x), x.exp());
+            let ulp = f64::EPSILON * want;
+            assert!((got - want).abs() <= 2.0 * ulp, "x = {x}: {got} vs {want}");
+            x += 0.37;
+        }
+        assert_eq!(exp_f64(0.0), 1.0);
+    }
+}

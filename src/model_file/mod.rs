@@ -1,0 +1,476 @@
+//! Neuron models from TOML files: HH-type channels with gates written as α/β or x∞/τ rates,
+//! parameters that become sweep axes, synapses and a spike condition. A file is parsed, its
+//! names checked, and the whole model lowered to one op tape ([`tape`]) that the CPU twin
+//! executes ([`eval`]) and the WGSL emitter writes out ([`wgsl`]).
+
+pub mod eval;
+pub mod expr;
+pub mod lower;
+mod source;
+pub mod tape;
+pub mod wgsl;
+
+use crate::error::{Error, Result};
+use expr::{Expr, ExprKind};
+use serde::Deserialize;
+use source::{Located, Source};
+use std::collections::HashSet;
+
+/// Unit families: every number of a file is in one of them, with potentials in mV and times
+/// in ms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Units {
+    /// nS, pF, pA (a whole cell, as the Traub–Miles neuron).
+    Absolute,
+    /// mS/cm², µF/cm², µA/cm² (per membrane area, as the 1952 model).
+    Density,
+}
+
+/// How a gate's kinetics are written.
+#[derive(Clone, Debug)]
+pub enum Kinetics {
+    /// Opening and closing rates [1/ms].
+    AlphaBeta { alpha: Expr, beta: Expr },
+    /// Steady state [1] and time constant [ms].
+    InfTau { inf: Expr, tau: Expr },
+    /// Always at its steady state: not a state variable.
+    Instantaneous { inf: Expr },
+}
+
+#[derive(Clone, Debug)]
+pub struct Gate {
+    pub name: String,
+    pub power: u32,
+    pub kinetics: Kinetics,
+}
+
+/// An ionic current g·(gates)·(V − E).
+#[derive(Clone, Debug)]
+pub struct Channel {
+    pub name: String,
+    pub conductance: Expr,
+    pub reversal: Expr,
+    pub gates: Vec<Gate>,
+}
+
+/// An exponential conductance with a reversal potential, incremented by spikes.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Synapse {
+    pub name: String,
+    pub tau_ms: f64,
+    pub reversal_mv: f64,
+}
+
+/// A checked model.
+#[derive(Clone, Debug)]
+pub struct Model {
+    pub name: String,
+    pub units: Units,
+    /// Names and default values, in file order (the order of the parameter buffer).
+    pub parameters: Vec<(String, f64)>,
+    /// The state variables: `v`, then every gate that is not instantaneous, in file order.
+    pub states: Vec<String>,
+    /// The initial value of each state; `None`: the gate's steady state at the initial v.
+    pub initial: Vec<Option<f64>>,
+    pub channels: Vec<Channel>,
+    pub synapses: Vec<Synapse>,
+    /// Multiplies every α and β and divides every τ.
+    pub rate_factor: Option<Expr>,
+    /// Spike threshold, crossed upwards [mV].
+    pub threshold: f64,
+    /// No spike within this long after one [ms]; 0: one spike per crossing.
+    pub refractory_ms: f64,
+}
+
+/// The models that ship with hhsim (`models/*.toml`), by name.
+pub const BUNDLED: [(&str, &str); 4] = [
+    ("traub", include_str!("../../models/traub.toml")),
+    ("hh", include_str!("../../models/hh.toml")),
+    ("traub_km", include_str!("../../models/traub_km.toml")),
+    ("hh_a", include_str!("../../models/hh_a.toml")),
+];
+
+/// The functions expressions may call, with their arity.
+pub const FUNCTIONS: [(&str, usize); 7] = [
+    ("exp", 1),
+    ("log", 1),
+    ("sqrt", 1),
+    ("exprel", 1),
+    ("exp_rate", 3),
+    ("sigmoid", 3),
+    ("exp_linear", 3),
+];
+
+/// Rates must be finite over this range of V [mV] (checked every 0.1 mV).
+pub const CHECKED_VOLTAGES: (f64, f64) = (-100.0, 60.0);
+
+// The file as written; every table refuses keys it does not know.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    model: RawHeader,
+    #[serde(default)]
+    parameters: toml::Table,
+    initial: toml::Spanned<toml::Table>,
+    #[serde(default, rename = "channel")]
+    channels: Vec<RawChannel>,
+    #[serde(default, rename = "synapse")]
+    synapses: Vec<RawSynapse>,
+    spike: RawSpike,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHeader {
+    name: String,
+    units: Units,
+    rate_factor: Option<toml::Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawChannel {
+    name: toml::Spanned<String>,
+    conductance: toml::Spanned<String>,
+    reversal: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    gates: Vec<RawGate>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    name: toml::Spanned<String>,
+    power: toml::Spanned<i64>,
+    alpha: Option<toml::Spanned<String>>,
+    beta: Option<toml::Spanned<String>>,
+    inf: Option<toml::Spanned<String>>,
+    tau: Option<toml::Spanned<String>>,
+    instantaneous: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSynapse {
+    name: toml::Spanned<String>,
+    tau: f64,
+    reversal: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSpike {
+    threshold: f64,
+    #[serde(default)]
+    refractory: f64,
+}
+
+/// Checks names and calls of expressions against the model's parameters.
+struct Checker<'a> {
+    source: &'a Source<'a>,
+    names: HashSet<String>,
+}
+
+impl Checker<'_> {
+    /// Parses `raw` (a TOML string value) and checks every name and call in it.
+    fn expression(&self, raw: &toml::Spanned<String>) -> Result<Expr> {
+        let located = Located::from_toml(self.source.text, raw.get_ref().clone(), raw.span());
+        let expr = expr::parse(&located.text)
+            .map_err(|e| self.source.error_in(&located, e.offset, e.message))?;
+        self.check(&located, &expr)?;
+        Ok(expr)
+    }
+
+    fn check(&self, at: &Located, e: &Expr) -> Result<()> {
+        match &e.kind {
+            ExprKind::Number(_) => Ok(()),
+            ExprKind::Name(name) => {
+                if self.names.contains(name) {
+                    return Ok(());
+                }
+                let mut known: Vec<&str> = self.names.iter().map(String::as_str).collect();
+                known.sort_unstable();
+                Err(self.source.error_in(
+                    at,
+                    e.span.0,
+                    format!("unknown name '{name}'; known names: {}", known.join(", ")),
+                ))
+            }
+            ExprKind::Neg(a) => self.check(at, a),
+            ExprKind::Binary(_, a, b) => {
+                self.check(at, a)?;
+                self.check(at, b)
+            }
+            ExprKind::Call(f, args) => {
+                let Some(&(_, arity)) = FUNCTIONS.iter().find(|(name, _)| name == f) else {
+                    let known: Vec<&str> = FUNCTIONS.iter().map(|(n, _)| *n).collect();
+                    return Err(self.source.error_in(
+                        at,
+                        e.span.0,
+                        format!(
+                            "unknown function '{f}'; known functions: {}",
+                            known.join(", ")
+                        ),
+                    ));
+                };
+                if args.len() != arity {
+                    return Err(self.source.error_in(
+                        at,
+                        e.span.0,
+                        format!("{f} takes {arity} argument(s), not {}", args.len()),
+                    ));
+                }
+                args.iter().try_for_each(|a| self.check(at, a))
+            }
+        }
+    }
+}
+
+fn number(source: &Source, section: &str, key: &str, value: &toml::Value) -> Result<f64> {
+    let x = match value {
+        toml::Value::Float(x) => *x,
+        toml::Value::Integer(i) => *i as f64,
+        other => {
+            return Err(source.error_at(
+                None,
+                format!("[{section}] {key} = {other}: expected a number"),
+            ));
+        }
+    };
+    if !x.is_finite() {
+        return Err(source.error_at(
+            None,
+            format!("[{section}] {key} = {x}: expected a finite number"),
+        ));
+    }
+    Ok(x)
+}
+
+impl Model {
+    /// Reads and checks a model file; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Model> {
+        let source = Source { origin, text };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().replace('\n', " ");
+            source.error_at(e.span().map(|s| s.start), message)
+        })?;
+        let mut taken: HashSet<String> = HashSet::new();
+        let mut claim = |name: &str, offset: Option<usize>, what: &str| -> Result<()> {
+            let reserved = name == "v" || FUNCTIONS.iter().any(|(f, _)| *f == name);
+            if reserved || !taken.insert(name.to_string()) {
+                return Err(source.error_at(
+                    offset,
+                    format!("duplicate name '{name}' ({what}): names of parameters, gates, channels and synapses must differ from each other, from v and from the functions"),
+                ));
+            }
+            Ok(())
+        };
+        let mut parameters = Vec::new();
+        for (name, value) in &raw.parameters {
+            claim(name, None, "parameter")?;
+            parameters.push((name.clone(), number(&source, "parameters", name, value)?));
+        }
+        if !parameters.iter().any(|(n, _)| n == "C" || n == "c") {
+            return Err(source.error_at(
+                None,
+                "[parameters] needs the membrane capacitance, named C (or c)",
+            ));
+        }
+        let mut names: HashSet<String> = parameters.iter().map(|(n, _)| n.clone()).collect();
+        names.insert("v".into());
+        let checker = Checker {
+            source: &source,
+            names,
+        };
+        let rate_factor = raw
+            .model
+            .rate_factor
+            .as_ref()
+            .map(|e| checker.expression(e))
+            .transpose()?;
+
+        let mut states = vec!["v".to_string()];
+        let mut channels = Vec::new();
+        for c in &raw.channels {
+            claim(c.name.get_ref(), Some(c.name.span().start), "channel")?;
+            let mut gates = Vec::new();
+            for g in &c.gates {
+                let gate_name = g.name.get_ref().clone();
+                claim(&gate_name, Some(g.name.span().start), "gate")?;
+                let power = *g.power.get_ref();
+                if !(1..=6).contains(&power) {
+                    return Err(source.error_at(
+                        Some(g.power.span().start),
+                        format!("gate {gate_name}: power {power} is outside 1–6"),
+                    ));
+                }
+                let expr = |e: &Option<toml::Spanned<String>>| {
+                    e.as_ref().map(|e| checker.expression(e)).transpose()
+                };
+                let (alpha, beta, inf, tau) = (
+                    expr(&g.alpha)?,
+                    expr(&g.beta)?,
+                    expr(&g.inf)?,
+                    expr(&g.tau)?,
+                );
+                let instantaneous = g.instantaneous.unwrap_or(false);
+                let kinetics = match (alpha, beta, inf, tau, instantaneous) {
+                    (Some(alpha), Some(beta), None, None, false) => {
+                        Kinetics::AlphaBeta { alpha, beta }
+                    }
+                    (None, None, Some(inf), Some(tau), false) => Kinetics::InfTau { inf, tau },
+                    (None, None, Some(inf), None, true) => Kinetics::Instantaneous { inf },
+                    _ => {
+                        return Err(source.error_at(
+                            Some(g.name.span().start),
+                            format!("gate {gate_name}: expected alpha and beta, or inf and tau, or inf with instantaneous = true (exactly one form)"),
+                        ));
+                    }
+                };
+                if !matches!(kinetics, Kinetics::Instantaneous { .. }) {
+                    states.push(gate_name.clone());
+                }
+                gates.push(Gate {
+                    name: gate_name,
+                    power: power as u32,
+                    kinetics,
+                });
+            }
+            let Some(reversal) = &c.reversal else {
+                return Err(source.error_at(
+                    Some(c.name.span().start),
+                    format!(
+                        "channel {}: expected a reversal potential",
+                        c.name.get_ref()
+                    ),
+                ));
+            };
+            channels.push(Channel {
+                name: c.name.get_ref().clone(),
+                conductance: checker.expression(&c.conductance)?,
+                reversal: checker.expression(reversal)?,
+                gates,
+            });
+        }
+        let mut synapses = Vec::new();
+        for s in &raw.synapses {
+            claim(s.name.get_ref(), Some(s.name.span().start), "synapse")?;
+            if !(s.tau > 0.0 && s.tau.is_finite() && s.reversal.is_finite()) {
+                return Err(source.error_at(
+                    Some(s.name.span().start),
+                    format!(
+                        "synapse {}: expected tau > 0 ms and a finite reversal",
+                        s.name.get_ref()
+                    ),
+                ));
+            }
+            synapses.push(Synapse {
+                name: s.name.get_ref().clone(),
+                tau_ms: s.tau,
+                reversal_mv: s.reversal,
+            });
+        }
+        let mut initial = vec![None; states.len()];
+        for (name, value) in raw.initial.get_ref() {
+            let Some(k) = states.iter().position(|s| s == name) else {
+                return Err(source.error_at(
+                    Some(raw.initial.span().start),
+                    format!(
+                        "[initial] {name}: no state of that name; the states are {}",
+                        states.join(", ")
+                    ),
+                ));
+            };
+            initial[k] = Some(number(&source, "initial", name, value)?);
+        }
+        if initial[0].is_none() {
+            return Err(source.error_at(
+                Some(raw.initial.span().start),
+                "[initial] needs v, the initial membrane potential in mV",
+            ));
+        }
+        let spike = &raw.spike;
+        if !(spike.threshold.is_finite() && spike.refractory >= 0.0 && spike.refractory.is_finite())
+        {
+            return Err(source.error_at(
+                None,
+                "[spike]: expected a finite threshold (mV) and a refractory period ≥ 0 ms",
+            ));
+        }
+        let model = Model {
+            name: raw.model.name,
+            units: raw.model.units,
+            parameters,
+            states,
+            initial,
+            channels,
+            synapses,
+            rate_factor,
+            threshold: spike.threshold,
+            refractory_ms: spike.refractory,
+        };
+        model.check_rates(&source)?;
+        Ok(model)
+    }
+
+    /// A bundled model by name, or an error listing them.
+    pub fn bundled(name: &str) -> Result<Model> {
+        let (_, text) = BUNDLED.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+            let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
+            Error::invalid(
+                "model",
+                name,
+                format!("one of {}, or a path to a model file", names.join(", ")),
+            )
+        })?;
+        Model::parse(text, &format!("models/{name}.toml"))
+    }
+
+    /// Reads a model file.
+    pub fn load(path: &std::path::Path) -> Result<Model> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::invalid(
+                "model file",
+                path.display(),
+                format!("a readable TOML file ({e})"),
+            )
+        })?;
+        Model::parse(&text, &path.display().to_string())
+    }
+
+    /// The value of parameter `name`.
+    pub fn parameter(&self, name: &str) -> Option<f64> {
+        self.parameters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, x)| x)
+    }
+
+    /// Every rate (α, β, x∞, τ, and their conductances) finite over [`CHECKED_VOLTAGES`] at the
+    /// default parameters, or an error naming the rate and the voltage.
+    fn check_rates(&self, source: &Source) -> Result<()> {
+        let rates = lower::rate_tape(self);
+        let params: Vec<f64> = self.parameters.iter().map(|&(_, x)| x).collect();
+        let (low, high) = CHECKED_VOLTAGES;
+        let steps = ((high - low) * 10.0).round() as usize;
+        for k in 0..=steps {
+            let v = low + k as f64 * 0.1;
+            let values =
+                eval::evaluate::<f64>(&rates.tape, &eval::Inputs::at_rest(self, &params, v));
+            for (name, id) in &rates.outputs {
+                let x = values[*id];
+                if !x.is_finite() {
+                    return Err(source.error_at(
+                        None,
+                        format!("rate {name} is {x} at v = {v:.1} mV; every rate must be finite over {low}…{high} mV"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -4,6 +4,7 @@ mod analyze;
 mod bench;
 pub mod cobahh;
 mod devices;
+mod models;
 pub mod neuron;
 mod shared_args;
 pub mod sweep;
@@ -143,6 +144,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// List GPU adapters, with f64 support and limits, and which one --backend auto picks.
     Devices,
+    /// List the bundled model files, or print one as TOML.
+    Models(models::ModelsArgs),
     /// Dynamics analysis: bifurcation diagrams, f–I curves with hysteresis, phase planes.
     #[command(subcommand)]
     Analyze(analyze::AnalyzeCommand),
@@ -160,6 +163,7 @@ pub fn run(cli: Cli, started: Instant) -> crate::Result<bool> {
         Command::Merge(args) => sweep::merge(args, started).map(|()| true),
         Command::Bench(args) => bench::run(args).map(|()| true),
         Command::Devices => devices::run().map(|()| true),
+        Command::Models(args) => models::run(args).map(|()| true),
         Command::Analyze(command) => analyze::run(command, started).map(|()| true),
         Command::Validate(args) => validate::run(args),
     }

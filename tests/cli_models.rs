@@ -1,0 +1,37 @@
+//! `hhsim models`: the list of bundled models, one printed as a file that loads again, and a
+//! clear refusal of an unknown name.
+
+use hhsim::model_file::Model;
+use std::process::{Command, Output};
+
+fn hhsim(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_hhsim"))
+        .args(args)
+        .output()
+        .expect("the hhsim binary runs")
+}
+
+#[test]
+fn models_lists_the_bundled_files_and_prints_one_that_loads() {
+    let o = hhsim(&["models"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list = String::from_utf8_lossy(&o.stdout);
+    for name in ["traub", "hh", "traub_km", "hh_a"] {
+        assert!(
+            list.lines().any(|l| l.starts_with(&format!("{name} "))),
+            "{list}"
+        );
+    }
+    let o = hhsim(&["models", "traub_km"]);
+    assert!(o.status.success());
+    let model = Model::parse(&String::from_utf8_lossy(&o.stdout), "stdout").unwrap();
+    assert_eq!(model.states, ["v", "m", "h", "n", "p"]);
+    let o = hhsim(&["models", "izhikevich"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("one of traub, hh, traub_km, hh_a"),
+        "{stderr}"
+    );
+}

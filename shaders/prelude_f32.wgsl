@@ -12,3 +12,8 @@ fn exp_real(x: Real) -> Real {
 fn is_finite_real(x: Real) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
 }
+
+// Natural logarithm (models' `log` and non-integer powers).
+fn log_real(x: Real) -> Real {
+    return log(x);
+}

@@ -37,3 +37,15 @@ fn exp_real(x_in: f64) -> f64 {
 fn is_finite_real(x: Real) -> bool {
     return abs(x) <= 1.7976931348623157e308;
 }
+
+// ln x for x > 0 (SPIR-V's Log is defined for 16- and 32-bit floats only): the f32 logarithm,
+// then two Halley steps on e^y = x, each tripling the correct digits (7 → 21 → beyond f64's 16).
+// Twin: src/model/soft_exp.rs `ln_f64`.
+fn log_real(x: f64) -> f64 {
+    var y = f64(log(f32(x)));
+    var e = exp_real(y);
+    y = y + 2.0 * (x - e) / (x + e);
+    e = exp_real(y);
+    y = y + 2.0 * (x - e) / (x + e);
+    return y;
+}

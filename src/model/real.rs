@@ -21,6 +21,9 @@ pub trait Real:
     /// `prelude_f64.wgsl` in f64 (ported in [`super::soft_exp`]).
     fn exp_twin(self) -> Self;
 
+    /// ln x as the GPU kernels compute it (`log_real`; in f64 [`super::soft_exp::ln_f64`]).
+    fn ln_twin(self) -> Self;
+
     /// Widens to f64 for output.
     fn wide(self) -> f64 {
         self.to_f64().expect("f32 and f64 widen to f64")
@@ -34,6 +37,10 @@ impl Real for f32 {
     fn exp_twin(self) -> f32 {
         self.exp()
     }
+
+    fn ln_twin(self) -> f32 {
+        self.ln()
+    }
 }
 
 impl Real for f64 {
@@ -42,6 +49,10 @@ impl Real for f64 {
 
     fn exp_twin(self) -> f64 {
         super::soft_exp::exp_f64(self)
+    }
+
+    fn ln_twin(self) -> f64 {
+        super::soft_exp::ln_f64(self)
     }
 }
 

@@ -1,5 +1,6 @@
-//! The software f64 exponential of `shaders/prelude_f64.wgsl` (`exp_real`), op for op, so that a
-//! CPU twin computes the GPU's f64 exponential exactly instead of the platform's libm one.
+//! The software f64 exponential and logarithm of `shaders/prelude_f64.wgsl` (`exp_real`,
+//! `log_real`), op for op, so that a CPU twin computes the GPU's f64 values exactly instead of
+//! the platform's libm ones.
 
 // ln 2 split so that k·LN2_HI is exact for |k| < 2^11 (the fdlibm constants, the shader's
 // literals written shortest), and log2(e).
@@ -35,9 +36,33 @@ pub fn exp_f64(x_in: f64) -> f64 {
     p * f64::from_bits(((k as i64 + 1023) as u64) << 52)
 }
 
+/// ln x as `log_real` in `shaders/prelude_f64.wgsl` computes it: the f32 logarithm refined by
+/// two Halley steps on e^y = x, with [`exp_f64`].
+pub fn ln_f64(x: f64) -> f64 {
+    let mut y = f64::from((x as f32).ln());
+    for _ in 0..2 {
+        let e = exp_f64(y);
+        y += 2.0 * (x - e) / (x + e);
+    }
+    y
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Two Halley steps from the f32 guess reach f64 precision.
+    #[test]
+    fn ln_agrees_with_libm_within_two_ulp() {
+        for &x in &[1e-30, 1e-5, 0.3, 1.0 / 3.0, 1.0, 2.0, 10.0, 1234.5, 3e30] {
+            let (got, want) = (ln_f64(x), x.ln());
+            assert!(
+                (got - want).abs() <= 2.0 * f64::EPSILON * want.abs().max(1e-300),
+                "x = {x}: {got} vs {want}"
+            );
+        }
+        assert_eq!(ln_f64(1.0), 0.0);
+    }
 
     /// Within 2 ulp of the platform's exp, as `hhsim validate` requires of the shader's.
     #[test]

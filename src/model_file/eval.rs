@@ -52,7 +52,7 @@ pub fn evaluate<R: Real>(tape: &Tape, inputs: &Inputs<R>) -> Vec<R> {
             Op::Div(a, b) => x(a) / x(b),
             Op::Neg(a) => -x(a),
             Op::Exp(a) => x(a).exp_twin(),
-            Op::Log(a) => x(a).ln(),
+            Op::Log(a) => x(a).ln_twin(),
             Op::Sqrt(a) => x(a).sqrt(),
             Op::XOverExpm1(a, e) => x_over_expm1(x(a), x(e)),
             Op::Exprel(a) => exprel_given(x(a), x(a).exp_twin()),

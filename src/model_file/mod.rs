@@ -6,6 +6,7 @@
 pub mod eval;
 pub mod expr;
 pub mod lower;
+pub mod run;
 mod source;
 pub mod tape;
 pub mod wgsl;
@@ -437,6 +438,33 @@ impl Model {
             )
         })?;
         Model::parse(&text, &path.display().to_string())
+    }
+
+    /// The parameters' default values, in order.
+    pub fn default_parameters(&self) -> Vec<f64> {
+        self.parameters.iter().map(|&(_, x)| x).collect()
+    }
+
+    /// The initial state under `params`: the file's values, and each unlisted gate at its
+    /// steady state at the initial v.
+    pub fn initial_state(&self, params: &[f64]) -> Vec<f64> {
+        let v = self.initial[0].expect("v is checked to have an initial value");
+        let rates = lower::rate_tape(self);
+        let values = eval::evaluate::<f64>(&rates.tape, &eval::Inputs::at_rest(self, params, v));
+        let steady = |gate: &str| {
+            let name = format!("steady state of gate {gate}");
+            let (_, id) = rates
+                .outputs
+                .iter()
+                .find(|(n, _)| *n == name)
+                .expect("every gate has one");
+            values[*id]
+        };
+        self.states
+            .iter()
+            .zip(&self.initial)
+            .map(|(state, given)| given.unwrap_or_else(|| steady(state)))
+            .collect()
     }
 
     /// The value of parameter `name`.

@@ -232,7 +232,7 @@ impl Builder {
             Op::Div(a, b) => c(a)? / c(b)?,
             Op::Neg(a) => -c(a)?,
             Op::Exp(a) => c(a)?.exp_twin(),
-            Op::Log(a) => c(a)?.ln(),
+            Op::Log(a) => c(a)?.ln_twin(),
             Op::Sqrt(a) => c(a)?.sqrt(),
             Op::XOverExpm1(a, e) => x_over_expm1(c(a)?, c(e)?),
             Op::Exprel(a) => exprel_given(c(a)?, c(a)?.exp_twin()),

@@ -46,7 +46,7 @@ pub fn function(model: &Model, lowered: &Lowered, name: &str) -> String {
             Op::Div(a, b) => format!("{} / {}", t(a), t(b)),
             Op::Neg(a) => format!("-{}", t(a)),
             Op::Exp(a) => format!("exp_real({})", t(a)),
-            Op::Log(a) => format!("log({})", t(a)),
+            Op::Log(a) => format!("log_real({})", t(a)),
             Op::Sqrt(a) => format!("sqrt({})", t(a)),
             Op::XOverExpm1(a, e) => format!("x_over_expm1({}, {})", t(a), t(e)),
             Op::Exprel(a) => format!("exprel({})", t(a)),
@@ -82,4 +82,130 @@ pub fn module(model: &Model, precision: Precision) -> String {
     crate::backend::gpu::shader::prelude(precision).to_string()
         + crate::backend::gpu::shader::COMMON
         + &functions(model)
+}
+
+/// The population kernel of a model file: `integrate_model` integrates neuron
+/// `run.first_neuron + gid` over a chunk of steps with `method`, as `shaders/population.wgsl`
+/// does for the built-in models, over flat arrays of `Real` (states × neurons, parameters ×
+/// neurons). Loops over the states are written out: lavapipe counts every loop iteration of an
+/// invocation against one limit. Twin: [`super::run::integrate_chunk`].
+pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> String {
+    let ns = model.states.len();
+    let np = model.parameters.len().max(1);
+    let each = |f: &dyn Fn(usize) -> String| (0..ns).map(f).collect::<Vec<_>>().join("\n");
+    let step = match method {
+        crate::integrate::Method::Rk4 => format!(
+            "    let half = dt * 0.5;
+    let k1 = model_derivatives(s, p, dt, i_ext, 0.0, 0.0);
+    let k2 = model_derivatives(array<Real, {ns}>({s2}), p, dt, i_ext, 0.0, 0.0);
+    let k3 = model_derivatives(array<Real, {ns}>({s3}), p, dt, i_ext, 0.0, 0.0);
+    let k4 = model_derivatives(array<Real, {ns}>({s4}), p, dt, i_ext, 0.0, 0.0);
+    let sixth = dt / 6.0;
+    return array<Real, {ns}>({combined});",
+            s2 = (0..ns)
+                .map(|j| format!("s[{j}] + half * k1[{j}]"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            s3 = (0..ns)
+                .map(|j| format!("s[{j}] + half * k2[{j}]"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            s4 = (0..ns)
+                .map(|j| format!("s[{j}] + dt * k3[{j}]"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            combined = (0..ns)
+                .map(|j| format!(
+                    "s[{j}] + sixth * (k1[{j}] + 2.0 * (k2[{j}] + k3[{j}]) + k4[{j}])"
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => "    return model_exp_euler(s, p, dt, 0.0, 0.0, i_ext);".to_string(),
+    };
+    format!(
+        "
+struct FileRun {{
+    n_neurons: u32,
+    first_neuron: u32,
+    n_steps: u32,
+    first_step: u32,
+    record_every: u32,
+    spike_capacity: u32,
+    has_noise: u32,
+    pad: u32,
+    dt: Real,
+    threshold: Real,
+}}
+
+@group(0) @binding(0) var<uniform> run: FileRun;
+@group(0) @binding(1) var<storage, read_write> states: array<Real>;
+@group(0) @binding(2) var<storage, read> params: array<Real>;
+@group(0) @binding(3) var<storage, read> current: array<Real>;
+@group(0) @binding(4) var<storage, read> shared_input: array<Real>;
+@group(0) @binding(5) var<storage, read> noise: array<Real>;
+@group(0) @binding(6) var<storage, read_write> spike_count: array<u32>;
+@group(0) @binding(7) var<storage, read_write> spike_steps: array<u32>;
+@group(0) @binding(8) var<storage, read_write> trace: array<Real>;
+@group(0) @binding(9) var<storage, read_write> status: array<u32>;
+
+fn method_step(s: array<Real, {ns}>, p: array<Real, {np}>, i_ext: Real, dt: Real) -> array<Real, {ns}> {{
+{step}
+}}
+
+@compute @workgroup_size(WORKGROUP_SIZE)
+fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
+    let i = run.first_neuron + gid.x;
+    if (i >= run.n_neurons || status[i] != 0u) {{
+        return;
+    }}
+    var s = array<Real, {ns}>({load_s});
+    let p = array<Real, {np}>({load_p});
+    var count = spike_count[i];
+    var failed_at = 0u;
+    for (var k = 0u; k < run.n_steps; k++) {{
+        let step = run.first_step + k;
+        if (run.record_every != 0u && k % run.record_every == 0u) {{
+            let at = ((k / run.record_every) * run.n_neurons + i) * {ns}u;
+{record}
+        }}
+        var i_ext = current[i] + shared_input[k];
+        if (run.has_noise != 0u) {{
+            i_ext = i_ext + noise[k * run.n_neurons + i];
+        }}
+        let next = method_step(s, p, i_ext, run.dt);
+        if (!({finite})) {{
+            failed_at = step + 1u;
+            break;
+        }}
+        if (s[0] < run.threshold && next[0] >= run.threshold) {{
+            if (count < run.spike_capacity) {{
+                spike_steps[i * run.spike_capacity + count] = step;
+            }}
+            count = count + 1u;
+        }}
+        s = next;
+    }}
+{store}
+    spike_count[i] = count;
+    if (failed_at != 0u) {{
+        status[i] = failed_at;
+    }}
+}}
+",
+        load_s = (0..ns).map(|j| format!("states[i * {ns}u + {j}u]")).collect::<Vec<_>>().join(", "),
+        load_p = (0..np).map(|j| format!("params[i * {np}u + {j}u]")).collect::<Vec<_>>().join(", "),
+        record = each(&|j| format!("            trace[at + {j}u] = s[{j}];")),
+        finite = (0..ns).map(|j| format!("is_finite_real(next[{j}])")).collect::<Vec<_>>().join(" && "),
+        store = each(&|j| format!("    states[i * {ns}u + {j}u] = s[{j}];")),
+    )
+}
+
+/// The complete kernel module of a model file for `method` in `precision`.
+pub fn population_module(
+    model: &Model,
+    method: crate::integrate::Method,
+    precision: Precision,
+) -> String {
+    module(model, precision) + &population_kernel(model, method)
 }

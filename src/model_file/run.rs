@@ -1,0 +1,530 @@
+//! Populations of independent neurons of a model file, on the GPU (the generated kernel of
+//! [`super::wgsl::population_kernel`]) or on its CPU twin ([`integrate_chunk`]), which runs the
+//! same tapes in the same order. Inputs are the built-in models' (a constant current per neuron,
+//! the shared stimulus, seeded noise); results are spikes, counts and a trace of every state.
+
+use super::Model;
+use super::eval::{Inputs, evaluate};
+use super::lower::{self, Lowered};
+use crate::backend::Engine;
+use crate::backend::gpu::GpuContext;
+use crate::error::{Error, Result};
+use crate::input::Stimulus;
+use crate::integrate::Method;
+use crate::layout::WORKGROUP_SIZE;
+use crate::model::{Precision, Real};
+use crate::monitor::Spikes;
+use ndarray::Array2;
+use std::mem::size_of;
+use wgpu::util::DeviceExt;
+
+/// Neurons of one model file, each with its own parameters, initial state and current.
+#[derive(Clone, Debug)]
+pub struct FilePopulation {
+    pub model: Model,
+    /// Parameter values per neuron, in the model's order.
+    pub params: Vec<Vec<f64>>,
+    /// Initial state per neuron, in the model's order.
+    pub init: Vec<Vec<f64>>,
+    /// Constant injected current per neuron.
+    pub current: Vec<f64>,
+    pub stimulus: Stimulus,
+}
+
+/// How a population of a model file is run.
+#[derive(Clone, Copy, Debug)]
+pub struct FileRunConfig {
+    pub method: Method,
+    pub dt_ms: f64,
+    pub n_steps: usize,
+    /// Record every state every this many steps (0: no trace).
+    pub record_every: usize,
+}
+
+/// What a run produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileResult {
+    pub spikes: Spikes,
+    pub spike_counts: Vec<u32>,
+    /// Sample steps and, per state, neurons × samples.
+    pub trace: Option<(Vec<u64>, Vec<Array2<f64>>)>,
+    pub n_steps: usize,
+}
+
+/// Steps per chunk: one chunk's loop stays within lavapipe's loop limit.
+const CHUNK_STEPS: usize = 10_000;
+
+/// The uniforms of one chunk, as `FileRun` in the generated kernel.
+#[derive(Clone, Copy, Debug)]
+pub struct ChunkRun<R> {
+    pub n_neurons: u32,
+    pub first_neuron: u32,
+    pub n_steps: u32,
+    pub first_step: u32,
+    pub record_every: u32,
+    pub spike_capacity: u32,
+    pub has_noise: u32,
+    pub dt: R,
+    pub threshold: R,
+}
+
+impl<R: Real> ChunkRun<R> {
+    fn bytes(&self) -> Vec<u8> {
+        let words = [
+            self.n_neurons,
+            self.first_neuron,
+            self.n_steps,
+            self.first_step,
+            self.record_every,
+            self.spike_capacity,
+            self.has_noise,
+            0,
+        ];
+        let mut bytes = bytemuck::cast_slice(&words).to_vec();
+        bytes.extend_from_slice(bytemuck::bytes_of(&self.dt));
+        bytes.extend_from_slice(bytemuck::bytes_of(&self.threshold));
+        // Uniform buffers are bound in multiples of 16 bytes.
+        bytes.resize(bytes.len().next_multiple_of(16), 0);
+        bytes
+    }
+}
+
+/// The buffers the kernel and its twin share.
+#[derive(Clone, Debug, Default)]
+pub struct Buffers<R> {
+    pub states: Vec<R>,
+    pub spike_count: Vec<u32>,
+    pub spike_steps: Vec<u32>,
+    pub status: Vec<u32>,
+}
+
+/// One step of `method` for one neuron: the twin of the kernel's `method_step`.
+fn method_step<R: Real>(
+    tapes: &(Lowered, Lowered),
+    method: Method,
+    s: &[R],
+    p: &[R],
+    i_ext: R,
+    dt: R,
+) -> Vec<R> {
+    let (step, derivatives) = tapes;
+    let run = |tape: &Lowered, states: Vec<R>, current: R, drive: R| -> Vec<R> {
+        let values = evaluate(
+            &tape.tape,
+            &Inputs {
+                states,
+                params: p.to_vec(),
+                dt,
+                current,
+                extra_conductance: R::zero(),
+                extra_drive: drive,
+            },
+        );
+        tape.outputs.iter().map(|&(_, id)| values[id]).collect()
+    };
+    match method {
+        Method::Rk4 => {
+            let half = dt * R::of(0.5);
+            let k1 = run(derivatives, s.to_vec(), i_ext, R::zero());
+            let shifted = |k: &[R], by: R| s.iter().zip(k).map(|(&x, &d)| x + by * d).collect();
+            let k2 = run(derivatives, shifted(&k1, half), i_ext, R::zero());
+            let k3 = run(derivatives, shifted(&k2, half), i_ext, R::zero());
+            let k4 = run(derivatives, shifted(&k3, dt), i_ext, R::zero());
+            let sixth = dt / R::of(6.0);
+            let two = R::of(2.0);
+            (0..s.len())
+                .map(|j| s[j] + sixth * (k1[j] + two * (k2[j] + k3[j]) + k4[j]))
+                .collect()
+        }
+        _ => run(step, s.to_vec(), R::zero(), i_ext),
+    }
+}
+
+/// Twin of the generated kernel `integrate_model`: every neuron of the chunk over its steps.
+#[allow(clippy::too_many_arguments)]
+pub fn integrate_chunk<R: Real>(
+    tapes: &(Lowered, Lowered),
+    method: Method,
+    run: &ChunkRun<R>,
+    params: &[R],
+    current: &[R],
+    shared: &[R],
+    noise: &[R],
+    b: &mut Buffers<R>,
+    trace: &mut [R],
+) {
+    let n = run.n_neurons as usize;
+    let ns = b.states.len() / n;
+    let np = params.len() / n;
+    let cap = run.spike_capacity as usize;
+    for i in run.first_neuron as usize..n {
+        if b.status[i] != 0 {
+            continue;
+        }
+        let p = &params[i * np..(i + 1) * np];
+        let mut s = b.states[i * ns..(i + 1) * ns].to_vec();
+        let mut count = b.spike_count[i];
+        for k in 0..run.n_steps as usize {
+            let step = run.first_step + k as u32;
+            if run.record_every != 0 && k % run.record_every as usize == 0 {
+                let at = ((k / run.record_every as usize) * n + i) * ns;
+                trace[at..at + ns].copy_from_slice(&s);
+            }
+            let mut i_ext = current[i] + shared[k];
+            if run.has_noise != 0 {
+                i_ext = i_ext + noise[k * n + i];
+            }
+            let next = method_step(tapes, method, &s, p, i_ext, run.dt);
+            if next.iter().any(|x| !x.is_finite()) {
+                b.status[i] = step + 1;
+                break;
+            }
+            if s[0] < run.threshold && next[0] >= run.threshold {
+                if (count as usize) < cap {
+                    b.spike_steps[i * cap + count as usize] = step;
+                }
+                count += 1;
+            }
+            s = next;
+        }
+        b.states[i * ns..(i + 1) * ns].copy_from_slice(&s);
+        b.spike_count[i] = count;
+    }
+}
+
+/// The generated kernel on the device, with its buffers.
+struct GpuKernel<'a> {
+    ctx: &'a GpuContext,
+    pipeline: wgpu::ComputePipeline,
+    uniforms: wgpu::Buffer,
+    buffers: Vec<wgpu::Buffer>,
+}
+
+const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
+    .union(wgpu::BufferUsages::COPY_SRC)
+    .union(wgpu::BufferUsages::COPY_DST);
+
+impl<'a> GpuKernel<'a> {
+    #[allow(clippy::too_many_arguments)]
+    fn new<R: Real>(
+        ctx: &'a GpuContext,
+        source: &str,
+        states: &[R],
+        params: &[R],
+        current: &[R],
+        spike_slots: usize,
+        chunk: (usize, usize, usize),
+    ) -> Result<Self> {
+        let n = current.len();
+        ctx.checked("building the model file's kernel", || {
+            let device = &ctx.device;
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some("integrate_model"),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some("integrate_model"),
+                layout: None,
+                module: &module,
+                entry_point: Some("integrate_model"),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants: &[("MODEL", 0.0)],
+                    ..Default::default()
+                },
+                cache: None,
+            });
+            let init = |label, contents: &[u8]| {
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents,
+                    usage: STORAGE,
+                })
+            };
+            let empty = |label, bytes: usize| {
+                device.create_buffer(&wgpu::BufferDescriptor {
+                    label: Some(label),
+                    size: bytes.max(16) as u64,
+                    usage: STORAGE,
+                    mapped_at_creation: false,
+                })
+            };
+            let real = size_of::<R>();
+            let (shared_len, noise_len, trace_len) = chunk;
+            let buffers = vec![
+                init("states", bytemuck::cast_slice(states)),
+                init("params", bytemuck::cast_slice(params)),
+                init("current", bytemuck::cast_slice(current)),
+                empty("shared_input", shared_len * real),
+                empty("noise", noise_len * real),
+                init("spike_count", bytemuck::cast_slice(&vec![0u32; n])),
+                init(
+                    "spike_steps",
+                    bytemuck::cast_slice(&vec![0u32; spike_slots.max(4)]),
+                ),
+                empty("trace", trace_len * real),
+                init("status", bytemuck::cast_slice(&vec![0u32; n])),
+            ];
+            let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("run"),
+                size: 64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            GpuKernel {
+                ctx,
+                pipeline,
+                uniforms,
+                buffers,
+            }
+        })
+    }
+
+    fn bind_group(&self) -> wgpu::BindGroup {
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: self.uniforms.as_entire_binding(),
+        }];
+        entries.extend(
+            self.buffers
+                .iter()
+                .enumerate()
+                .map(|(k, b)| wgpu::BindGroupEntry {
+                    binding: k as u32 + 1,
+                    resource: b.as_entire_binding(),
+                }),
+        );
+        self.ctx
+            .device
+            .create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("integrate_model"),
+                layout: &self.pipeline.get_bind_group_layout(0),
+                entries: &entries,
+            })
+    }
+}
+
+/// Runs a population of a model file on `engine` in `precision`.
+pub fn run_population(
+    engine: &Engine,
+    precision: Precision,
+    pop: &FilePopulation,
+    cfg: &FileRunConfig,
+) -> Result<FileResult> {
+    match precision {
+        Precision::F32 => run_as::<f32>(engine, pop, cfg),
+        Precision::F64 => run_as::<f64>(engine, pop, cfg),
+    }
+}
+
+fn run_as<R: Real>(
+    engine: &Engine,
+    pop: &FilePopulation,
+    cfg: &FileRunConfig,
+) -> Result<FileResult> {
+    let model = &pop.model;
+    let n = pop.current.len();
+    let ns = model.states.len();
+    let np = model.parameters.len().max(1);
+    let flat = |rows: &[Vec<f64>], width: usize| -> Vec<R> {
+        rows.iter()
+            .flat_map(|r| (0..width).map(|k| R::of(r.get(k).copied().unwrap_or(0.0))))
+            .collect()
+    };
+    let params = flat(&pop.params, np);
+    let current: Vec<R> = pop.current.iter().map(|&c| R::of(c)).collect();
+    let shared: Vec<R> = pop
+        .stimulus
+        .shared_per_step(cfg.dt_ms, cfg.n_steps)
+        .into_iter()
+        .map(R::of)
+        .collect();
+    let mut noise_streams: Vec<_> = (0..n).filter_map(|j| pop.stimulus.noise_for(j)).collect();
+    let spike_capacity = cfg.n_steps / 2 + 1;
+    let chunk = CHUNK_STEPS.min(cfg.n_steps).max(1);
+    let chunk = match cfg.record_every {
+        0 => chunk,
+        every => (chunk / every).max(1) * every,
+    };
+    let samples_per_chunk = if cfg.record_every == 0 {
+        0
+    } else {
+        chunk.div_ceil(cfg.record_every)
+    };
+    let mut buffers = Buffers {
+        states: flat(&pop.init, ns),
+        spike_count: vec![0; n],
+        spike_steps: vec![0; n * spike_capacity],
+        status: vec![0; n],
+    };
+    let tapes = (
+        lower::exp_euler_tape(model, true, true),
+        lower::derivative_tape(model, true, true),
+    );
+    let gpu = match engine {
+        Engine::Gpu(ctx) => {
+            if !matches!(cfg.method, Method::ExpEuler | Method::Rk4) {
+                return Err(Error::invalid(
+                    "--method",
+                    cfg.method.name(),
+                    "exp-euler or rk4 on the GPU backend (euler and rk2 run with --backend cpu)",
+                ));
+            }
+            let precision = if size_of::<R>() == 8 {
+                Precision::F64
+            } else {
+                Precision::F32
+            };
+            let source = super::wgsl::population_module(model, cfg.method, precision);
+            Some(GpuKernel::new::<R>(
+                ctx,
+                &source,
+                &buffers.states,
+                &params,
+                &current,
+                n * spike_capacity,
+                (
+                    chunk,
+                    if noise_streams.is_empty() {
+                        0
+                    } else {
+                        chunk * n
+                    },
+                    samples_per_chunk * n * ns,
+                ),
+            )?)
+        }
+        Engine::Cpu => None,
+    };
+    let bind_group = gpu.as_ref().map(GpuKernel::bind_group);
+    let mut samples: Vec<R> = Vec::new();
+    let mut noise = Vec::new();
+    let mut first = 0;
+    while first < cfg.n_steps {
+        let steps = chunk.min(cfg.n_steps - first);
+        noise.clear();
+        if !noise_streams.is_empty() {
+            noise.resize(steps * n, R::zero());
+            for (j, stream) in noise_streams.iter_mut().enumerate() {
+                for k in 0..steps {
+                    noise[k * n + j] = R::of(stream.next_value());
+                }
+            }
+        }
+        let run = ChunkRun {
+            n_neurons: n as u32,
+            first_neuron: 0,
+            n_steps: steps as u32,
+            first_step: first as u32,
+            record_every: cfg.record_every as u32,
+            spike_capacity: spike_capacity as u32,
+            has_noise: u32::from(!noise.is_empty()),
+            dt: R::of(cfg.dt_ms),
+            threshold: R::of(model.threshold),
+        };
+        let n_samples = if cfg.record_every == 0 {
+            0
+        } else {
+            steps.div_ceil(cfg.record_every)
+        };
+        let chunk_shared = &shared[first..first + steps];
+        match (&gpu, &bind_group) {
+            (Some(kernel), Some(bind_group)) => {
+                let ctx = kernel.ctx;
+                ctx.queue
+                    .write_buffer(&kernel.buffers[3], 0, bytemuck::cast_slice(chunk_shared));
+                if !noise.is_empty() {
+                    ctx.queue
+                        .write_buffer(&kernel.buffers[4], 0, bytemuck::cast_slice(&noise));
+                }
+                let groups_total = (n as u32).div_ceil(WORKGROUP_SIZE);
+                let max_groups = ctx.limits.max_compute_workgroups_per_dimension;
+                let mut first_group = 0;
+                while first_group < groups_total {
+                    let groups = (groups_total - first_group).min(max_groups);
+                    let slice = ChunkRun {
+                        first_neuron: first_group * WORKGROUP_SIZE,
+                        ..run
+                    };
+                    ctx.queue.write_buffer(&kernel.uniforms, 0, &slice.bytes());
+                    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                    {
+                        let mut pass = encoder.begin_compute_pass(&Default::default());
+                        pass.set_pipeline(&kernel.pipeline);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(groups, 1, 1);
+                    }
+                    ctx.queue.submit([encoder.finish()]);
+                    first_group += groups;
+                }
+                if n_samples > 0 {
+                    let bytes = (n_samples * n * ns * size_of::<R>()) as u64;
+                    samples.extend(ctx.read_prefix::<R>(
+                        &kernel.buffers[7],
+                        bytes,
+                        "reading the trace",
+                    )?);
+                } else {
+                    ctx.wait("integrating a chunk")?;
+                }
+            }
+            _ => {
+                let mut trace = vec![R::zero(); n_samples * n * ns];
+                integrate_chunk(
+                    &tapes,
+                    cfg.method,
+                    &run,
+                    &params,
+                    &current,
+                    chunk_shared,
+                    &noise,
+                    &mut buffers,
+                    &mut trace,
+                );
+                samples.extend(trace);
+            }
+        }
+        first += steps;
+    }
+    if let Some(kernel) = &gpu {
+        let ctx = kernel.ctx;
+        buffers.states = ctx.read_buffer(&kernel.buffers[0], "reading the final state")?;
+        buffers.spike_count = ctx.read_buffer(&kernel.buffers[5], "reading spike counts")?;
+        buffers.spike_steps = ctx.read_buffer(&kernel.buffers[6], "reading spike steps")?;
+        buffers.status = ctx.read_buffer(&kernel.buffers[8], "reading the status")?;
+    }
+    if let Some((neuron, &status)) = buffers.status.iter().enumerate().find(|(_, s)| **s != 0) {
+        return Err(Error::NonFinite {
+            neuron,
+            step: u64::from(status - 1),
+        });
+    }
+    let mut pairs = Vec::new();
+    for (i, &count) in buffers.spike_count.iter().enumerate() {
+        let kept = (count as usize).min(spike_capacity);
+        pairs.extend(
+            buffers.spike_steps[i * spike_capacity..i * spike_capacity + kept]
+                .iter()
+                .map(|&s| (u64::from(s), i as u32)),
+        );
+    }
+    let trace = (cfg.record_every > 0).then(|| {
+        let n_samples = samples.len() / (n * ns);
+        let steps = (0..n_samples)
+            .map(|k| (k * cfg.record_every) as u64)
+            .collect();
+        let columns = (0..ns)
+            .map(|j| {
+                Array2::from_shape_fn((n, n_samples), |(i, k)| {
+                    samples[(k * n + i) * ns + j].wide()
+                })
+            })
+            .collect();
+        (steps, columns)
+    });
+    Ok(FileResult {
+        spikes: Spikes::from_pairs(pairs),
+        spike_counts: buffers.spike_count,
+        trace,
+        n_steps: cfg.n_steps,
+    })
+}

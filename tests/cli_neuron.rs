@@ -138,7 +138,10 @@ fn bad_durations_are_refused() {
 
 #[test]
 fn unknown_model_method_and_precision_are_refused() {
-    assert_refused(&["--model", "izhikevich"], "possible values: hh, traub");
+    assert_refused(
+        &["--model", "izhikevich"],
+        "--model izhikevich: expected hh, traub, a bundled model (traub_km, hh_a)",
+    );
     assert_refused(&["--method", "leapfrog"], "leapfrog");
     assert_refused(&["--precision", "f16"], "f16");
 }
@@ -251,5 +254,97 @@ fn bad_overrides_are_refused() {
     assert_refused(
         &["--model", "traub", "--set", "temperature=20"],
         "--set temperature=20",
+    );
+}
+
+fn spikes_of(dir: &Path) -> (Array1<u32>, Array1<f64>) {
+    let mut npz = NpzReader::new(File::open(dir.join("spikes.npz")).unwrap()).unwrap();
+    (npz.by_name("i").unwrap(), npz.by_name("t").unwrap())
+}
+
+/// A model file runs like a built-in model: the bundled Traub file gives the hand-written
+/// kernel's spikes (f64; the two differ only in roundings of shared exponentials, ~1e-13), and
+/// a file with a fifth state writes its trace too.
+#[test]
+fn model_files_run_and_the_traub_file_spikes_like_the_built_in_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |model: &str, out: &str| {
+        let out = tmp.path().join(out);
+        let o = hhsim(&[
+            "neuron",
+            "--model",
+            model,
+            "--current",
+            "0,20,60,150",
+            "--dt",
+            "0.05",
+            "--duration",
+            "300",
+            "--init",
+            "sweep",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        (o, out)
+    };
+    let (o, built_in) = run("traub", "built_in");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/models/traub.toml");
+    // A model file has no named initial states: its [initial] is the sweep's start.
+    let (o, _) = run(file, "refused");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--init sweep"));
+    let out = tmp.path().join("file");
+    let o = hhsim(&[
+        "neuron",
+        "--model",
+        file,
+        "--current",
+        "0,20,60,150",
+        "--dt",
+        "0.05",
+        "--duration",
+        "300",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (want, got) = (spikes_of(&built_in), spikes_of(&out));
+    assert!(want.0.len() > 10);
+    assert_eq!(want, got);
+
+    let out = tmp.path().join("km");
+    let o = hhsim(&[
+        "neuron",
+        "--model",
+        "traub_km",
+        "--current",
+        "150",
+        "--set",
+        "gm=50",
+        "--dt",
+        "0.05",
+        "--duration",
+        "100",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut trace = NpzReader::new(File::open(out.join("trace.npz")).unwrap()).unwrap();
+    let p: Array2<f64> = trace.by_name("p").unwrap();
+    assert_eq!(p.dim(), (1, 2000));
+    // The M-current's gate starts at its steady state and opens with every spike.
+    assert!(
+        p[[0, 1999]] > p[[0, 0]],
+        "{} vs {}",
+        p[[0, 1999]],
+        p[[0, 0]]
+    );
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["params"]["gm"], 50.0);
+    assert_eq!(
+        summary["states"],
+        serde_json::json!(["v", "m", "h", "n", "p"])
     );
 }

@@ -32,11 +32,14 @@ class NeuronResult:
     spikes: Spikes
     t: np.ndarray
     """Sample times [ms], shape (samples,)."""
+    states: dict[str, np.ndarray]
+    """Every state variable (v first, then the model's gates), shape (neurons, samples)."""
     v: np.ndarray
     """Membrane potential [mV], shape (neurons, samples)."""
-    m: np.ndarray
-    h: np.ndarray
-    n: np.ndarray
+    m: np.ndarray | None
+    """The gates m, h, n of the built-in models (None where a model file has no such state)."""
+    h: np.ndarray | None
+    n: np.ndarray | None
     summary: dict
     """The contents of summary.json."""
     def save(self, dir: str | os.PathLike) -> None:
@@ -117,8 +120,9 @@ def neuron(
     """Independent neurons, one per ``current`` value, as ``hhsim neuron``.
 
     Defaults (the CLI's): model "hh", dt 0.01 ms, duration 100 ms, exp-euler, f64, current 10
-    µA/cm² (hh) or 20 pA (traub). ``set={"gl": 0.3}`` overrides parameters by their sweep-axis
-    names."""
+    µA/cm² (hh) or 20 pA (traub). ``model`` also takes a bundled model file ("traub_km",
+    "hh_a") or the path of one. ``set={"gl": 0.3}`` overrides parameters by their sweep-axis
+    names (a model file's by its own names)."""
 
 def sweep(
     *,

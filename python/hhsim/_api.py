@@ -52,11 +52,14 @@ class NeuronResult:
         self.spikes = Spikes(raw.spike_i, raw.spike_t)
         self.t: np.ndarray = raw.t
         """Sample times [ms], shape (samples,)."""
-        self.v: np.ndarray = raw.trace("v")
+        self.states: dict[str, np.ndarray] = {name: raw.trace(name) for name in raw.state_names()}
+        """Every state variable (v first, then the model's gates), shape (neurons, samples)."""
+        self.v: np.ndarray = self.states["v"]
         """Membrane potential [mV], shape (neurons, samples)."""
-        self.m: np.ndarray = raw.trace("m")
-        self.h: np.ndarray = raw.trace("h")
-        self.n: np.ndarray = raw.trace("n")
+        # The gates of the built-in models (and of model files that name them so).
+        self.m: np.ndarray | None = self.states.get("m")
+        self.h: np.ndarray | None = self.states.get("h")
+        self.n: np.ndarray | None = self.states.get("n")
         self.summary: dict = json.loads(raw.summary_json())
         """What summary.json holds: counts, rates, parameters, backend, timings."""
 

@@ -137,10 +137,7 @@ struct NeuronResult {
 impl NeuronResult {
     #[getter]
     fn spike_i<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<u32>> {
-        borrowed!(
-            this,
-            &ArrayView1::from(&this.get().run.result.spikes.neuron[..])
-        )
+        borrowed!(this, &ArrayView1::from(&this.get().run.spikes.neuron[..]))
     }
     #[getter]
     fn spike_t<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<f64>> {
@@ -150,21 +147,18 @@ impl NeuronResult {
     fn t<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<f64>> {
         borrowed!(this, &this.get().t)
     }
-    /// One of `v`, `m`, `h`, `n`: neurons × samples.
-    fn trace<'py>(this: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyArray2<f64>>> {
-        let trace = this
-            .get()
-            .run
-            .result
+    /// The state variables' names, `v` first.
+    fn state_names(&self) -> Vec<String> {
+        self.run
             .trace
-            .as_ref()
-            .expect("neuron runs record a trace");
-        let data = match name {
-            "v" => &trace.v,
-            "m" => &trace.m,
-            "h" => &trace.h,
-            "n" => &trace.n,
-            _ => return Err(PyValueError::new_err(format!("no state variable {name:?}"))),
+            .iter()
+            .map(|(name, _)| name.clone())
+            .collect()
+    }
+    /// One state variable's trace: neurons × samples.
+    fn trace<'py>(this: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyArray2<f64>>> {
+        let Some((_, data)) = this.get().run.trace.iter().find(|(n, _)| n == name) else {
+            return Err(PyValueError::new_err(format!("no state variable {name:?}")));
         };
         Ok(borrowed!(this, data))
     }
@@ -189,14 +183,9 @@ fn neuron(
         cli::neuron::compute(args, host, started)
     })?;
     let dt = run.dt_ms();
-    let trace = run
-        .result
-        .trace
-        .as_ref()
-        .expect("neuron runs record a trace");
-    let t = trace.steps.iter().map(|&s| s as f64 * dt).collect();
+    let t = run.trace_steps.iter().map(|&s| s as f64 * dt).collect();
     Ok(NeuronResult {
-        spike_t: run.result.spikes.times_ms(dt),
+        spike_t: run.spikes.times_ms(dt),
         t,
         run,
     })

@@ -74,3 +74,21 @@ def test_cobahh_spikes_equal_the_cli_files(cli, backend, tmp_path):
     n.save(tmp_path / "py")
     assert_npz_equal(tmp_path / "py" / "spikes.npz", out / "spikes.npz")
     assert_npz_equal(tmp_path / "py" / "trace.npz", out / "trace.npz")
+
+
+def test_a_model_file_from_python_equals_the_cli(cli, backend, tmp_path):
+    from conftest import ROOT
+
+    path = ROOT / "models" / "traub_km.toml"
+    r = hhsim.neuron(model=str(path), current=[50.0, 150.0], duration=100.0, dt=0.05,
+                     precision="f64", backend=backend, set={"gm": 30.0})
+    out = tmp_path / "cli"
+    cli("neuron", "--model", str(path), "--current", "50,150", "--duration", "100", "--dt",
+        "0.05", "--precision", "f64", "--backend", backend, "--set", "gm=30", "--out", str(out))
+    assert list(r.states) == ["v", "m", "h", "n", "p"]
+    with np.load(out / "trace.npz") as trace, np.load(out / "spikes.npz") as spikes:
+        for name, values in r.states.items():
+            np.testing.assert_array_equal(values, trace[name], err_msg=name)
+        np.testing.assert_array_equal(r.spikes.t, spikes["t"])
+    assert r.spikes.i.size > 0
+    assert r.summary["params"]["gm"] == 30.0

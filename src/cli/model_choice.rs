@@ -1,0 +1,69 @@
+//! `--model`: a built-in model (`hh`, `traub`: the hand-written kernels) or a model file (a
+//! bundled one by name, e.g. `traub_km`, or a path), and `--set` on a model file's parameters.
+
+use super::shared_args::ModelArg;
+use crate::error::{Error, Result};
+use crate::model_file::{BUNDLED, Model};
+use std::path::Path;
+
+/// What `--model` names.
+#[derive(Clone, Debug)]
+pub enum ModelChoice {
+    BuiltIn(ModelArg),
+    File(Box<Model>),
+}
+
+impl ModelChoice {
+    /// `hh` and `traub` are the built-in models; other bundled names and paths load a file.
+    pub fn parse(text: &str) -> Result<Self> {
+        match text {
+            "hh" => return Ok(ModelChoice::BuiltIn(ModelArg::Hh)),
+            "traub" => return Ok(ModelChoice::BuiltIn(ModelArg::Traub)),
+            _ => {}
+        }
+        if BUNDLED.iter().any(|(name, _)| *name == text) {
+            return Ok(ModelChoice::File(Box::new(Model::bundled(text)?)));
+        }
+        let path = Path::new(text);
+        if path.is_file() {
+            return Ok(ModelChoice::File(Box::new(Model::load(path)?)));
+        }
+        let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
+        Err(Error::invalid(
+            "--model",
+            text,
+            format!(
+                "hh, traub, a bundled model ({}) or the path of a model file",
+                names[2..].join(", ")
+            ),
+        ))
+    }
+}
+
+/// Applies `--set NAME=VALUE` items to a model file's parameters (by the file's names).
+pub fn apply_file_overrides(model: &Model, params: &mut [f64], items: &[String]) -> Result<()> {
+    for item in items {
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE, e.g. gl=0.3"))?;
+        let Some(k) = model.parameters.iter().position(|(n, _)| n == name.trim()) else {
+            let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+            return Err(Error::invalid(
+                "--set",
+                item,
+                format!(
+                    "NAME=VALUE with NAME a parameter of {}: {}",
+                    model.name,
+                    names.join(", ")
+                ),
+            ));
+        };
+        params[k] = value
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| v.is_finite())
+            .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE with a finite VALUE"))?;
+    }
+    Ok(())
+}

@@ -214,6 +214,7 @@ impl<'a> GpuKernel<'a> {
         current: &[R],
         spike_slots: usize,
         chunk: (usize, usize, usize),
+        features: [bool; 3],
     ) -> Result<Self> {
         let n = current.len();
         ctx.checked("building the model file's kernel", || {
@@ -228,7 +229,12 @@ impl<'a> GpuKernel<'a> {
                 module: &module,
                 entry_point: Some("integrate_model"),
                 compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &[("MODEL", 0.0)],
+                    constants: &[
+                        ("MODEL", 0.0),
+                        ("RECORD_TRACE", f64::from(u8::from(features[0]))),
+                        ("HAS_NOISE", f64::from(u8::from(features[1]))),
+                        ("HAS_SHARED_INPUT", f64::from(u8::from(features[2]))),
+                    ],
                     ..Default::default()
                 },
                 cache: None,
@@ -391,6 +397,11 @@ fn run_as<R: Real>(
                     },
                     samples_per_chunk * n * ns,
                 ),
+                [
+                    cfg.record_every > 0,
+                    !noise_streams.is_empty(),
+                    pop.stimulus.has_shared(),
+                ],
             )?)
         }
         Engine::Cpu => None,

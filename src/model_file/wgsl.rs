@@ -14,10 +14,9 @@ fn literal(c: f64) -> String {
     format!("Real({c:?})")
 }
 
-/// `lowered` as `fn name(s, p, dt, current, g_extra, drive_extra) -> array<Real, N>`, returning
-/// the outputs in order.
+/// `lowered` as `fn name(s, p, dt, current, g_extra, drive_extra) -> ModelState`, returning the
+/// outputs (one per state) in order.
 pub fn function(model: &Model, lowered: &Lowered, name: &str) -> String {
-    let (n_states, n_params) = (model.states.len(), model.parameters.len().max(1));
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -27,15 +26,14 @@ pub fn function(model: &Model, lowered: &Lowered, name: &str) -> String {
     );
     let _ = writeln!(
         out,
-        "fn {name}(s: array<Real, {n_states}>, p: array<Real, {n_params}>, dt: Real, current: Real, g_extra: Real, drive_extra: Real) -> array<Real, {}> {{",
-        lowered.outputs.len()
+        "fn {name}(s: ModelState, p: ModelParams, dt: Real, current: Real, g_extra: Real, drive_extra: Real) -> ModelState {{"
     );
     for (id, op) in lowered.tape.ops.iter().enumerate() {
         let t = |k: usize| format!("t{k}");
         let value = match *op {
             Op::Const(c) => literal(c),
-            Op::Input(Input::State(k)) => format!("s[{k}]"),
-            Op::Input(Input::Param(k)) => format!("p[{k}]"),
+            Op::Input(Input::State(k)) => format!("s.x{k}"),
+            Op::Input(Input::Param(k)) => format!("p.q{k}"),
             Op::Input(Input::Dt) => "dt".into(),
             Op::Input(Input::Current) => "current".into(),
             Op::Input(Input::ExtraConductance) => "g_extra".into(),
@@ -58,22 +56,29 @@ pub fn function(model: &Model, lowered: &Lowered, name: &str) -> String {
         .iter()
         .map(|(_, id)| format!("t{id}"))
         .collect();
-    let _ = writeln!(
-        out,
-        "    return array<Real, {}>({});",
-        results.len(),
-        results.join(", ")
-    );
+    let _ = writeln!(out, "    return ModelState({});", results.join(", "));
     out.push_str("}\n");
     out
 }
 
-/// The model's generated functions: `model_exp_euler` (the next state) and
-/// `model_derivatives` (dX/dt).
+/// The model's state and parameters as structs (scalars the compiler keeps in registers), and
+/// its generated functions: `model_exp_euler` (the next state) and `model_derivatives` (dX/dt).
 pub fn functions(model: &Model) -> String {
+    let fields = |prefix: &str, n: usize| {
+        (0..n)
+            .map(|k| format!("    {prefix}{k}: Real,\n"))
+            .collect::<String>()
+    };
+    let structs = format!(
+        "struct ModelState {{\n{}}}\n\nstruct ModelParams {{\n{}}}\n\n",
+        fields("x", model.states.len()),
+        fields("q", model.parameters.len().max(1))
+    );
     let step = lower::exp_euler_tape(model, true, true);
     let derivatives = lower::derivative_tape(model, true, true);
-    function(model, &step, "model_exp_euler") + &function(model, &derivatives, "model_derivatives")
+    structs
+        + &function(model, &step, "model_exp_euler")
+        + &function(model, &derivatives, "model_derivatives")
 }
 
 /// A complete module around the model's functions (the precision prelude and the shared
@@ -97,26 +102,26 @@ pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> Str
         crate::integrate::Method::Rk4 => format!(
             "    let half = dt * 0.5;
     let k1 = model_derivatives(s, p, dt, i_ext, 0.0, 0.0);
-    let k2 = model_derivatives(array<Real, {ns}>({s2}), p, dt, i_ext, 0.0, 0.0);
-    let k3 = model_derivatives(array<Real, {ns}>({s3}), p, dt, i_ext, 0.0, 0.0);
-    let k4 = model_derivatives(array<Real, {ns}>({s4}), p, dt, i_ext, 0.0, 0.0);
+    let k2 = model_derivatives(ModelState({s2}), p, dt, i_ext, 0.0, 0.0);
+    let k3 = model_derivatives(ModelState({s3}), p, dt, i_ext, 0.0, 0.0);
+    let k4 = model_derivatives(ModelState({s4}), p, dt, i_ext, 0.0, 0.0);
     let sixth = dt / 6.0;
-    return array<Real, {ns}>({combined});",
+    return ModelState({combined});",
             s2 = (0..ns)
-                .map(|j| format!("s[{j}] + half * k1[{j}]"))
+                .map(|j| format!("s.x{j} + half * k1.x{j}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             s3 = (0..ns)
-                .map(|j| format!("s[{j}] + half * k2[{j}]"))
+                .map(|j| format!("s.x{j} + half * k2.x{j}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             s4 = (0..ns)
-                .map(|j| format!("s[{j}] + dt * k3[{j}]"))
+                .map(|j| format!("s.x{j} + dt * k3.x{j}"))
                 .collect::<Vec<_>>()
                 .join(", "),
             combined = (0..ns)
                 .map(|j| format!(
-                    "s[{j}] + sixth * (k1[{j}] + 2.0 * (k2[{j}] + k3[{j}]) + k4[{j}])"
+                    "s.x{j} + sixth * (k1.x{j} + 2.0 * (k2.x{j} + k3.x{j}) + k4.x{j})"
                 ))
                 .collect::<Vec<_>>()
                 .join(", "),
@@ -138,6 +143,12 @@ struct FileRun {{
     threshold: Real,
 }}
 
+// Pipeline constants: the kernel carries no code for features a run does not use (lavapipe runs
+// both sides of every branch). The twin reads the same facts from the run's uniforms.
+override RECORD_TRACE: bool;
+override HAS_NOISE: bool;
+override HAS_SHARED_INPUT: bool;
+
 @group(0) @binding(0) var<uniform> run: FileRun;
 @group(0) @binding(1) var<storage, read_write> states: array<Real>;
 @group(0) @binding(2) var<storage, read> params: array<Real>;
@@ -149,7 +160,7 @@ struct FileRun {{
 @group(0) @binding(8) var<storage, read_write> trace: array<Real>;
 @group(0) @binding(9) var<storage, read_write> status: array<u32>;
 
-fn method_step(s: array<Real, {ns}>, p: array<Real, {np}>, i_ext: Real, dt: Real) -> array<Real, {ns}> {{
+fn method_step(s: ModelState, p: ModelParams, i_ext: Real, dt: Real) -> ModelState {{
 {step}
 }}
 
@@ -159,26 +170,33 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
     if (i >= run.n_neurons || status[i] != 0u) {{
         return;
     }}
-    var s = array<Real, {ns}>({load_s});
-    let p = array<Real, {np}>({load_p});
+    var s = ModelState({load_s});
+    let p = ModelParams({load_p});
+    // Read once: a storage read inside the loop costs every step.
+    let i_const = current[i];
+    let dt = run.dt;
+    let threshold = run.threshold;
     var count = spike_count[i];
     var failed_at = 0u;
     for (var k = 0u; k < run.n_steps; k++) {{
         let step = run.first_step + k;
-        if (run.record_every != 0u && k % run.record_every == 0u) {{
+        if (RECORD_TRACE && k % run.record_every == 0u) {{
             let at = ((k / run.record_every) * run.n_neurons + i) * {ns}u;
 {record}
         }}
-        var i_ext = current[i] + shared_input[k];
-        if (run.has_noise != 0u) {{
+        var i_ext = i_const;
+        if (HAS_SHARED_INPUT) {{
+            i_ext = i_ext + shared_input[k];
+        }}
+        if (HAS_NOISE) {{
             i_ext = i_ext + noise[k * run.n_neurons + i];
         }}
-        let next = method_step(s, p, i_ext, run.dt);
+        let next = method_step(s, p, i_ext, dt);
         if (!({finite})) {{
             failed_at = step + 1u;
             break;
         }}
-        if (s[0] < run.threshold && next[0] >= run.threshold) {{
+        if (s.x0 < threshold && next.x0 >= threshold) {{
             if (count < run.spike_capacity) {{
                 spike_steps[i * run.spike_capacity + count] = step;
             }}
@@ -193,11 +211,20 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
     }}
 }}
 ",
-        load_s = (0..ns).map(|j| format!("states[i * {ns}u + {j}u]")).collect::<Vec<_>>().join(", "),
-        load_p = (0..np).map(|j| format!("params[i * {np}u + {j}u]")).collect::<Vec<_>>().join(", "),
-        record = each(&|j| format!("            trace[at + {j}u] = s[{j}];")),
-        finite = (0..ns).map(|j| format!("is_finite_real(next[{j}])")).collect::<Vec<_>>().join(" && "),
-        store = each(&|j| format!("    states[i * {ns}u + {j}u] = s[{j}];")),
+        load_s = (0..ns)
+            .map(|j| format!("states[i * {ns}u + {j}u]"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        load_p = (0..np)
+            .map(|j| format!("params[i * {np}u + {j}u]"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        record = each(&|j| format!("            trace[at + {j}u] = s.x{j};")),
+        finite = (0..ns)
+            .map(|j| format!("is_finite_real(next.x{j})"))
+            .collect::<Vec<_>>()
+            .join(" && "),
+        store = each(&|j| format!("    states[i * {ns}u + {j}u] = s.x{j};")),
     )
 }
 

@@ -45,6 +45,7 @@ fn main() -> hhsim::Result<()> {
         params: vec![params; n],
         current: (0..n).map(|k| 300.0 * k as f64 / n as f64).collect(),
         stimulus: Stimulus::default(),
+        first_index: 0,
         model,
     };
     // A one-step run times the pipeline compilation (and one dispatch) on this adapter.
@@ -53,6 +54,7 @@ fn main() -> hhsim::Result<()> {
         dt_ms: 0.1,
         n_steps: 1,
         record_every: 0,
+        spike_steps: true,
     };
     let started = Instant::now();
     run_population(&engine, Precision::F32, &pop, &short)?;

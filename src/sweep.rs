@@ -135,25 +135,7 @@ pub struct Axis {
 impl Axis {
     /// Parses `START:STOP:COUNT`.
     pub fn parse(param: SweepParam, text: &str) -> Result<Self> {
-        let bad = || {
-            Error::invalid(
-                "axis",
-                format!("{}={text}", param.name()),
-                "START:STOP:COUNT, e.g. 10:100:300, with STOP ≥ START and COUNT ≥ 1",
-            )
-        };
-        let parts: Vec<&str> = text.split(':').collect();
-        let [start, stop, count] = parts.as_slice() else {
-            return Err(bad());
-        };
-        let (start, stop): (f64, f64) = (
-            start.trim().parse().map_err(|_| bad())?,
-            stop.trim().parse().map_err(|_| bad())?,
-        );
-        let count: usize = count.trim().parse().map_err(|_| bad())?;
-        if count == 0 || !start.is_finite() || !stop.is_finite() || (count > 1 && stop < start) {
-            return Err(bad());
-        }
+        let (start, stop, count) = parse_range(param.name(), text)?;
         Ok(Axis {
             param,
             start,
@@ -175,20 +157,49 @@ impl Axis {
     }
 
     pub fn values(&self) -> Vec<f64> {
-        if self.count == 1 {
-            return vec![self.start];
-        }
-        let step = (self.stop - self.start) / (self.count - 1) as f64;
-        (0..self.count)
-            .map(|k| {
-                if k + 1 == self.count {
-                    self.stop
-                } else {
-                    self.start + step * k as f64
-                }
-            })
-            .collect()
+        linspace(self.start, self.stop, self.count)
     }
+}
+
+/// Parses an axis range `START:STOP:COUNT` of the parameter `name`.
+pub fn parse_range(name: &str, text: &str) -> Result<(f64, f64, usize)> {
+    let bad = || {
+        Error::invalid(
+            "axis",
+            format!("{name}={text}"),
+            "START:STOP:COUNT, e.g. 10:100:300, with STOP ≥ START and COUNT ≥ 1",
+        )
+    };
+    let parts: Vec<&str> = text.split(':').collect();
+    let [start, stop, count] = parts.as_slice() else {
+        return Err(bad());
+    };
+    let (start, stop): (f64, f64) = (
+        start.trim().parse().map_err(|_| bad())?,
+        stop.trim().parse().map_err(|_| bad())?,
+    );
+    let count: usize = count.trim().parse().map_err(|_| bad())?;
+    if count == 0 || !start.is_finite() || !stop.is_finite() || (count > 1 && stop < start) {
+        return Err(bad());
+    }
+    Ok((start, stop, count))
+}
+
+/// `count` values from `start` to `stop`, both included (NumPy's `linspace`).
+pub fn linspace(start: f64, stop: f64, count: usize) -> Vec<f64> {
+    if count == 1 {
+        return vec![start];
+    }
+    let step = (stop - start) / (count - 1) as f64;
+    (0..count)
+        .map(|k| {
+            if k + 1 == count {
+                stop
+            } else {
+                start + step * k as f64
+            }
+        })
+        .collect()
 }
 
 /// The result array must fit in memory with room to spare [bytes]; beyond, shard the grid.

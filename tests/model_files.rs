@@ -26,6 +26,7 @@ fn population(name: &str) -> FilePopulation {
         params: vec![params; n],
         current: (0..n).map(|k| top * k as f64 / (n - 1) as f64).collect(),
         stimulus: Stimulus::default(),
+        first_index: 0,
         model,
     }
 }
@@ -42,6 +43,7 @@ fn generated_kernels_match_their_cpu_twin() {
                 dt_ms: 0.02,
                 n_steps: 10_000,
                 record_every: 50,
+                spike_steps: true,
             };
             let cpu = run_population(&Engine::Cpu, Precision::F64, &pop, &cfg).unwrap();
             let on_gpu = run_population(&gpu, Precision::F64, &pop, &cfg).unwrap();
@@ -82,4 +84,53 @@ fn generated_kernels_match_their_cpu_twin() {
             }
         }
     }
+}
+
+/// A sweep of the bundled Traub file gives the hand-written sweep's counts in every cell
+/// (f64, 1 s, axes in the same units and leaving the start V = EL, gates closed, alone: VT in
+/// mV, I in pA; the two kernels differ only in roundings of shared exponentials, ~1e-13
+/// relative).
+#[test]
+fn a_sweep_of_the_traub_file_counts_like_the_built_in_sweep() {
+    use hhsim::model_file::sweep::{FileAxis, FileSweep};
+    use hhsim::sweep::{Axis, SweepParam, SweepSpec};
+    let engine = match common::gpu(true) {
+        Some(ctx) => Engine::Gpu(Arc::new(ctx)),
+        None => Engine::Cpu,
+    };
+    let mut spec = SweepSpec::brian2_gna_current();
+    spec.precision = Precision::F64;
+    spec.axes = vec![
+        Axis {
+            param: SweepParam::Vt,
+            start: -66.0,
+            stop: -58.0,
+            count: 5,
+        },
+        Axis {
+            param: SweepParam::Current,
+            start: 0.0,
+            stop: 200.0,
+            count: 9,
+        },
+    ];
+    let built_in = spec.run(&engine).unwrap();
+    let model = Model::bundled("traub").unwrap();
+    let sweep = FileSweep {
+        base: model.default_parameters(),
+        axes: vec![
+            FileAxis::parse(&model, "vt=-66:-58:5").unwrap(),
+            FileAxis::parse(&model, "current=0:200:9").unwrap(),
+        ],
+        stimulus: Stimulus::default(),
+        method: Method::ExpEuler,
+        precision: Precision::F64,
+        dt_ms: spec.dt_ms,
+        n_steps: 10_000,
+        model,
+    };
+    let counts = sweep.run_chunk(&engine, 0..sweep.n_cells()).unwrap();
+    assert_eq!(built_in.shape(), sweep.shape().as_slice());
+    assert!(counts.iter().sum::<u32>() > 100);
+    assert_eq!(built_in.iter().copied().collect::<Vec<u32>>(), counts);
 }

@@ -195,7 +195,7 @@ fn neuron(
 #[pyclass(frozen, module = "hhsim._hhsim")]
 struct SweepResult {
     run: SweepRun,
-    axes: Vec<(&'static str, Array1<f64>)>,
+    axes: Vec<(String, Vec<f64>)>,
 }
 
 #[pymethods]
@@ -203,15 +203,15 @@ impl SweepResult {
     #[getter]
     fn counts<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArrayDyn<u32>> {
         let run = &this.get().run;
-        let grid = ndarray::ArrayViewD::from_shape(run.spec.shape(), &run.counts)
+        let grid = ndarray::ArrayViewD::from_shape(run.grid.shape(), &run.counts)
             .expect("one count per cell");
         borrowed!(this, &grid)
     }
-    fn axis_names(&self) -> Vec<&'static str> {
-        self.axes.iter().map(|(name, _)| *name).collect()
+    fn axis_names(&self) -> Vec<String> {
+        self.axes.iter().map(|(name, _)| name.clone()).collect()
     }
     fn axis<'py>(this: Bound<'py, Self>, k: usize) -> Bound<'py, PyArray1<f64>> {
-        borrowed!(this, &this.get().axes[k].1)
+        borrowed!(this, &ArrayView1::from(&this.get().axes[k].1[..]))
     }
     fn summary_json(&self) -> PyResult<String> {
         json(&self.run.summary())
@@ -230,7 +230,7 @@ fn sweep(py: Python<'_>, argv: Vec<String>, progress: Option<Py<PyAny>>) -> PyRe
         cli::sweep::compute(args, host, started)
     })?;
     Ok(SweepResult {
-        axes: run.spec.axis_arrays(),
+        axes: run.grid.axis_arrays(),
         run,
     })
 }

@@ -92,3 +92,16 @@ def test_a_model_file_from_python_equals_the_cli(cli, backend, tmp_path):
         np.testing.assert_array_equal(r.spikes.t, spikes["t"])
     assert r.spikes.i.size > 0
     assert r.summary["params"]["gm"] == 30.0
+
+
+def test_a_sweep_of_a_model_file_equals_the_cli(cli, backend, tmp_path):
+    s = hhsim.sweep(model="traub_km", axes=[("gm", 0, 100, 6), ("current", 0, 300, 4)],
+                    duration=300.0, precision="f64", backend=backend)
+    out = tmp_path / "cli"
+    cli("sweep", "--model", "traub_km", "--axis", "gm=0:100:6", "--axis", "current=0:300:4",
+        "--duration", "300", "--precision", "f64", "--backend", backend, "--out", str(out))
+    np.testing.assert_array_equal(s.counts, np.load(out / "spike_counts.npy"))
+    np.testing.assert_array_equal(s.axes["gm"], np.load(out / "gm.npy"))
+    assert s.counts.shape == (4, 6) and s.counts.sum() > 0
+    # The M-current adapts: at the highest current, more gM never gives more spikes.
+    assert (np.diff(s.counts[-1].astype(int)) <= 0).all(), s.counts[-1]

@@ -277,6 +277,7 @@ fn file_plan(args: &NeuronArgs, model: Model) -> Result<FilePlan> {
             dt_ms: args.dt,
             n_steps: config.n_steps(),
             record_every: args.record_every,
+            spike_steps: true,
         },
         population: FilePopulation {
             model,
@@ -284,6 +285,7 @@ fn file_plan(args: &NeuronArgs, model: Model) -> Result<FilePlan> {
             init: vec![init.clone(); n],
             current: currents,
             stimulus,
+            first_index: 0,
         },
         params,
         init,

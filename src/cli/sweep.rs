@@ -3,11 +3,14 @@
 //! `hhsim merge`, which joins shards into the result of the whole grid.
 
 use super::Host;
-use super::shared_args::{ModelArg, StimulusArgs, apply_overrides};
+use super::model_choice::{ModelChoice, apply_file_overrides};
+use super::shared_args::{StimulusArgs, apply_overrides};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::model::Precision;
+use crate::model_file::Model;
+use crate::model_file::sweep::{FileAxis, FileSweep};
 use crate::output::OutputDir;
 use crate::output::arrays::write_npy;
 use crate::output::plot::{RateFigure, write_rate_png};
@@ -22,8 +25,10 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
-    #[arg(long, value_enum, default_value = "traub")]
-    model: ModelArg,
+    /// Neuron model: `traub`, `hh`, a bundled model file (`traub_km`, `hh_a`) or the path of a
+    /// model file, whose parameters are then the axis names.
+    #[arg(long, default_value = "traub")]
+    model: String,
     /// gNa axis (columns) [mS/cm²], both ends included.
     #[arg(
         long,
@@ -97,7 +102,10 @@ const PART_FILE: &str = "spike_counts_part.npy";
 const CHUNK_DIR: &str = "chunks";
 
 fn spec_from(args: &SweepArgs) -> Result<SweepSpec> {
-    let mut base = args.model.params(args.temperature)?;
+    let ModelChoice::BuiltIn(model) = ModelChoice::parse(&args.model)? else {
+        unreachable!("model files take file_sweep_from")
+    };
+    let mut base = model.params(args.temperature)?;
     apply_overrides(&mut base, &args.set)?;
     let axes = if args.axis.is_empty() {
         vec![
@@ -180,6 +188,9 @@ pub struct Summary<'a> {
 }
 
 pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
+    if let ModelChoice::File(_) = ModelChoice::parse(&args.model)? {
+        return run_file_model(args, started);
+    }
     let spec = spec_from(&args)?;
     if args.chunk_cells == 0 {
         return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
@@ -286,17 +297,145 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     Ok(())
 }
 
+/// A grid of a built-in model or of a model file.
+#[derive(Clone, Debug)]
+pub enum Grid {
+    BuiltIn(Box<SweepSpec>),
+    File(Box<FileSweep>),
+}
+
+impl Grid {
+    /// Rows = second axis, columns = first; 1-D for one axis.
+    pub fn shape(&self) -> Vec<usize> {
+        match self {
+            Grid::BuiltIn(spec) => spec.shape(),
+            Grid::File(sweep) => sweep.shape(),
+        }
+    }
+
+    pub fn n_cells(&self) -> usize {
+        self.shape().iter().product()
+    }
+
+    /// Each axis's name and values, first axis first.
+    pub fn axis_arrays(&self) -> Vec<(String, Vec<f64>)> {
+        match self {
+            Grid::BuiltIn(spec) => spec
+                .axis_arrays()
+                .into_iter()
+                .map(|(name, values)| (name.to_string(), values.to_vec()))
+                .collect(),
+            Grid::File(sweep) => sweep.axis_arrays(),
+        }
+    }
+
+    fn run_chunk(&self, engine: &Engine, chunk: std::ops::Range<usize>) -> Result<Vec<u32>> {
+        match self {
+            Grid::BuiltIn(spec) => spec.run_chunk(engine, chunk),
+            Grid::File(sweep) => sweep.run_chunk(engine, chunk),
+        }
+    }
+
+    fn precision_and_method(&self) -> (Precision, Method) {
+        match self {
+            Grid::BuiltIn(spec) => (spec.precision, spec.method),
+            Grid::File(sweep) => (sweep.precision, sweep.method),
+        }
+    }
+}
+
 /// A finished sweep of the whole grid, held in memory.
 pub struct SweepRun {
-    pub spec: SweepSpec,
+    pub grid: Grid,
     /// One count per cell, row-major (rows = second axis).
     pub counts: Vec<u32>,
     chunk_cells: usize,
+    /// What `--model` named.
+    model_arg: String,
     backend: &'static str,
     adapter: Option<String>,
     started: Instant,
     setup_s: f64,
     simulate_s: f64,
+}
+
+/// The grid `args` describe: of a built-in model or of a model file.
+fn grid_from(args: &SweepArgs) -> Result<Grid> {
+    match ModelChoice::parse(&args.model)? {
+        ModelChoice::BuiltIn(_) => spec_from(args).map(|s| Grid::BuiltIn(Box::new(s))),
+        ModelChoice::File(model) => file_sweep_from(args, *model).map(|s| Grid::File(Box::new(s))),
+    }
+}
+
+/// A model file's grid: `--axis` names its parameters (or `current`), `--set` its defaults.
+fn file_sweep_from(args: &SweepArgs, model: Model) -> Result<FileSweep> {
+    if args.axis.is_empty() {
+        let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+        return Err(Error::invalid(
+            "--model",
+            &args.model,
+            format!(
+                "--axis NAME=START:STOP:COUNT with a model file (NAME current or one of {})",
+                names.join(", ")
+            ),
+        ));
+    }
+    if let Some(t) = args.temperature {
+        return Err(Error::invalid(
+            "--temperature",
+            t,
+            "nothing with a model file (set its temperature parameter with --set)",
+        ));
+    }
+    if !matches!(args.method, Method::ExpEuler | Method::Rk4) {
+        return Err(Error::invalid(
+            "--method",
+            args.method.name(),
+            "exp-euler or rk4 with a model file",
+        ));
+    }
+    let mut base = model.default_parameters();
+    apply_file_overrides(&model, &mut base, &args.set)?;
+    let axes = args
+        .axis
+        .iter()
+        .map(|a| FileAxis::parse(&model, a))
+        .collect::<Result<Vec<_>>>()?;
+    for item in &args.set {
+        let name = item
+            .split_once('=')
+            .map_or(item.as_str(), |(name, _)| name.trim());
+        if axes.iter().any(|a| a.name == name) {
+            return Err(Error::invalid(
+                "--set",
+                item,
+                "a parameter that is not an axis of the sweep",
+            ));
+        }
+    }
+    // The built-in checks of time step, duration and stimulus apply as they are.
+    let config = crate::population::RunConfig {
+        method: args.method,
+        dt_ms: args.dt,
+        duration_ms: args.duration,
+        record_every: None,
+        spike_steps: false,
+    };
+    config.validate()?;
+    let stimulus = args.stimulus.stimulus();
+    stimulus.validate()?;
+    let sweep = FileSweep {
+        model,
+        base,
+        axes,
+        stimulus,
+        method: args.method,
+        precision: args.precision,
+        dt_ms: args.dt,
+        n_steps: config.n_steps(),
+    };
+    sweep.validate()?;
+    Ok(sweep)
 }
 
 /// Checks the arguments and runs the whole grid in memory, chunk by chunk (no checkpoints:
@@ -316,17 +455,19 @@ pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRu
             "no --resume for a sweep held in memory (it continues a run from its --out directory)",
         ));
     }
-    let spec = spec_from(&args)?;
+    let grid = grid_from(&args)?;
     if args.chunk_cells == 0 {
         return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
     }
-    let engine = host.engine(args.backend, spec.precision, spec.method)?;
+    let (precision, method) = grid.precision_and_method();
+    let engine = host.engine(args.backend, precision, method)?;
     let setup_s = started.elapsed().as_secs_f64();
     let sim_start = Instant::now();
-    let progress = host.progress(spec.n_cells() as u64, PROGRESS_TEMPLATE);
-    let mut counts = Vec::with_capacity(spec.n_cells());
-    for chunk in SweepSpec::chunks(0..spec.n_cells(), args.chunk_cells) {
-        counts.extend(spec.run_chunk(&engine, chunk)?);
+    let n_cells = grid.n_cells();
+    let progress = host.progress(n_cells as u64, PROGRESS_TEMPLATE);
+    let mut counts = Vec::with_capacity(n_cells);
+    for chunk in SweepSpec::chunks(0..n_cells, args.chunk_cells) {
+        counts.extend(grid.run_chunk(&engine, chunk)?);
         progress.set(counts.len() as u64)?;
     }
     progress.finish();
@@ -335,88 +476,218 @@ pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRu
         backend: engine.backend_name(),
         adapter: engine.adapter_name(),
         chunk_cells: args.chunk_cells,
-        spec,
+        model_arg: args.model.clone(),
+        grid,
         counts,
         started,
         setup_s,
     })
 }
 
+/// What `summary.json` records about a sweep of a model file.
+#[derive(Serialize)]
+struct FileSummary<'a> {
+    command: &'static str,
+    model: &'a str,
+    model_file: &'a str,
+    parameters: serde_json::Map<String, serde_json::Value>,
+    axes: Vec<(&'a str, f64, f64, usize)>,
+    method: Method,
+    precision: Precision,
+    dt_ms: f64,
+    n_steps: usize,
+    stimulus: &'a crate::input::Stimulus,
+    shape: Vec<usize>,
+    rows: Option<&'a str>,
+    columns: &'a str,
+    total_spikes: u64,
+    backend: &'static str,
+    adapter: Option<String>,
+    neuron_steps_per_s: f64,
+    wall_s: f64,
+    setup_s: f64,
+    simulate_s: f64,
+}
+
 impl SweepRun {
-    /// Writes what `hhsim sweep --out` writes for the whole grid: sweep.json,
-    /// spike_counts.npy, one .npy per axis, rates.png and summary.json.
+    /// Writes what `hhsim sweep --out` writes for the whole grid: spike_counts.npy, one .npy
+    /// per axis, rates.png and summary.json (and sweep.json for a built-in model).
     pub fn save(&self, out: &Path) -> Result<()> {
         let dir = OutputDir::create(out)?;
-        let n = self.spec.n_cells();
-        let key = RunKey {
-            spec: self.spec.clone(),
-            shard: None,
-            cells: (0, n),
-            chunk_cells: self.chunk_cells,
-        };
-        dir.write_json(KEY_FILE, &key)?;
-        write_grid(&dir, &self.spec, self.counts.clone())?;
+        match &self.grid {
+            Grid::BuiltIn(spec) => {
+                let key = RunKey {
+                    spec: spec.as_ref().clone(),
+                    shard: None,
+                    cells: (0, spec.n_cells()),
+                    chunk_cells: self.chunk_cells,
+                };
+                dir.write_json(KEY_FILE, &key)?;
+                write_grid(&dir, spec, self.counts.clone())?;
+            }
+            Grid::File(sweep) => {
+                let axes: Vec<(String, String, Vec<f64>)> = sweep
+                    .axes
+                    .iter()
+                    .map(|a| (a.name.clone(), a.name.clone(), a.values()))
+                    .collect();
+                let duration_s = sweep.n_steps as f64 * sweep.dt_ms / 1000.0;
+                let title = format!(
+                    "firing rate, {} neuron, {} s, {} {}",
+                    sweep.model.name,
+                    duration_s,
+                    sweep.method.name(),
+                    sweep.precision.name()
+                );
+                write_grid_files(
+                    &dir,
+                    &sweep.shape(),
+                    self.counts.clone(),
+                    &axes,
+                    title,
+                    duration_s,
+                )?;
+            }
+        }
         dir.write_json("summary.json", &self.summary())
     }
 
     /// What summary.json records; `wall_s` counts until now.
-    pub fn summary(&self) -> Summary<'_> {
-        let spec = &self.spec;
-        let n = spec.n_cells();
-        Summary {
-            command: "sweep",
-            spec,
-            shape: spec.shape(),
-            rows: spec.axes.get(1).map(|a| a.param.name()),
-            columns: spec.axes[0].param.name(),
-            shard: None,
-            cells: (0, n),
-            total_spikes: self.counts.iter().map(|&c| u64::from(c)).sum(),
-            backend: Some(self.backend),
-            adapter: self.adapter.clone(),
-            neuron_steps_per_s: Some((n * spec.config().n_steps()) as f64 / self.simulate_s),
-            wall_s: self.started.elapsed().as_secs_f64(),
-            setup_s: Some(self.setup_s),
-            simulate_s: Some(self.simulate_s),
-            resumed_chunks: 0,
-            merged_from: Vec::new(),
-        }
+    pub fn summary(&self) -> serde_json::Value {
+        let n = self.grid.n_cells();
+        let total_spikes = self.counts.iter().map(|&c| u64::from(c)).sum();
+        let wall_s = self.started.elapsed().as_secs_f64();
+        let value = match &self.grid {
+            Grid::BuiltIn(spec) => serde_json::to_value(Summary {
+                command: "sweep",
+                spec,
+                shape: spec.shape(),
+                rows: spec.axes.get(1).map(|a| a.param.name()),
+                columns: spec.axes[0].param.name(),
+                shard: None,
+                cells: (0, n),
+                total_spikes,
+                backend: Some(self.backend),
+                adapter: self.adapter.clone(),
+                neuron_steps_per_s: Some((n * spec.config().n_steps()) as f64 / self.simulate_s),
+                wall_s,
+                setup_s: Some(self.setup_s),
+                simulate_s: Some(self.simulate_s),
+                resumed_chunks: 0,
+                merged_from: Vec::new(),
+            }),
+            Grid::File(sweep) => serde_json::to_value(FileSummary {
+                command: "sweep",
+                model: &sweep.model.name,
+                model_file: &self.model_arg,
+                parameters: sweep
+                    .model
+                    .parameters
+                    .iter()
+                    .zip(&sweep.base)
+                    .map(|((name, _), &x)| (name.clone(), x.into()))
+                    .collect(),
+                axes: sweep
+                    .axes
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.start, a.stop, a.count))
+                    .collect(),
+                method: sweep.method,
+                precision: sweep.precision,
+                dt_ms: sweep.dt_ms,
+                n_steps: sweep.n_steps,
+                stimulus: &sweep.stimulus,
+                shape: sweep.shape(),
+                rows: sweep.axes.get(1).map(|a| a.name.as_str()),
+                columns: &sweep.axes[0].name,
+                total_spikes,
+                backend: self.backend,
+                adapter: self.adapter.clone(),
+                neuron_steps_per_s: (n * sweep.n_steps) as f64 / self.simulate_s,
+                wall_s,
+                setup_s: self.setup_s,
+                simulate_s: self.simulate_s,
+            }),
+        };
+        value.expect("summaries serialize")
     }
 }
 
 const PROGRESS_TEMPLATE: &str = "{bar:40} {human_pos}/{human_len} cells  {per_sec}  eta {eta}";
 
+/// A model file's sweep: run in memory (no checkpoints, so no --shard or --resume yet), then
+/// written to `--out`.
+fn run_file_model(args: SweepArgs, started: Instant) -> Result<()> {
+    if args.shard.is_some() || args.resume {
+        let flag = if args.resume { "--resume" } else { "--shard" };
+        return Err(Error::invalid(
+            if args.resume { "--resume" } else { "--shard" },
+            args.shard.clone().unwrap_or_else(|| "true".into()),
+            format!("no {flag} with a model file: sweeps of model files run in one piece"),
+        ));
+    }
+    let out = args.out.clone();
+    let (dir, run) = super::in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
+    run.save(dir.path())?;
+    println!(
+        "{} cells × {} steps in {:.2} s; results in {}",
+        run.grid.n_cells(),
+        match &run.grid {
+            Grid::File(sweep) => sweep.n_steps,
+            Grid::BuiltIn(spec) => spec.config().n_steps(),
+        },
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
 /// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy` per
 /// axis, and `rates.png`.
 fn write_grid(dir: &OutputDir, spec: &SweepSpec, counts: Vec<u32>) -> Result<()> {
-    let counts = ArrayD::from_shape_vec(IxDyn(&spec.shape()), counts).expect("one count per cell");
-    write_npy(dir, "spike_counts.npy", &counts)?;
-    for (name, values) in spec.axis_arrays() {
-        write_npy(dir, &format!("{name}.npy"), &values)?;
-    }
+    let label = |a: &Axis| format!("{} ({})", a.param.symbol(), a.param.unit(spec.base.kind));
+    let axes: Vec<(String, String, Vec<f64>)> = spec
+        .axes
+        .iter()
+        .map(|a| (a.param.name().to_string(), label(a), a.values()))
+        .collect();
     let duration_s = spec.config().n_steps() as f64 * spec.dt_ms / 1000.0;
-    let cols = spec.axes[0].count;
+    let title = format!(
+        "firing rate, {:?} neuron, {} s, {} {}",
+        spec.base.kind,
+        duration_s,
+        spec.method.name(),
+        spec.precision.name()
+    );
+    write_grid_files(dir, &spec.shape(), counts, &axes, title, duration_s)
+}
+
+/// A grid's `spike_counts.npy`, one `.npy` per axis (name, figure label, values) and
+/// `rates.png`.
+fn write_grid_files(
+    dir: &OutputDir,
+    shape: &[usize],
+    counts: Vec<u32>,
+    axes: &[(String, String, Vec<f64>)],
+    title: String,
+    duration_s: f64,
+) -> Result<()> {
+    let counts = ArrayD::from_shape_vec(IxDyn(shape), counts).expect("one count per cell");
+    write_npy(dir, "spike_counts.npy", &counts)?;
+    for (name, _, values) in axes {
+        write_npy(dir, &format!("{name}.npy"), &Array1::from(values.clone()))?;
+    }
+    let cols = axes[0].2.len();
     let rates = Array2::from_shape_fn((counts.len() / cols, cols), |(r, c)| {
         counts.as_slice().expect("standard layout")[r * cols + c] as f64 / duration_s
     });
-    let label = |a: &Axis| format!("{} ({})", a.param.symbol(), a.param.unit(spec.base.kind));
-    let x_values = spec.axes[0].values();
-    let y_values = spec.axes.get(1).map(|a| a.values());
     let figure = RateFigure {
-        title: format!(
-            "firing rate, {:?} neuron, {} s, {} {}",
-            spec.base.kind,
-            duration_s,
-            spec.method.name(),
-            spec.precision.name()
-        ),
+        title,
         rates: rates.view(),
-        x: (label(&spec.axes[0]), &x_values),
-        y: spec
-            .axes
+        x: (axes[0].1.clone(), &axes[0].2),
+        y: axes
             .get(1)
-            .zip(y_values.as_deref())
-            .map(|(a, v)| (label(a), v)),
+            .map(|(_, label, values)| (label.clone(), values.as_slice())),
     };
     write_rate_png(dir, "rates.png", &figure)
 }

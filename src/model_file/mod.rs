@@ -8,6 +8,7 @@ pub mod expr;
 pub mod lower;
 pub mod run;
 mod source;
+pub mod sweep;
 pub mod tape;
 pub mod wgsl;
 
@@ -448,22 +449,36 @@ impl Model {
     /// The initial state under `params`: the file's values, and each unlisted gate at its
     /// steady state at the initial v.
     pub fn initial_state(&self, params: &[f64]) -> Vec<f64> {
+        self.initial_states(&[params.to_vec()]).remove(0)
+    }
+
+    /// [`Self::initial_state`] for many parameter sets, lowering the rates once.
+    pub fn initial_states(&self, params: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let v = self.initial[0].expect("v is checked to have an initial value");
         let rates = lower::rate_tape(self);
-        let values = eval::evaluate::<f64>(&rates.tape, &eval::Inputs::at_rest(self, params, v));
-        let steady = |gate: &str| {
-            let name = format!("steady state of gate {gate}");
-            let (_, id) = rates
-                .outputs
-                .iter()
-                .find(|(n, _)| *n == name)
-                .expect("every gate has one");
-            values[*id]
-        };
-        self.states
+        let steady: Vec<Option<usize>> = self
+            .states
             .iter()
-            .zip(&self.initial)
-            .map(|(state, given)| given.unwrap_or_else(|| steady(state)))
+            .map(|state| {
+                let name = format!("steady state of gate {state}");
+                rates
+                    .outputs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|&(_, id)| id)
+            })
+            .collect();
+        params
+            .iter()
+            .map(|p| {
+                let at = eval::Inputs::at_rest(self, p, v);
+                let values = eval::evaluate::<f64>(&rates.tape, &at);
+                self.initial
+                    .iter()
+                    .zip(&steady)
+                    .map(|(given, id)| given.unwrap_or_else(|| values[id.expect("gates have one")]))
+                    .collect()
+            })
             .collect()
     }
 

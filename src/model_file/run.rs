@@ -29,6 +29,8 @@ pub struct FilePopulation {
     /// Constant injected current per neuron.
     pub current: Vec<f64>,
     pub stimulus: Stimulus,
+    /// Neuron j draws noise from stream `first_index + j` (a sweep's cell index).
+    pub first_index: usize,
 }
 
 /// How a population of a model file is run.
@@ -39,6 +41,8 @@ pub struct FileRunConfig {
     pub n_steps: usize,
     /// Record every state every this many steps (0: no trace).
     pub record_every: usize,
+    /// Keep the step of each spike (else only counts, as a sweep needs).
+    pub spike_steps: bool,
 }
 
 /// What a run produces.
@@ -46,6 +50,9 @@ pub struct FileRunConfig {
 pub struct FileResult {
     pub spikes: Spikes,
     pub spike_counts: Vec<u32>,
+    /// True when some neuron spiked more often than the spike buffer holds: the counts are exact
+    /// but `spikes` lacks the late ones.
+    pub spikes_truncated: bool,
     /// Sample steps and, per state, neurons × samples.
     pub trace: Option<(Vec<u64>, Vec<Array2<f64>>)>,
     pub n_steps: usize,
@@ -53,6 +60,8 @@ pub struct FileResult {
 
 /// Steps per chunk: one chunk's loop stays within lavapipe's loop limit.
 const CHUNK_STEPS: usize = 10_000;
+/// Budget for the spike-step buffer [bytes]; within it every spike is kept.
+const SPIKE_BUFFER_BYTES: usize = 64 << 20;
 
 /// The uniforms of one chunk, as `FileRun` in the generated kernel.
 #[derive(Clone, Copy, Debug)]
@@ -214,7 +223,7 @@ impl<'a> GpuKernel<'a> {
         current: &[R],
         spike_slots: usize,
         chunk: (usize, usize, usize),
-        features: [bool; 3],
+        features: [bool; 4],
     ) -> Result<Self> {
         let n = current.len();
         ctx.checked("building the model file's kernel", || {
@@ -234,6 +243,7 @@ impl<'a> GpuKernel<'a> {
                         ("RECORD_TRACE", f64::from(u8::from(features[0]))),
                         ("HAS_NOISE", f64::from(u8::from(features[1]))),
                         ("HAS_SHARED_INPUT", f64::from(u8::from(features[2]))),
+                        ("RECORD_SPIKE_STEPS", f64::from(u8::from(features[3]))),
                     ],
                     ..Default::default()
                 },
@@ -344,8 +354,15 @@ fn run_as<R: Real>(
         .into_iter()
         .map(R::of)
         .collect();
-    let mut noise_streams: Vec<_> = (0..n).filter_map(|j| pop.stimulus.noise_for(j)).collect();
-    let spike_capacity = cfg.n_steps / 2 + 1;
+    let mut noise_streams: Vec<_> = (0..n)
+        .filter_map(|j| pop.stimulus.noise_for(pop.first_index + j))
+        .collect();
+    // A crossing needs a step below and one above: at most ⌈steps/2⌉ spikes per neuron.
+    let spike_capacity = if cfg.spike_steps {
+        (cfg.n_steps / 2 + 1).min((SPIKE_BUFFER_BYTES / 4 / n.max(1)).max(1))
+    } else {
+        0
+    };
     let chunk = CHUNK_STEPS.min(cfg.n_steps).max(1);
     let chunk = match cfg.record_every {
         0 => chunk,
@@ -401,6 +418,7 @@ fn run_as<R: Real>(
                     cfg.record_every > 0,
                     !noise_streams.is_empty(),
                     pop.stimulus.has_shared(),
+                    spike_capacity > 0,
                 ],
             )?)
         }
@@ -533,6 +551,10 @@ fn run_as<R: Real>(
         (steps, columns)
     });
     Ok(FileResult {
+        spikes_truncated: buffers
+            .spike_count
+            .iter()
+            .any(|&c| c as usize > spike_capacity),
         spikes: Spikes::from_pairs(pairs),
         spike_counts: buffers.spike_count,
         trace,

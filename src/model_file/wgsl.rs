@@ -148,6 +148,7 @@ struct FileRun {{
 override RECORD_TRACE: bool;
 override HAS_NOISE: bool;
 override HAS_SHARED_INPUT: bool;
+override RECORD_SPIKE_STEPS: bool;
 
 @group(0) @binding(0) var<uniform> run: FileRun;
 @group(0) @binding(1) var<storage, read_write> states: array<Real>;
@@ -197,7 +198,7 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
             break;
         }}
         if (s.x0 < threshold && next.x0 >= threshold) {{
-            if (count < run.spike_capacity) {{
+            if (RECORD_SPIKE_STEPS && count < run.spike_capacity) {{
                 spike_steps[i * run.spike_capacity + count] = step;
             }}
             count = count + 1u;

@@ -1,0 +1,176 @@
+//! Parameter grids of a model file: any of its parameters (or the injected current) as an axis,
+//! one uncoupled neuron per cell, each starting from its own steady state, run in chunks of
+//! cells on the generated kernel or its twin.
+
+use super::Model;
+use super::run::{FilePopulation, FileRunConfig, run_population};
+use crate::backend::Engine;
+use crate::error::{Error, Result};
+use crate::input::Stimulus;
+use crate::integrate::Method;
+use crate::model::Precision;
+use crate::sweep::{MAX_RESULT_BYTES, linspace, parse_range};
+use std::ops::Range;
+
+/// What an axis varies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Target {
+    /// Parameter k of the model.
+    Param(usize),
+    /// The constant injected current.
+    Current,
+}
+
+/// One axis: `count` values from `start` to `stop`, both included.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileAxis {
+    pub name: String,
+    pub target: Target,
+    pub start: f64,
+    pub stop: f64,
+    pub count: usize,
+}
+
+impl FileAxis {
+    /// Parses `NAME=START:STOP:COUNT` with NAME a parameter of `model` or `current`.
+    pub fn parse(model: &Model, text: &str) -> Result<Self> {
+        let Some((name, range)) = text.split_once('=') else {
+            return Err(Error::invalid(
+                "--axis",
+                text,
+                "NAME=START:STOP:COUNT, e.g. gm=0:50:51",
+            ));
+        };
+        let name = name.trim();
+        let target = match model.parameters.iter().position(|(n, _)| n == name) {
+            Some(k) => Target::Param(k),
+            None if name == "current" => Target::Current,
+            None => {
+                let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+                return Err(Error::invalid(
+                    "--axis",
+                    text,
+                    format!(
+                        "NAME=START:STOP:COUNT with NAME current or a parameter of {}: {}",
+                        model.name,
+                        names.join(", ")
+                    ),
+                ));
+            }
+        };
+        let (start, stop, count) = parse_range(name, range)?;
+        Ok(FileAxis {
+            name: name.to_string(),
+            target,
+            start,
+            stop,
+            count,
+        })
+    }
+
+    pub fn values(&self) -> Vec<f64> {
+        linspace(self.start, self.stop, self.count)
+    }
+}
+
+/// A grid over one or two axes of a model file.
+#[derive(Clone, Debug)]
+pub struct FileSweep {
+    pub model: Model,
+    /// The parameters of every cell before the axes apply.
+    pub base: Vec<f64>,
+    pub axes: Vec<FileAxis>,
+    pub stimulus: Stimulus,
+    pub method: Method,
+    pub precision: Precision,
+    pub dt_ms: f64,
+    pub n_steps: usize,
+}
+
+impl FileSweep {
+    /// Rows = second axis, columns = first; 1-D for one axis.
+    pub fn shape(&self) -> Vec<usize> {
+        self.axes.iter().rev().map(|a| a.count).collect()
+    }
+
+    pub fn n_cells(&self) -> usize {
+        self.axes.iter().map(|a| a.count).product()
+    }
+
+    /// One or two distinct axes, and a result that fits in memory.
+    pub fn validate(&self) -> Result<()> {
+        if self.axes.is_empty() || self.axes.len() > 2 {
+            return Err(Error::invalid("number of axes", self.axes.len(), "1 or 2"));
+        }
+        if self.axes.len() == 2 && self.axes[0].target == self.axes[1].target {
+            return Err(Error::invalid(
+                "--axis",
+                &self.axes[1].name,
+                "two different parameters",
+            ));
+        }
+        let cells = self.n_cells();
+        if cells.saturating_mul(4) > MAX_RESULT_BYTES {
+            return Err(Error::invalid(
+                "grid",
+                format!("{cells} cells"),
+                format!("at most {} cells", MAX_RESULT_BYTES / 4),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Each axis's name and values, first axis first.
+    pub fn axis_arrays(&self) -> Vec<(String, Vec<f64>)> {
+        self.axes
+            .iter()
+            .map(|a| (a.name.clone(), a.values()))
+            .collect()
+    }
+
+    /// The cells `range` as one population, each at its steady state (or [initial]).
+    pub fn population(&self, range: Range<usize>) -> FilePopulation {
+        let values: Vec<Vec<f64>> = self.axes.iter().map(|a| a.values()).collect();
+        let cols = self.axes[0].count;
+        let range_start = range.start;
+        let mut params = Vec::with_capacity(range.len());
+        let mut current = Vec::with_capacity(range.len());
+        for index in range {
+            let mut p = self.base.clone();
+            let mut i = 0.0;
+            for ((axis, v), k) in self
+                .axes
+                .iter()
+                .zip(&values)
+                .zip([index % cols, index / cols])
+            {
+                match axis.target {
+                    Target::Param(j) => p[j] = v[k],
+                    Target::Current => i = v[k],
+                }
+            }
+            params.push(p);
+            current.push(i);
+        }
+        FilePopulation {
+            init: self.model.initial_states(&params),
+            params,
+            current,
+            stimulus: self.stimulus.clone(),
+            first_index: range_start,
+            model: self.model.clone(),
+        }
+    }
+
+    /// Runs the cells of `chunk` and returns their spike counts.
+    pub fn run_chunk(&self, engine: &Engine, chunk: Range<usize>) -> Result<Vec<u32>> {
+        let cfg = FileRunConfig {
+            method: self.method,
+            dt_ms: self.dt_ms,
+            n_steps: self.n_steps,
+            record_every: 0,
+            spike_steps: false,
+        };
+        Ok(run_population(engine, self.precision, &self.population(chunk), &cfg)?.spike_counts)
+    }
+}

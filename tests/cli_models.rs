@@ -35,3 +35,34 @@ fn models_lists_the_bundled_files_and_prints_one_that_loads() {
         "{stderr}"
     );
 }
+
+/// A model file that cannot be used stops `neuron` before any work: exit status 2, its place
+/// and a caret, and no output directory.
+#[test]
+fn a_bad_model_file_is_refused_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = hhsim::model_file::BUNDLED[0]
+        .1
+        .replace("conductance = \"gk\"", "conductance = \"gk * gx\"");
+    let path = tmp.path().join("bad.toml");
+    std::fs::write(&path, text).unwrap();
+    let out = tmp.path().join("out");
+    let o = hhsim(&[
+        "neuron",
+        "--model",
+        path.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 3, "{stderr}");
+    assert!(
+        lines[0].contains("bad.toml:") && lines[0].contains("unknown name 'gx'"),
+        "{stderr}"
+    );
+    assert_eq!(lines[1].trim(), "gk * gx");
+    assert_eq!(lines[2].find('^'), lines[1].find("gx"), "{stderr}");
+    assert!(!out.exists());
+}

@@ -4,14 +4,14 @@
 use super::{NetworkResult, NetworkRun, run_detached};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::cli::Host;
-use hhsim::cli::cobahh::{GroupSummary, write_network_files};
+use hhsim::cli::cobahh::{GroupSummary, group_summaries, write_network_files};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
 use hhsim::model::{Params, Precision};
 use hhsim::network::sim::{NetConfig, NetResult};
 use hhsim::network::{
     Connectivity, Group, InitDist, NetworkBuilder, NormalInit, Projection, Receptor, SynapseModel,
-    Weight, stats,
+    Weight,
 };
 use hhsim::output::OutputDir;
 use pyo3::exceptions::PyValueError;
@@ -246,20 +246,7 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
         command: "network",
         n_neurons: net.n_neurons(),
         n_synapses: net.n_synapses(),
-        groups: groups
-            .iter()
-            .map(|(name, r)| GroupSummary {
-                name: name.clone(),
-                size: r.len(),
-                rate_hz: stats::group_rate_hz(&result.spikes, r, duration_ms),
-                spikes: result
-                    .spikes
-                    .neuron
-                    .iter()
-                    .filter(|&&i| r.contains(&(i as usize)))
-                    .count(),
-            })
-            .collect(),
+        groups: group_summaries(&result, &groups, duration_ms),
         total_spikes: result.spikes.len(),
         backend: engine.backend_name(),
         adapter: engine.adapter_name(),

@@ -9,6 +9,7 @@ pub mod gpu;
 pub use engine::Engine;
 
 use crate::error::{Error, Result};
+use crate::input::NoiseStream;
 use crate::layout::{NeuronParams, RunUniforms, model_code};
 use crate::model::{Real, State};
 use crate::monitor::{Spikes, Trace};
@@ -164,15 +165,7 @@ pub fn run_on<R: Real>(
     let mut first = 0;
     while first < n_steps {
         let steps = chunk.min(n_steps - first);
-        noise.clear();
-        if !noise_streams.is_empty() {
-            noise.resize(steps * n, R::zero());
-            for (j, stream) in noise_streams.iter_mut().enumerate() {
-                for k in 0..steps {
-                    noise[k * n + j] = R::of(stream.next_value());
-                }
-            }
-        }
+        fill_noise(&mut noise, &mut noise_streams, steps);
         let run = RunUniforms {
             n_neurons: n as u32,
             first_neuron: 0,
@@ -191,6 +184,48 @@ pub fn run_on<R: Real>(
     decode(lowered, buffers, samples, n_steps)
 }
 
+/// The next `steps` steps of noise of every stream into `noise`, step-major (one value per step
+/// and neuron), or nothing when there are no streams.
+pub fn fill_noise<R: Real>(noise: &mut Vec<R>, streams: &mut [NoiseStream], steps: usize) {
+    noise.clear();
+    if streams.is_empty() {
+        return;
+    }
+    let n = streams.len();
+    noise.resize(steps * n, R::zero());
+    for (j, stream) in streams.iter_mut().enumerate() {
+        for k in 0..steps {
+            noise[k * n + j] = R::of(stream.next_value());
+        }
+    }
+}
+
+/// The first neuron whose state stopped being finite (status 1 + its step), as an error.
+pub fn check_status(status: &[u32]) -> Result<()> {
+    match status.iter().enumerate().find(|(_, s)| **s != 0) {
+        Some((neuron, &status)) => Err(Error::NonFinite {
+            neuron,
+            step: u64::from(status - 1),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// (step, neuron) of every kept spike: `counts[i]` spikes of neuron i, of which the first
+/// `capacity` stand in its slots of `steps`.
+pub fn spike_pairs(counts: &[u32], steps: &[u32], capacity: usize) -> Vec<(u64, u32)> {
+    let mut pairs = Vec::new();
+    for (i, &count) in counts.iter().enumerate() {
+        let kept = (count as usize).min(capacity);
+        pairs.extend(
+            steps[i * capacity..i * capacity + kept]
+                .iter()
+                .map(|&s| (u64::from(s), i as u32)),
+        );
+    }
+    pairs
+}
+
 fn decode<R: Real>(
     lowered: &Lowered<R>,
     b: FinalBuffers<R>,
@@ -198,22 +233,9 @@ fn decode<R: Real>(
     n_steps: usize,
 ) -> Result<PopulationResult> {
     let n = b.states.len();
-    if let Some((neuron, &status)) = b.status.iter().enumerate().find(|(_, s)| **s != 0) {
-        return Err(Error::NonFinite {
-            neuron,
-            step: u64::from(status - 1),
-        });
-    }
+    check_status(&b.status)?;
     let cap = lowered.spike_capacity as usize;
-    let mut pairs = Vec::new();
-    for (i, &count) in b.spike_count.iter().enumerate() {
-        let kept = (count as usize).min(cap);
-        pairs.extend(
-            b.spike_steps[i * cap..i * cap + kept]
-                .iter()
-                .map(|&s| (u64::from(s), i as u32)),
-        );
-    }
+    let pairs = spike_pairs(&b.spike_count, &b.spike_steps, cap);
     let trace = (lowered.record_every > 0).then(|| {
         let every = lowered.record_every as usize;
         let n_samples = samples.len() / n;

@@ -223,22 +223,13 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
     let simulate_s = sim_start.elapsed().as_secs_f64();
 
     let duration_ms = n_steps as f64 * args.dt;
-    let groups: Vec<GroupSummary> = net
+    let named: Vec<(String, Range<usize>)> = net
         .groups
         .iter()
         .zip(&net.ranges)
-        .map(|(g, r)| GroupSummary {
-            name: g.name.clone(),
-            size: r.len(),
-            rate_hz: stats::group_rate_hz(&result.spikes, r, duration_ms),
-            spikes: result
-                .spikes
-                .neuron
-                .iter()
-                .filter(|&&i| r.contains(&(i as usize)))
-                .count(),
-        })
+        .map(|(g, r)| (g.name.clone(), r.clone()))
         .collect();
+    let groups = group_summaries(&result, &named, duration_ms);
     let events: usize = result
         .spikes
         .neuron
@@ -283,14 +274,31 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         result,
         summary,
         variant: args.variant,
-        groups: net
-            .groups
-            .iter()
-            .zip(&net.ranges)
-            .map(|(g, r)| (g.name.clone(), r.clone()))
-            .collect(),
+        groups: named,
         started,
     })
+}
+
+/// Each group's size, mean rate over `duration_ms` and spike count.
+pub fn group_summaries(
+    result: &NetResult,
+    groups: &[(String, Range<usize>)],
+    duration_ms: f64,
+) -> Vec<GroupSummary> {
+    groups
+        .iter()
+        .map(|(name, r)| GroupSummary {
+            name: name.clone(),
+            size: r.len(),
+            rate_hz: stats::group_rate_hz(&result.spikes, r, duration_ms),
+            spikes: result
+                .spikes
+                .neuron
+                .iter()
+                .filter(|&&i| r.contains(&(i as usize)))
+                .count(),
+        })
+        .collect()
 }
 
 impl CobaHhRun {

@@ -430,15 +430,7 @@ fn run_as<R: Real>(
     let mut first = 0;
     while first < cfg.n_steps {
         let steps = chunk.min(cfg.n_steps - first);
-        noise.clear();
-        if !noise_streams.is_empty() {
-            noise.resize(steps * n, R::zero());
-            for (j, stream) in noise_streams.iter_mut().enumerate() {
-                for k in 0..steps {
-                    noise[k * n + j] = R::of(stream.next_value());
-                }
-            }
-        }
+        crate::backend::fill_noise(&mut noise, &mut noise_streams, steps);
         let run = ChunkRun {
             n_neurons: n as u32,
             first_neuron: 0,
@@ -521,21 +513,9 @@ fn run_as<R: Real>(
         buffers.spike_steps = ctx.read_buffer(&kernel.buffers[6], "reading spike steps")?;
         buffers.status = ctx.read_buffer(&kernel.buffers[8], "reading the status")?;
     }
-    if let Some((neuron, &status)) = buffers.status.iter().enumerate().find(|(_, s)| **s != 0) {
-        return Err(Error::NonFinite {
-            neuron,
-            step: u64::from(status - 1),
-        });
-    }
-    let mut pairs = Vec::new();
-    for (i, &count) in buffers.spike_count.iter().enumerate() {
-        let kept = (count as usize).min(spike_capacity);
-        pairs.extend(
-            buffers.spike_steps[i * spike_capacity..i * spike_capacity + kept]
-                .iter()
-                .map(|&s| (u64::from(s), i as u32)),
-        );
-    }
+    crate::backend::check_status(&buffers.status)?;
+    let pairs =
+        crate::backend::spike_pairs(&buffers.spike_count, &buffers.spike_steps, spike_capacity);
     let trace = (cfg.record_every > 0).then(|| {
         let n_samples = samples.len() / (n * ns);
         let steps = (0..n_samples)

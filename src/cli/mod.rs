@@ -1,4 +1,6 @@
-//! Subcommands and the argument parsers they share.
+//! The command line's subcommands and the argument parsers they share. `neuron`, `sweep`,
+//! `cobahh` and `validate` are library functions too (a run held in memory, then its files), which
+//! the Python package calls through a [`Host`] of its own.
 
 mod analyze;
 mod bench;

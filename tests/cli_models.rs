@@ -43,7 +43,7 @@ fn a_bad_model_file_is_refused_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
     let text = hhsim::model_file::BUNDLED[0]
         .1
-        .replace("conductance = \"gk\"", "conductance = \"gk * gx\"");
+        .replace("conductance = \"gk * area\"", "conductance = \"gk * gx\"");
     let path = tmp.path().join("bad.toml");
     std::fs::write(&path, text).unwrap();
     let out = tmp.path().join("out");

@@ -321,7 +321,7 @@ fn model_files_run_and_the_traub_file_spikes_like_the_built_in_model() {
         "--current",
         "150",
         "--set",
-        "gm=50",
+        "gm=0.25",
         "--dt",
         "0.05",
         "--duration",
@@ -342,7 +342,7 @@ fn model_files_run_and_the_traub_file_spikes_like_the_built_in_model() {
     );
     let summary: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["params"]["gm"], 50.0);
+    assert_eq!(summary["params"]["gm"], 0.25);
     assert_eq!(
         summary["states"],
         serde_json::json!(["v", "m", "h", "n", "p"])

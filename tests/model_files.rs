@@ -134,3 +134,39 @@ fn a_sweep_of_the_traub_file_counts_like_the_built_in_sweep() {
     assert!(counts.iter().sum::<u32>() > 100);
     assert_eq!(built_in.iter().copied().collect::<Vec<u32>>(), counts);
 }
+
+/// The bundled Traub file reproduces the hand-written kernel's published job: Brian2's
+/// 300 × 300 gNa × I sweep in f64, 1 s, identical in every cell. The fixture was written by
+/// `hhsim sweep --precision f64` with the hand-written kernel, before it is retired.
+#[test]
+fn the_traub_file_reproduces_the_f64_sweep_fixture() {
+    use hhsim::model_file::sweep::{FileAxis, FileSweep};
+    use ndarray_npy::ReadNpyExt;
+    // 900 million f64 neuron-steps: the GPU's work (about 20 s on lavapipe), not the twin's.
+    let Some(ctx) = common::gpu(true) else { return };
+    let engine = Engine::Gpu(Arc::new(ctx));
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/brian2_sweep_f64_spike_counts.npy"
+    );
+    let fixture = ndarray::Array2::<u32>::read_npy(std::fs::File::open(path).unwrap()).unwrap();
+    let model = Model::bundled("traub").unwrap();
+    let sweep = FileSweep {
+        base: model.default_parameters(),
+        axes: vec![
+            FileAxis::parse(&model, "gna=10:100:300").unwrap(),
+            FileAxis::parse(&model, "current=0:20:300").unwrap(),
+        ],
+        stimulus: Stimulus::default(),
+        method: Method::ExpEuler,
+        precision: Precision::F64,
+        dt_ms: 0.1,
+        n_steps: 10_000,
+        model,
+    };
+    let counts = sweep.run_chunk(&engine, 0..sweep.n_cells()).unwrap();
+    let fixture: Vec<u32> = fixture.iter().copied().collect();
+    let differing = counts.iter().zip(&fixture).filter(|(a, b)| a != b).count();
+    assert_eq!(counts.len(), 90_000);
+    assert_eq!(differing, 0, "{differing} of 90 000 cells differ");
+}

@@ -81,24 +81,24 @@ def test_a_model_file_from_python_equals_the_cli(cli, backend, tmp_path):
 
     path = ROOT / "models" / "traub_km.toml"
     r = hhsim.neuron(model=str(path), current=[50.0, 150.0], duration=100.0, dt=0.05,
-                     precision="f64", backend=backend, set={"gm": 30.0})
+                     precision="f64", backend=backend, set={"gm": 0.15})
     out = tmp_path / "cli"
     cli("neuron", "--model", str(path), "--current", "50,150", "--duration", "100", "--dt",
-        "0.05", "--precision", "f64", "--backend", backend, "--set", "gm=30", "--out", str(out))
+        "0.05", "--precision", "f64", "--backend", backend, "--set", "gm=0.15", "--out", str(out))
     assert list(r.states) == ["v", "m", "h", "n", "p"]
     with np.load(out / "trace.npz") as trace, np.load(out / "spikes.npz") as spikes:
         for name, values in r.states.items():
             np.testing.assert_array_equal(values, trace[name], err_msg=name)
         np.testing.assert_array_equal(r.spikes.t, spikes["t"])
     assert r.spikes.i.size > 0
-    assert r.summary["params"]["gm"] == 30.0
+    assert r.summary["params"]["gm"] == 0.15
 
 
 def test_a_sweep_of_a_model_file_equals_the_cli(cli, backend, tmp_path):
-    s = hhsim.sweep(model="traub_km", axes=[("gm", 0, 100, 6), ("current", 0, 300, 4)],
+    s = hhsim.sweep(model="traub_km", axes=[("gm", 0, 0.5, 6), ("current", 0, 300, 4)],
                     duration=300.0, precision="f64", backend=backend)
     out = tmp_path / "cli"
-    cli("sweep", "--model", "traub_km", "--axis", "gm=0:100:6", "--axis", "current=0:300:4",
+    cli("sweep", "--model", "traub_km", "--axis", "gm=0:0.5:6", "--axis", "current=0:300:4",
         "--duration", "300", "--precision", "f64", "--backend", backend, "--out", str(out))
     np.testing.assert_array_equal(s.counts, np.load(out / "spike_counts.npy"))
     np.testing.assert_array_equal(s.axes["gm"], np.load(out / "gm.npy"))

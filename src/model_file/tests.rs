@@ -267,8 +267,8 @@ fn bad_model_files_are_refused_with_their_place() {
             "unknown function 'expo'; known functions: exp, log",
         ),
         (
-            good.replace("conductance = \"gna\"", "conductance = \"gNa\""),
-            "unknown name 'gNa'; known names: c, ek",
+            good.replace("conductance = \"gna * area\"", "conductance = \"gNa\""),
+            "unknown name 'gNa'; known names: area, c, ek",
         ),
         (
             good.replace("exp((17 - (v - vt)) / 18)", "exp((17 - (v - vt)), 18)"),
@@ -279,7 +279,7 @@ fn bad_model_files_are_refused_with_their_place() {
             "duplicate name 'm'",
         ),
         (
-            good.replace("gl = 10.0", "gl = 10.0\nv = 3.0"),
+            good.replace("gl = 0.05", "gl = 0.05\nv = 3.0"),
             "duplicate name 'v'",
         ),
         (
@@ -321,7 +321,7 @@ fn bad_model_files_are_refused_with_their_place() {
         );
     }
     // An expression error points into the file: line, column, and a caret under the name.
-    let text = good.replace("conductance = \"gna\"", "conductance = \"2 * gNa\"");
+    let text = good.replace("conductance = \"gna * area\"", "conductance = \"2 * gNa\"");
     let message = Model::parse(&text, "m.toml").unwrap_err().to_string();
     let line = text.lines().position(|l| l.contains("2 * gNa")).unwrap() + 1;
     let column = text.lines().nth(line - 1).unwrap().find("gNa").unwrap() + 1;

@@ -282,11 +282,66 @@ impl Lowerer<'_> {
             .fold(terms[0], |acc, &t| self.b.push(Op::Add(acc, t)))
     }
 
+    /// The tape without the ops no output needs (e.g. a numerator that a removable singularity
+    /// replaced), so neither the kernel nor its twin computes them.
     fn finish(self, outputs: Vec<(String, Id)>) -> Lowered {
-        Lowered {
-            tape: self.b.tape,
-            outputs,
+        let ops = self.b.tape.ops;
+        let mut live = vec![false; ops.len()];
+        for &(_, id) in &outputs {
+            live[id] = true;
         }
+        // Operands come before the ops that read them: one backward pass marks them all.
+        for id in (0..ops.len()).rev() {
+            if live[id] {
+                for operand in operands(ops[id]) {
+                    live[operand] = true;
+                }
+            }
+        }
+        let mut new_id = vec![usize::MAX; ops.len()];
+        let mut kept = Vec::new();
+        for (id, op) in ops.into_iter().enumerate() {
+            if live[id] {
+                new_id[id] = kept.len();
+                kept.push(renumbered(op, &new_id));
+            }
+        }
+        Lowered {
+            tape: Tape { ops: kept },
+            outputs: outputs
+                .into_iter()
+                .map(|(name, id)| (name, new_id[id]))
+                .collect(),
+        }
+    }
+}
+
+/// The ops an op reads.
+fn operands(op: Op) -> Vec<Id> {
+    match op {
+        Op::Const(_) | Op::Input(_) => vec![],
+        Op::Neg(a) | Op::Exp(a) | Op::Log(a) | Op::Sqrt(a) | Op::Exprel(a) => vec![a],
+        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::XOverExpm1(a, b) => {
+            vec![a, b]
+        }
+    }
+}
+
+/// `op` reading its operands under their new ids.
+fn renumbered(op: Op, new_id: &[Id]) -> Op {
+    let n = |id: Id| new_id[id];
+    match op {
+        Op::Const(_) | Op::Input(_) => op,
+        Op::Neg(a) => Op::Neg(n(a)),
+        Op::Exp(a) => Op::Exp(n(a)),
+        Op::Log(a) => Op::Log(n(a)),
+        Op::Sqrt(a) => Op::Sqrt(n(a)),
+        Op::Exprel(a) => Op::Exprel(n(a)),
+        Op::Add(a, b) => Op::Add(n(a), n(b)),
+        Op::Sub(a, b) => Op::Sub(n(a), n(b)),
+        Op::Mul(a, b) => Op::Mul(n(a), n(b)),
+        Op::Div(a, b) => Op::Div(n(a), n(b)),
+        Op::XOverExpm1(a, e) => Op::XOverExpm1(n(a), n(e)),
     }
 }
 

@@ -53,6 +53,25 @@ fn f64_gpu_network_spikes_equal_the_cpu_for_both_variants() {
         );
         assert_eq!(g.spikes, c.spikes, "{variant:?}: spike lists differ");
         assert_eq!(g.device_spike_total, g.spikes.len() as u64);
+        if variant == Variant::Brian2 {
+            assert_eq!(c.spikes, seed7_fixture(), "the spikes of the recorded run changed");
+        }
+    }
+}
+
+/// The spikes of the Brian2 variant, seed 7, 1000 ms in f64 with exponential Euler, recorded as
+/// (step, neuron) rows from the hand-written Traub kernels (`hhsim cobahh --seed 7 --precision
+/// f64 --backend cpu`): the network must keep giving exactly these whatever generates its code.
+fn seed7_fixture() -> hhsim::monitor::Spikes {
+    use ndarray_npy::ReadNpyExt;
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/cobahh_seed7_brian2_f64_spikes.npy"
+    );
+    let rows = ndarray::Array2::<u32>::read_npy(std::fs::File::open(path).unwrap()).unwrap();
+    hhsim::monitor::Spikes {
+        step: rows.column(0).iter().map(|&s| u64::from(s)).collect(),
+        neuron: rows.column(1).to_vec(),
     }
 }
 

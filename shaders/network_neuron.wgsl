@@ -1,7 +1,9 @@
-// One network neuron's step, shared by both network_update kernels: take in last step's
+// One network neuron's step, shared by the network_update kernels: take in last step's
 // synaptic input, integrate, detect a spike (upward threshold crossing outside the refractory
-// window) and record it. Delivering the spike is the kernels' part.
-// Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/step.rs.
+// window) and record it. Delivering the spike is the kernels' part. The model's part
+// (`NetState`, `GroupParams`, `load_state`, `take_input`, `net_exp_euler`, `net_rk4`, ...) is
+// generated from its model file (src/model_file/wgsl.rs, `network_functions`).
+// Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/neuron.rs.
 
 // 0: exponential Euler, 1: RK4.
 override METHOD: u32;
@@ -18,35 +20,10 @@ override RECORD_IN_STEP: bool = true;
 // (masked), so without this a run that records nothing would pay for the trace every step.
 override RECORD_TRACE: bool;
 
-fn net_exp_euler(p: NeuronParams, s: NetState, dt: Real) -> NetState {
-    let hh = exp_euler_hh(p, State(s.v, s.m, s.h, s.n), s.ge + s.gi,
-        s.ge * net.e_e + s.gi * net.e_i + p.i_const, dt);
-    return NetState(hh.v, hh.m, hh.h, hh.n, s.ge * net.decay_e, s.gi * net.decay_i);
-}
-
-fn syn_derivatives(p: NeuronParams, x: State, ge: Real, gi: Real) -> State {
-    return derivatives(p, x, ge * (net.e_e - x.v) + gi * (net.e_i - x.v) + p.i_const);
-}
-
-fn net_rk4(p: NeuronParams, s: NetState, dt: Real) -> NetState {
-    let hh = State(s.v, s.m, s.h, s.n);
-    let half = dt * 0.5;
-    let ge_half = s.ge * net.decay_e_half;
-    let gi_half = s.gi * net.decay_i_half;
-    let ge_end = s.ge * net.decay_e;
-    let gi_end = s.gi * net.decay_i;
-    let k1 = syn_derivatives(p, hh, s.ge, s.gi);
-    let k2 = syn_derivatives(p, add_scaled(hh, half, k1), ge_half, gi_half);
-    let k3 = syn_derivatives(p, add_scaled(hh, half, k2), ge_half, gi_half);
-    let k4 = syn_derivatives(p, add_scaled(hh, dt, k3), ge_end, gi_end);
-    let next = rk4_combine(hh, dt, k1, k2, k3, k4);
-    return NetState(next.v, next.m, next.h, next.n, ge_end, gi_end);
-}
-
 // Steps neuron i (< net.n_neurons) through step `su`; returns whether it spiked.
 fn update_neuron(i: u32, su: StepUniform) -> bool {
     let f = 4u * i;
-    var p: NeuronParams;
+    var p: GroupParams;
     if (SHARED_PARAMS) {
         p = shared_params;
     } else {
@@ -54,9 +31,7 @@ fn update_neuron(i: u32, su: StepUniform) -> bool {
     }
     var s = load_state(i);
     // Input from the spikes of the previous step, exact in integers, converted once.
-    let input = su.parity * 2u * net.n_neurons;
-    s.ge = s.ge + Real(atomicExchange(&acc[input + i], 0u)) * net.quantum;
-    s.gi = s.gi + Real(atomicExchange(&acc[input + net.n_neurons + i], 0u)) * net.quantum;
+    s = take_input(i, su.parity * N_SYN * net.n_neurons, s);
     if (RECORD_TRACE && su.sample != NONE) {
         let slot = flags[f + FLAG_RECORD_SLOT];
         if (slot != NONE) {
@@ -76,7 +51,7 @@ fn update_neuron(i: u32, su: StepUniform) -> bool {
     }
     let last_spike = flags[f + FLAG_LAST_SPIKE];
     let rested = last_spike == 0u || step - (last_spike - 1u) >= refractory;
-    let spiked = s.v < p.v_th && next.v >= p.v_th && rested;
+    let spiked = s.x0 < net.threshold && next.x0 >= net.threshold && rested;
     if (RECORD_IN_STEP && spiked) {
         record_spike(i, su);
     }
@@ -95,5 +70,5 @@ fn record_spike(i: u32, su: StepUniform) {
 
 // Where the spikes of step `su` go: the accumulator block of the next step's parity.
 fn output_block(su: StepUniform) -> u32 {
-    return (1u - su.parity) * 2u * net.n_neurons;
+    return (1u - su.parity) * N_SYN * net.n_neurons;
 }

@@ -119,10 +119,6 @@ pub fn model_code(kind: ModelKind) -> u32 {
 unsafe impl<R: Real> Zeroable for State<R> {}
 unsafe impl<R: Real> Pod for State<R> {}
 
-// SAFETY: NetState is repr(C) with six fields of one float type: no padding, any bits valid.
-unsafe impl<R: Real> Zeroable for crate::network::NetState<R> {}
-unsafe impl<R: Real> Pod for crate::network::NetState<R> {}
-
 /// Network constants: `NetUniforms` in shaders/network.wgsl.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -131,24 +127,18 @@ pub struct NetUniforms<R> {
     pub n_recorded: u32,
     /// Spike records the ring holds per chunk.
     pub ring_capacity: u32,
-    /// `MODEL_TRAUB` or `MODEL_CLASSIC`; the kernels receive it as the pipeline constant `MODEL`.
-    pub model: u32,
     /// Trace records each half of the trace buffer holds.
     pub trace_capacity: u32,
-    pub _pad: u32,
     /// [ms]
     pub dt: R,
     /// [nS] per unit of the integer accumulators.
     pub quantum: R,
-    pub e_e: R,
-    pub e_i: R,
-    pub decay_e: R,
-    pub decay_i: R,
-    pub decay_e_half: R,
-    pub decay_i_half: R,
+    /// The model's spike threshold [mV].
+    pub threshold: R,
+    pub _pad: R,
 }
 
-// SAFETY: repr(C); six u32 (24 bytes) then eight floats aligned to their size: no padding.
+// SAFETY: repr(C); four u32 (16 bytes) then four floats aligned to their size: no padding.
 unsafe impl<R: Real> Zeroable for NetUniforms<R> {}
 unsafe impl<R: Real> Pod for NetUniforms<R> {}
 

@@ -90,7 +90,40 @@ fn bad_network_input_is_refused() {
     assert_refused(&["--scale", "0.0001"], "--scale 0.0001");
     assert_refused(&["--in-degree", "5000"], "in-degree 4000");
     assert_refused(&["--we", "-1"], "weight");
-    assert_refused(&["--tau-i", "-10"], "tau_i -10");
+    assert_refused(&["--tau-i", "-10"], "--tau-i -10");
+    // The bundled 1952 model has no synapses for the projections to name.
+    assert_refused(&["--model", "hh"], "synapse ge (E → E)");
+    assert_refused(&["--set", "gq=1"], "gna, gk");
     assert_refused(&["--record-v", "4000"], "recorded neuron 4000");
     assert_refused(&["--scale", "100000"], "MiB");
+}
+
+/// `--model` takes a model file for the network's neurons; the trace holds its variables.
+#[test]
+fn cobahh_runs_a_model_file_and_traces_its_variables() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("km");
+    let o = hhsim(&[
+        "cobahh",
+        "--model",
+        "traub_km",
+        "--scale",
+        "0.1",
+        "--duration",
+        "50",
+        "--backend",
+        "cpu",
+        "--record-v",
+        "0",
+        "--set",
+        "gm=0.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut trace = NpzReader::new(File::open(out.join("trace.npz")).unwrap()).unwrap();
+    // traub_km.toml's M-current gate p starts at its steady state, strictly between 0 and 1.
+    let p: Array2<f64> = trace.by_name("p").unwrap();
+    assert_eq!(p.dim(), (1, 500));
+    assert!(p.iter().all(|&x| x > 0.0 && x < 1.0), "p left (0, 1)");
 }

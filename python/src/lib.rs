@@ -302,7 +302,8 @@ impl NetworkResult {
     fn has_trace(&self) -> bool {
         self.run.result().trace.is_some()
     }
-    /// `t` [ms], `neuron` (indices) or one of `v`, `m`, `h`, `n`, `ge`, `gi` (recorded × samples).
+    /// `t` [ms], `neuron` (indices) or a variable of the neurons (Traub: `v`, `m`, `h`, `n`,
+    /// `ge`, `gi`), recorded × samples.
     fn trace<'py>(this: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {
         let Some(trace) = this.get().run.result().trace.as_ref() else {
             return Err(PyValueError::new_err(
@@ -315,13 +316,13 @@ impl NetworkResult {
                 let ids: Vec<u32> = trace.neurons.iter().map(|&i| i as u32).collect();
                 return Ok(PyArray1::from_vec(this.py(), ids).into_any());
             }
-            "v" => &trace.v,
-            "m" => &trace.m,
-            "h" => &trace.h,
-            "n" => &trace.n,
-            "ge" => &trace.ge,
-            "gi" => &trace.gi,
-            _ => return Err(PyValueError::new_err(format!("no trace variable {name:?}"))),
+            _ => trace.variable(name).ok_or_else(|| {
+                let names: Vec<&str> = trace.variables.iter().map(|(n, _)| n.as_str()).collect();
+                PyValueError::new_err(format!(
+                    "no trace variable {name:?}; the network's are t, neuron, {}",
+                    names.join(", ")
+                ))
+            })?,
         };
         Ok(borrowed!(this, data).into_any())
     }

@@ -7,11 +7,12 @@ use hhsim::cli::Host;
 use hhsim::cli::cobahh::{GroupSummary, group_summaries, write_network_files};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
-use hhsim::model::{Params, Precision};
+use hhsim::model::Precision;
+use hhsim::model_file::Model;
+use hhsim::network::cobahh::{EXCITATORY, INHIBITORY};
 use hhsim::network::sim::{NetConfig, NetResult};
 use hhsim::network::{
-    Connectivity, Group, InitDist, NetworkBuilder, NormalInit, Projection, Receptor, SynapseModel,
-    Weight,
+    Connectivity, Group, InitValue, NetworkBuilder, NormalInit, Projection, Weight,
 };
 use hhsim::output::OutputDir;
 use pyo3::exceptions::PyValueError;
@@ -19,6 +20,7 @@ use pyo3::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(Deserialize)]
@@ -141,25 +143,35 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
     let method: Method = choice("method", &spec.run.method)?;
     let precision: Precision = choice("precision", &spec.run.precision)?;
     let backend: BackendChoice = choice("backend", &spec.run.backend)?;
+    // The bundled Traub model with the network's two synapses.
+    let mut model = Model::bundled("traub")?;
     let s = &spec.synapses;
-    let mut builder = NetworkBuilder::new(spec.seed).synapses(SynapseModel {
-        tau_e_ms: s.tau_e,
-        tau_i_ms: s.tau_i,
-        e_e: s.e_e,
-        e_i: s.e_i,
-    });
-    let normal = |(mean, sd): (f64, f64)| NormalInit { mean, sd };
+    for synapse in &mut model.synapses {
+        let (tau, reversal) = if synapse.name == EXCITATORY {
+            (s.tau_e, s.e_e)
+        } else {
+            (s.tau_i, s.e_i)
+        };
+        synapse.tau_ms = tau;
+        synapse.reversal_mv = reversal;
+    }
+    let params = model.default_parameters();
+    let mut builder = NetworkBuilder::new(Arc::new(model), spec.seed);
+    let normal = |(mean, sd): (f64, f64)| InitValue::Normal(NormalInit { mean, sd });
     for g in &spec.groups {
+        let (m, h, n) = g.gates;
         builder.group(Group {
             name: g.name.clone(),
             size: g.size,
-            params: Params::traub(),
-            init: InitDist {
-                v: normal(g.v),
-                ge: normal(g.ge),
-                gi: normal(g.gi),
-                gates: g.gates,
-            },
+            params: params.clone(),
+            init: vec![
+                ("v".into(), normal(g.v)),
+                ("m".into(), InitValue::Fixed(m)),
+                ("h".into(), InitValue::Fixed(h)),
+                ("n".into(), InitValue::Fixed(n)),
+                (EXCITATORY.into(), normal(g.ge)),
+                (INHIBITORY.into(), normal(g.gi)),
+            ],
             refractory_ms: g.refractory,
             current: g.current,
         });
@@ -193,9 +205,9 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
                 ));
             }
         };
-        let receptor = match p.receptor.as_str() {
-            "excitatory" | "e" => Receptor::Excitatory,
-            "inhibitory" | "i" => Receptor::Inhibitory,
+        let synapse = match p.receptor.as_str() {
+            "excitatory" | "e" => EXCITATORY,
+            "inhibitory" | "i" => INHIBITORY,
             other => {
                 return Err(Error::invalid(
                     "receptor",
@@ -209,7 +221,7 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
             post: p.post,
             connectivity,
             weight,
-            receptor,
+            synapse: synapse.to_string(),
         });
     }
     let net = builder.build()?;

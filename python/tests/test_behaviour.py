@@ -103,7 +103,7 @@ BAD_INPUT = [
     (hhsim.cobahh, dict(scale=0.0001, duration=10.0), "--scale 0.0001"),
     (hhsim.cobahh, dict(in_degree=5000, duration=10.0), "in-degree 4000"),
     (hhsim.cobahh, dict(we=-1.0, duration=10.0), "weight"),
-    (hhsim.cobahh, dict(tau_i=-10.0, duration=10.0), "tau_i -10"),
+    (hhsim.cobahh, dict(tau_i=-10.0, duration=10.0), "--tau-i -10"),
     (hhsim.cobahh, dict(record_v=[4000], duration=10.0), "recorded neuron 4000"),
     (hhsim.cobahh, dict(scale=100000.0, duration=10.0), "MiB"),
     (hhsim.validate, dict(neurons=1), "--neurons 1"),

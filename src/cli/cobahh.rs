@@ -1,14 +1,13 @@
 //! `hhsim cobahh`: the COBA-HH benchmark network; writes spikes.npz, raster.png, summary.json
 //! and, with --record-v, trace.npz.
 
-use super::shared_args::apply_overrides;
+use super::model_choice::{apply_file_overrides, network_model};
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::{Params, Precision};
-use crate::network::SynapseModel;
-use crate::network::cobahh::{self, CobaHh, Variant};
+use crate::model::Precision;
+use crate::network::cobahh::{self, CobaHh, EXCITATORY, INHIBITORY, Variant};
 use crate::network::sim::{NetConfig, NetResult, NetTrace};
 use crate::network::{BYTES_PER_SYNAPSE, stats};
 use crate::output::OutputDir;
@@ -45,17 +44,23 @@ pub struct CobaHhArgs {
     /// Inhibitory weight [nS].
     #[arg(long, default_value_t = cobahh::W_I)]
     wi: f64,
-    /// Excitatory synaptic time constant [ms].
-    #[arg(long, default_value_t = cobahh::SYNAPSES.tau_e_ms)]
-    tau_e: f64,
-    /// Inhibitory synaptic time constant [ms].
-    #[arg(long, default_value_t = cobahh::SYNAPSES.tau_i_ms)]
-    tau_i: f64,
+    /// Excitatory synaptic time constant [ms] (default: the model's synapse `ge`, 5 ms in
+    /// `traub`).
+    #[arg(long)]
+    tau_e: Option<f64>,
+    /// Inhibitory synaptic time constant [ms] (default: the model's synapse `gi`, 10 ms in
+    /// `traub`).
+    #[arg(long)]
+    tau_i: Option<f64>,
     /// Constant current injected into every neuron [pA].
     #[arg(long, default_value_t = 0.0)]
     current: f64,
-    /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
-    /// gl [mS/cm²], ena, ek, el, vt, threshold [mV] of every neuron (Traub–Miles).
+    /// The neuron: `traub` (Traub–Miles, the default), a bundled model file or the path of one.
+    /// Its `[[synapse]]`s `ge` and `gi` take the excitatory and inhibitory projections.
+    #[arg(long, default_value = "traub")]
+    model: String,
+    /// Override a parameter of every neuron, NAME=VALUE (repeatable), by the model file's names
+    /// (`traub`: gna, gk, gl [mS/cm²], ena, ek, el, vt [mV], c [pF], area), or `threshold` [mV].
     #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub set: Vec<String>,
     /// Simulated time [ms].
@@ -74,7 +79,7 @@ pub struct CobaHhArgs {
     /// `auto`: a GPU adapter if there is one (software ones included), else the CPU.
     #[arg(long, value_enum, default_value = "auto")]
     backend: BackendChoice,
-    /// Neurons whose V, m, h, n, ge, gi go to trace.npz, e.g. 0,1,3200.
+    /// Neurons whose variables (Traub: v, m, h, n, ge, gi) go to trace.npz, e.g. 0,1,3200.
     #[arg(long, value_name = "IDS", value_parser = number_list)]
     record_v: Option<Numbers>,
     /// Record the state every this many steps.
@@ -179,22 +184,42 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
 /// Checks the arguments, builds the network and runs it; writes nothing.
 pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHhRun> {
     let record = record_ids(&args)?;
+    let mut neuron = network_model(&args.model)?;
+    for (flag, name, tau) in [
+        ("--tau-e", EXCITATORY, args.tau_e),
+        ("--tau-i", INHIBITORY, args.tau_i),
+    ] {
+        if let Some(tau) = tau.filter(|t| !(*t > 0.0 && t.is_finite())) {
+            return Err(Error::invalid(flag, tau, "a time constant > 0 ms"));
+        }
+        let synapse = neuron.synapses.iter_mut().find(|s| s.name == name);
+        if let (Some(synapse), Some(tau)) = (synapse, tau) {
+            synapse.tau_ms = tau;
+        }
+    }
+    let mut params = neuron.default_parameters();
+    let (threshold, sets): (Vec<String>, Vec<String>) = args
+        .set
+        .iter()
+        .cloned()
+        .partition(|item| item.split('=').next().map(str::trim) == Some("threshold"));
+    apply_file_overrides(&neuron, &mut params, &sets)?;
+    for item in threshold {
+        let value = item
+            .split_once('=')
+            .and_then(|(_, v)| v.trim().parse::<f64>().ok());
+        neuron.threshold = value
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| Error::invalid("--set", &item, "threshold=VALUE with a finite VALUE"))?;
+    }
     let model = CobaHh {
         p: if args.fixed_p { Some(0.02) } else { args.p },
         in_degree: args.in_degree.map(|k| (k * 4 / 5, k / 5)),
         w_e: args.we,
         w_i: args.wi,
-        synapses: SynapseModel {
-            tau_e_ms: args.tau_e,
-            tau_i_ms: args.tau_i,
-            ..cobahh::SYNAPSES
-        },
         current: args.current,
-        params: {
-            let mut params = Params::traub();
-            apply_overrides(&mut params, &args.set)?;
-            params
-        },
+        model: std::sync::Arc::new(neuron),
+        params,
         ..CobaHh::new(args.variant, args.scale, args.seed)
     };
     let net = model.build()?;
@@ -259,10 +284,12 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         duration_ms,
         n_steps,
         seed: args.seed,
-        // Device memory: state (6 reals), flags (4 u32), four accumulators (two receptors, two
-        // step parities) and one CSR row start; parameters are per group.
+        // Device memory: the variables padded to whole vec4s, flags (4 u32), two accumulators
+        // per synapse (one per step parity) and one CSR row start; parameters are per group.
         stepping: result.stepping.description.clone(),
-        bytes_per_neuron: 6 * real + 4 * (4 + 2 + 2 + 1) + result.stepping.extra_bytes_per_neuron,
+        bytes_per_neuron: net.n_variables().next_multiple_of(4) * real
+            + 4 * (4 + 2 * net.model.synapses.len() + 1)
+            + result.stepping.extra_bytes_per_neuron,
         bytes_per_synapse: BYTES_PER_SYNAPSE,
         wall_s: 0.0,
         build_s,
@@ -361,18 +388,13 @@ pub fn write_network_files(
 fn write_trace(dir: &OutputDir, trace: &NetTrace, dt_ms: f64) -> Result<()> {
     let t = Array1::from_iter(trace.steps.iter().map(|&s| s as f64 * dt_ms));
     let neurons = Array1::from_iter(trace.neurons.iter().map(|&i| i as u32));
-    write_npz_arrays(
-        dir,
-        "trace.npz",
-        &[
-            ("t", &t),
-            ("neuron", &neurons),
-            ("v", &trace.v),
-            ("m", &trace.m),
-            ("h", &trace.h),
-            ("n", &trace.n),
-            ("ge", &trace.ge),
-            ("gi", &trace.gi),
-        ],
-    )
+    let mut arrays: Vec<(&str, &dyn crate::output::arrays::WriteNpyArray)> =
+        vec![("t", &t), ("neuron", &neurons)];
+    arrays.extend(trace.variables.iter().map(|(name, a)| {
+        (
+            name.as_str(),
+            a as &dyn crate::output::arrays::WriteNpyArray,
+        )
+    }));
+    write_npz_arrays(dir, "trace.npz", &arrays)
 }

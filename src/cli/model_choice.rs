@@ -40,6 +40,16 @@ impl ModelChoice {
     }
 }
 
+/// The model file `--model` names for a network, whose neurons are always generated from a
+/// file: `traub` and `hh` are the bundled files of the built-in models.
+pub fn network_model(text: &str) -> Result<Model> {
+    match ModelChoice::parse(text)? {
+        ModelChoice::BuiltIn(ModelArg::Traub) => Model::bundled("traub"),
+        ModelChoice::BuiltIn(ModelArg::Hh) => Model::bundled("hh"),
+        ModelChoice::File(model) => Ok(*model),
+    }
+}
+
 /// Applies `--set NAME=VALUE` items to a model file's parameters (by the file's names).
 pub fn apply_file_overrides(model: &Model, params: &mut [f64], items: &[String]) -> Result<()> {
     for item in items {

@@ -35,17 +35,41 @@ impl Inputs<f64> {
 
 /// Every op's value, in tape order.
 pub fn evaluate<R: Real>(tape: &Tape, inputs: &Inputs<R>) -> Vec<R> {
-    let mut values: Vec<R> = Vec::with_capacity(tape.ops.len());
-    for op in &tape.ops {
+    let mut values = Vec::with_capacity(tape.ops.len());
+    let scalars = [
+        inputs.dt,
+        inputs.current,
+        inputs.extra_conductance,
+        inputs.extra_drive,
+    ];
+    evaluate_into(tape, &inputs.states, &inputs.params, scalars, &mut values);
+    values
+}
+
+/// [`evaluate`] into `values` (cleared first), for loops that evaluate a tape many times
+/// without allocating. `scalars`: dt, current, extra conductance, extra drive.
+pub fn evaluate_into<R: Real>(
+    tape: &Tape,
+    states: &[R],
+    params: &[R],
+    scalars: [R; 4],
+    values: &mut Vec<R>,
+) {
+    let [dt, current, extra_conductance, extra_drive] = scalars;
+    values.clear();
+    values.resize(tape.ops.len(), R::zero());
+    // A slice, not the Vec: its length stays in a register through the loop.
+    let values = values.as_mut_slice();
+    for (at, op) in tape.ops.iter().enumerate() {
         let x = |id: usize| values[id];
         let value = match *op {
             Op::Const(c) => R::of(c),
-            Op::Input(Input::State(k)) => inputs.states[k],
-            Op::Input(Input::Param(k)) => inputs.params[k],
-            Op::Input(Input::Dt) => inputs.dt,
-            Op::Input(Input::Current) => inputs.current,
-            Op::Input(Input::ExtraConductance) => inputs.extra_conductance,
-            Op::Input(Input::ExtraDrive) => inputs.extra_drive,
+            Op::Input(Input::State(k)) => states[k],
+            Op::Input(Input::Param(k)) => params[k],
+            Op::Input(Input::Dt) => dt,
+            Op::Input(Input::Current) => current,
+            Op::Input(Input::ExtraConductance) => extra_conductance,
+            Op::Input(Input::ExtraDrive) => extra_drive,
             Op::Add(a, b) => x(a) + x(b),
             Op::Sub(a, b) => x(a) - x(b),
             Op::Mul(a, b) => x(a) * x(b),
@@ -57,7 +81,6 @@ pub fn evaluate<R: Real>(tape: &Tape, inputs: &Inputs<R>) -> Vec<R> {
             Op::XOverExpm1(a, e) => x_over_expm1(x(a), x(e)),
             Op::Exprel(a) => exprel_given(x(a), x(a).exp_twin()),
         };
-        values.push(value);
+        values[at] = value;
     }
-    values
 }

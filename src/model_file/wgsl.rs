@@ -237,3 +237,157 @@ pub fn population_module(
 ) -> String {
     module(model, precision) + &population_kernel(model, method)
 }
+
+/// The model's part of the network kernels (shaders/network*.wgsl): `NetState` (the states
+/// `x0…`, then the synapses' conductances `g0…`), `GroupParams` (the parameters `q0…`, then the
+/// group's current), loading and storing a neuron's state as whole vec4s, taking in the
+/// accumulated spikes, and one step of exponential Euler or RK4 with the conductances in the
+/// membrane equation. Twin: [`crate::network::neuron::NeuronStep`], operation for operation.
+pub fn network_functions(model: &Model) -> String {
+    let ns = model.states.len();
+    let k_syn = model.synapses.len();
+    let np = model.parameters.len().max(1);
+    let width = ns + k_syn;
+    let vec4s = width.div_ceil(4);
+    let var = |j: usize| {
+        if j < ns {
+            format!("x{j}")
+        } else {
+            format!("g{}", j - ns)
+        }
+    };
+    let list = |items: &mut dyn Iterator<Item = String>| items.collect::<Vec<_>>().join(", ");
+    let fields = list(&mut (0..width).map(|j| format!("{}: Real", var(j))));
+    let params = list(&mut (0..np).map(|j| format!("q{j}: Real")));
+    let loads = (0..vec4s)
+        .map(|w| format!("    let w{w} = net_state[{vec4s}u * i + {w}u];\n"))
+        .collect::<String>();
+    let loaded =
+        list(&mut (0..width).map(|j| format!("w{}.{}", j / 4, ["x", "y", "z", "w"][j % 4])));
+    let stores = (0..vec4s)
+        .map(|w| {
+            let parts = list(&mut (4 * w..4 * w + 4).map(|j| {
+                if j < width {
+                    format!("s.{}", var(j))
+                } else {
+                    "Real(0.0)".into()
+                }
+            }));
+            format!("    net_state[{vec4s}u * i + {w}u] = vec4<Real>({parts});\n")
+        })
+        .collect::<String>();
+    let takes = (0..k_syn)
+        .map(|k| {
+            format!(
+                "    t.g{k} = t.g{k} + Real(atomicExchange(&acc[input + {k}u * net.n_neurons + i], 0u)) * net.quantum;\n"
+            )
+        })
+        .collect::<String>();
+    // Σ over the synapses of `term(k)`, then `last` added: the twin's left fold.
+    let sum_then = |term: &dyn Fn(usize) -> String, last: &str| {
+        let mut terms: Vec<String> = (0..k_syn).map(term).collect();
+        terms.extend((!last.is_empty()).then(|| last.to_string()));
+        if terms.is_empty() {
+            "Real(0.0)".to_string()
+        } else {
+            terms.join(" + ")
+        }
+    };
+    let model_state = |of: &str| list(&mut (0..ns).map(|j| format!("{of}.x{j}")));
+    let model_params = list(&mut (0..np).map(|j| format!("p.q{j}")));
+    let decayed =
+        |which: &str| list(&mut (0..k_syn).map(|k| format!("s.g{k} * syn[{k}u].{which}")));
+    let with_synapses = |states: String, synapses: String| {
+        if k_syn == 0 {
+            states
+        } else {
+            format!("{states}, {synapses}")
+        }
+    };
+    let stage_input = |x: &str, g: &dyn Fn(usize) -> String| {
+        sum_then(
+            &|k| format!("{} * (syn[{k}u].x - {x}.x0)", g(k)),
+            "p.current",
+        )
+    };
+    let shifted =
+        |by: &str, k: &str| list(&mut (0..ns).map(|j| format!("x.x{j} + {by} * {k}.x{j}")));
+    let combined = list(
+        &mut (0..ns)
+            .map(|j| format!("x.x{j} + sixth * (k1.x{j} + 2.0 * (k2.x{j} + k3.x{j}) + k4.x{j})")),
+    );
+    let half_g = |k: usize| format!("gh{k}");
+    let end_g = |k: usize| format!("ge{k}");
+    let now_g = |k: usize| format!("s.g{k}");
+    let lets = |prefix: &str, which: &str| {
+        (0..k_syn)
+            .map(|k| format!("    let {prefix}{k} = s.g{k} * syn[{k}u].{which};\n"))
+            .collect::<String>()
+    };
+    format!(
+        "
+const N_SYN: u32 = {k_syn}u;
+// The synapse constants' array needs at least one element.
+const SYN_SLOTS: u32 = {slots}u;
+
+struct NetState {{ {fields} }}
+
+struct GroupParams {{ {params}, current: Real }}
+
+fn load_state(i: u32) -> NetState {{
+{loads}    return NetState({loaded});
+}}
+
+fn store_state(i: u32, s: NetState) {{
+{stores}}}
+
+// Adds the integer input of block `input` to the conductances, clearing it.
+fn take_input(i: u32, input: u32, s: NetState) -> NetState {{
+    var t = s;
+{takes}    return t;
+}}
+
+fn net_exp_euler(p: GroupParams, s: NetState, dt: Real) -> NetState {{
+    let g_total = {g_total};
+    let drive = {drive};
+    let m = model_exp_euler(ModelState({x_now}), ModelParams({model_params}), dt, 0.0, g_total, drive);
+    return NetState({exp_next});
+}}
+
+fn net_rk4(p: GroupParams, s: NetState, dt: Real) -> NetState {{
+    let q = ModelParams({model_params});
+    let x = ModelState({x_now});
+    let half = dt * 0.5;
+{half_lets}{end_lets}    let k1 = model_derivatives(x, q, dt, {in1}, 0.0, 0.0);
+    let x2 = ModelState({x2});
+    let k2 = model_derivatives(x2, q, dt, {in2}, 0.0, 0.0);
+    let x3 = ModelState({x3});
+    let k3 = model_derivatives(x3, q, dt, {in3}, 0.0, 0.0);
+    let x4 = ModelState({x4});
+    let k4 = model_derivatives(x4, q, dt, {in4}, 0.0, 0.0);
+    let sixth = dt / 6.0;
+    return NetState({rk4_next});
+}}
+",
+        slots = k_syn.max(1),
+        g_total = sum_then(&now_g, ""),
+        drive = sum_then(&|k| format!("s.g{k} * syn[{k}u].x"), "p.current"),
+        x_now = model_state("s"),
+        exp_next = with_synapses(model_state("m"), decayed("y")),
+        half_lets = lets("gh", "z"),
+        end_lets = lets("ge", "y"),
+        in1 = stage_input("x", &now_g),
+        x2 = shifted("half", "k1"),
+        in2 = stage_input("x2", &half_g),
+        x3 = shifted("half", "k2"),
+        in3 = stage_input("x3", &half_g),
+        x4 = shifted("dt", "k3"),
+        in4 = stage_input("x4", &end_g),
+        rk4_next = with_synapses(combined, list(&mut (0..k_syn).map(end_g))),
+    )
+}
+
+/// Everything the network kernels need from the model: its functions and its network part.
+pub fn network_part(model: &Model) -> String {
+    functions(model) + &network_functions(model)
+}

@@ -1,13 +1,14 @@
 //! The COBA-HH benchmark network (Brette et al. 2007; Brian2's `examples/COBAHH.py`; BrainPy's
 //! example): 80 % excitatory, 20 % inhibitory Traub–Miles neurons, exponential conductances.
+//! The neuron is a model file (the bundled `traub` by default) with the synapses `ge` and `gi`.
 
 use super::{
-    Connectivity, Group, InitDist, Network, NetworkBuilder, NormalInit, Projection, Receptor,
-    SynapseModel, Weight,
+    Connectivity, Group, InitValue, Network, NetworkBuilder, NormalInit, Projection, Weight,
 };
 use crate::error::{Error, Result};
-use crate::model::Params;
+use crate::model_file::Model;
 use serde::Serialize;
+use std::sync::Arc;
 
 /// The two published definitions, which differ in initial state and refractoriness.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -28,16 +29,13 @@ pub const IN_DEGREE: f64 = 80.0;
 pub const W_E: f64 = 6.0;
 pub const W_I: f64 = 67.0;
 
-/// The synapses of COBA-HH: τe 5 ms, τi 10 ms, Ee 0 mV, Ei −80 mV.
-pub const SYNAPSES: SynapseModel = SynapseModel {
-    tau_e_ms: 5.0,
-    tau_i_ms: 10.0,
-    e_e: 0.0,
-    e_i: -80.0,
-};
+/// The synapses excitatory and inhibitory projections name: the bundled Traub model's, τ 5 ms
+/// and 10 ms, reversal 0 mV and −80 mV.
+pub const EXCITATORY: &str = "ge";
+pub const INHIBITORY: &str = "gi";
 
 /// COBA-HH and the knobs a user may turn; `CobaHh::new` gives the published network.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug)]
 pub struct CobaHh {
     pub variant: Variant,
     /// N = 4000·scale neurons, 80 % excitatory.
@@ -50,11 +48,13 @@ pub struct CobaHh {
     /// Weights [nS].
     pub w_e: f64,
     pub w_i: f64,
-    pub synapses: SynapseModel,
     /// Constant current injected into every neuron [pA] (0 in the published network).
     pub current: f64,
-    /// The neuron of both populations (Traub–Miles, area 20 000 µm², by default).
-    pub params: Params<f64>,
+    /// The neuron of both populations (Traub–Miles, area 20 000 µm², by default), with the
+    /// synapses [`EXCITATORY`] and [`INHIBITORY`].
+    pub model: Arc<Model>,
+    /// The model's parameters.
+    pub params: Vec<f64>,
     pub seed: u64,
 }
 
@@ -67,9 +67,11 @@ impl CobaHh {
             in_degree: None,
             w_e: W_E,
             w_i: W_I,
-            synapses: SYNAPSES,
             current: 0.0,
-            params: Params::traub(),
+            model: Arc::new(Model::bundled("traub").expect("the bundled models parse")),
+            params: Model::bundled("traub")
+                .expect("the bundled models parse")
+                .default_parameters(),
             seed,
         }
     }
@@ -106,52 +108,34 @@ impl CobaHh {
                 "a finite current in pA",
             ));
         }
-        let params = self.params;
-        let v = NormalInit {
-            mean: params.e_l - 5.0,
-            sd: 5.0,
+        // V = EL − 5 mV + 5·N(0, 1), EL the model's `el` or, without one, its initial v.
+        let el = match self.model.parameters.iter().position(|(n, _)| n == "el") {
+            Some(k) => self.params[k],
+            None => self.model.initial_state(&self.params)[0],
         };
-        let (init, refractory_ms) = match self.variant {
-            Variant::Brian2 => (
-                InitDist {
-                    v,
-                    ge: NormalInit {
-                        mean: 40.0,
-                        sd: 15.0,
-                    },
-                    gi: NormalInit {
-                        mean: 200.0,
-                        sd: 120.0,
-                    },
-                    gates: (0.0, 0.0, 0.0),
-                },
-                3.0,
-            ),
-            Variant::Brainpy => (
-                InitDist {
-                    v,
-                    ge: NormalInit::fixed(0.0),
-                    gi: NormalInit::fixed(0.0),
-                    gates: (0.0, 0.0, 0.0),
-                },
-                0.0,
-            ),
+        let normal = |mean, sd| InitValue::Normal(NormalInit { mean, sd });
+        let (synaptic, refractory_ms) = match self.variant {
+            Variant::Brian2 => ((normal(40.0, 15.0), normal(200.0, 120.0)), 3.0),
+            // Drawn at sd 0 rather than fixed, so V takes the same draws as in Brian2's variant.
+            Variant::Brainpy => ((normal(0.0, 0.0), normal(0.0, 0.0)), 0.0),
         };
-        let mut b = NetworkBuilder::new(self.seed).synapses(self.synapses);
+        let init = vec![
+            ("v".to_string(), normal(el - 5.0, 5.0)),
+            (EXCITATORY.to_string(), synaptic.0),
+            (INHIBITORY.to_string(), synaptic.1),
+        ];
+        let mut b = NetworkBuilder::new(self.model.clone(), self.seed);
         let group = |name: &str, size| Group {
             name: name.into(),
             size,
-            params,
-            init,
+            params: self.params.clone(),
+            init: init.clone(),
             refractory_ms,
             current: self.current,
         };
         let e = b.group(group("E", n_e));
         let i = b.group(group("I", n_i));
-        for (pre, weight, receptor) in [
-            (e, self.w_e, Receptor::Excitatory),
-            (i, self.w_i, Receptor::Inhibitory),
-        ] {
+        for (pre, weight, synapse) in [(e, self.w_e, EXCITATORY), (i, self.w_i, INHIBITORY)] {
             let connectivity = match self.in_degree {
                 Some((k_e, k_i)) => Connectivity::FixedInDegree {
                     k: if pre == e { k_e } else { k_i },
@@ -168,7 +152,7 @@ impl CobaHh {
                     post,
                     connectivity,
                     weight: Weight::Constant(weight),
-                    receptor,
+                    synapse: synapse.to_string(),
                 });
             }
         }

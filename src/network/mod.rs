@@ -1,29 +1,23 @@
-//! Networks of Traub–Miles neurons with exponential conductance synapses: groups of neurons,
-//! projections between them (fixed probability or fixed in-degree, homogeneous or uniformly
-//! drawn weights, excitatory or inhibitory), sampled on the host from a seed and stored as
-//! pre→post CSR. The same seed gives the same network on every backend and every run.
+//! Networks of neurons of one model file with exponential conductance synapses: groups of
+//! neurons, projections between them (fixed probability or fixed in-degree, homogeneous or
+//! uniformly drawn weights, onto one of the model's synapses), sampled on the host from a seed
+//! and stored as pre→post CSR. The same seed gives the same network on every backend and every
+//! run.
 
 pub mod cobahh;
 mod connect;
+pub mod neuron;
 pub mod sim;
 pub mod stats;
-pub mod step;
 
 use crate::error::{Error, Result};
-use crate::model::{ModelKind, Params, State};
+use crate::model_file::Model;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64Mcg;
 use serde::Serialize;
 use std::ops::Range;
-
-/// Which conductance a synapse adds to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Receptor {
-    Excitatory,
-    Inhibitory,
-}
+use std::sync::Arc;
 
 /// How pre and post neurons are paired.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
@@ -61,16 +55,13 @@ impl NormalInit {
     }
 }
 
-/// Initial state of a group: V, ge, gi drawn per neuron; gates at the given values.
+/// A group's initial value of one variable (a state of the model, or a synapse's conductance).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct InitDist {
-    /// [mV]
-    pub v: NormalInit,
-    /// [nS]
-    pub ge: NormalInit,
-    /// [nS]
-    pub gi: NormalInit,
-    pub gates: (f64, f64, f64),
+pub enum InitValue {
+    Fixed(f64),
+    /// Drawn per neuron; one draw per neuron even when sd = 0, so a seed's other draws do not
+    /// depend on the spread.
+    Normal(NormalInit),
 }
 
 /// A group of identical neurons.
@@ -78,46 +69,27 @@ pub struct InitDist {
 pub struct Group {
     pub name: String,
     pub size: usize,
-    pub params: Params<f64>,
-    pub init: InitDist,
+    /// The model's parameters, in the model's order.
+    pub params: Vec<f64>,
+    /// Initial values by variable name. A variable not named starts at the model's initial
+    /// state under `params` (a synapse at 0). Drawn values are drawn neuron by neuron, in the
+    /// order of the network's variables.
+    pub init: Vec<(String, InitValue)>,
     /// No spike is detected within this long after a spike [ms]; 0 for none.
     pub refractory_ms: f64,
-    /// Constant injected current [pA].
+    /// Constant injected current (the model's current unit).
     pub current: f64,
 }
 
-/// Synapses from every neuron of `pre` to neurons of `post`.
+/// Synapses from every neuron of `pre` onto one synapse of the neurons of `post`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Projection {
     pub pre: usize,
     pub post: usize,
     pub connectivity: Connectivity,
     pub weight: Weight,
-    pub receptor: Receptor,
-}
-
-/// The exponential synapses shared by the whole network.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
-pub struct SynapseModel {
-    /// [ms]
-    pub tau_e_ms: f64,
-    /// [ms]
-    pub tau_i_ms: f64,
-    /// Reversal potentials [mV].
-    pub e_e: f64,
-    pub e_i: f64,
-}
-
-/// A network's membrane state: the HH variables and the two conductances [nS].
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct NetState<R> {
-    pub v: R,
-    pub m: R,
-    pub h: R,
-    pub n: R,
-    pub ge: R,
-    pub gi: R,
+    /// The name of the model's `[[synapse]]` the spikes increment.
+    pub synapse: String,
 }
 
 /// Host memory allowed for the synapses of one network [bytes].
@@ -126,16 +98,16 @@ pub const MAX_SYNAPSE_BYTES: u64 = 8 << 30;
 pub const BYTES_PER_SYNAPSE: u64 = 8;
 
 /// The description of a network before sampling.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NetworkBuilder {
+    model: Arc<Model>,
     groups: Vec<Group>,
     projections: Vec<Projection>,
-    synapses: Option<SynapseModel>,
     seed: u64,
 }
 
-/// Pre→post synapses in CSR form. A synapse's `target` indexes the accumulators of both
-/// receptors at once: `post` for excitatory, `n + post` for inhibitory.
+/// Pre→post synapses in CSR form. A synapse's `target` indexes the accumulators of every
+/// synapse of the model at once: `k·n + post` for the model's synapse k.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Csr {
     /// `row_start[i]..row_start[i + 1]` are neuron i's synapses; length n + 1.
@@ -148,32 +120,35 @@ pub struct Csr {
 /// A sampled network: flat per-neuron arrays and the CSR.
 #[derive(Clone, Debug)]
 pub struct Network {
+    /// Every neuron's model.
+    pub model: Arc<Model>,
     pub groups: Vec<Group>,
     /// Neuron index range of each group.
     pub ranges: Vec<Range<usize>>,
-    pub params: Vec<Params<f64>>,
-    pub init: Vec<NetState<f64>>,
+    /// Each neuron's variables (the model's states, then its synapses' conductances),
+    /// neuron-major: [`Network::variables`] values per neuron.
+    pub init: Vec<f64>,
     pub refractory_ms: Vec<f64>,
-    /// Constant injected current of each neuron [pA].
-    pub current: Vec<f64>,
-    pub synapses: SynapseModel,
     pub csr: Csr,
     /// [nS] per unit of `Csr::weight_q`: a power of two small enough that no neuron's summed
     /// input in one step can overflow u32, so integer accumulation is exact.
     pub weight_quantum_ns: f64,
 }
 
-impl NetworkBuilder {
-    pub fn new(seed: u64) -> Self {
-        NetworkBuilder {
-            seed,
-            ..Default::default()
-        }
-    }
+/// The variables a network neuron of `model` carries: its states, then its synapses.
+pub fn variables(model: &Model) -> Vec<String> {
+    let synapses = model.synapses.iter().map(|s| s.name.clone());
+    model.states.iter().cloned().chain(synapses).collect()
+}
 
-    pub fn synapses(mut self, model: SynapseModel) -> Self {
-        self.synapses = Some(model);
-        self
+impl NetworkBuilder {
+    pub fn new(model: Arc<Model>, seed: u64) -> Self {
+        NetworkBuilder {
+            model,
+            groups: Vec::new(),
+            projections: Vec::new(),
+            seed,
+        }
     }
 
     /// Adds a group and returns its index.
@@ -186,16 +161,39 @@ impl NetworkBuilder {
         self.projections.push(projection);
     }
 
+    /// The index of the model's synapse `name`, or an error listing the model's synapses.
+    fn synapse_index(&self, pr: &Projection) -> Result<usize> {
+        let synapses = &self.model.synapses;
+        synapses
+            .iter()
+            .position(|s| s.name == pr.synapse)
+            .ok_or_else(|| {
+                let names: Vec<&str> = synapses.iter().map(|s| s.name.as_str()).collect();
+                Error::invalid(
+                    "projection synapse",
+                    format!(
+                        "{} ({} → {})",
+                        pr.synapse, self.groups[pr.pre].name, self.groups[pr.post].name
+                    ),
+                    if names.is_empty() {
+                        format!("a [[synapse]] of model {}, which has none", self.model.name)
+                    } else {
+                        format!(
+                            "a synapse of model {}: {}",
+                            self.model.name,
+                            names.join(", ")
+                        )
+                    },
+                )
+            })
+    }
+
     /// Checks every value and the memory the synapses will need, before sampling.
-    fn validate(&self) -> Result<SynapseModel> {
-        let syn = self
-            .synapses
-            .ok_or_else(|| Error::invalid("network", "no synapse model", "a SynapseModel"))?;
-        for (name, tau) in [("tau_e", syn.tau_e_ms), ("tau_i", syn.tau_i_ms)] {
-            if !(tau > 0.0 && tau.is_finite()) {
-                return Err(Error::invalid(name, tau, "a time constant > 0 ms"));
-            }
+    fn validate(&self) -> Result<()> {
+        for pr in &self.projections {
+            self.synapse_index(pr)?;
         }
+        let variables = variables(&self.model);
         for g in &self.groups {
             if g.size == 0 {
                 return Err(Error::invalid(
@@ -204,11 +202,21 @@ impl NetworkBuilder {
                     "at least one neuron",
                 ));
             }
-            if g.params.kind != ModelKind::Traub {
+            if g.params.len() != self.model.parameters.len() {
                 return Err(Error::invalid(
-                    "network model",
-                    format!("{:?}", g.params.kind),
-                    "traub",
+                    "group parameters",
+                    format!("{} values ({})", g.params.len(), g.name),
+                    format!("one per parameter of model {}", self.model.name),
+                ));
+            }
+            if let Some((name, _)) = g.init.iter().find(|(name, _)| !variables.contains(name)) {
+                return Err(Error::invalid(
+                    "initial value",
+                    format!("{name} ({})", g.name),
+                    format!(
+                        "a variable of the network's neurons: {}",
+                        variables.join(", ")
+                    ),
                 ));
             }
             if !(g.refractory_ms >= 0.0 && g.refractory_ms.is_finite()) {
@@ -216,6 +224,15 @@ impl NetworkBuilder {
                     "refractory period (ms)",
                     g.refractory_ms,
                     "a finite time ≥ 0",
+                ));
+            }
+        }
+        for syn in &self.model.synapses {
+            if !(syn.tau_ms > 0.0 && syn.tau_ms.is_finite()) {
+                return Err(Error::invalid(
+                    "synaptic time constant (ms)",
+                    format!("{} ({})", syn.tau_ms, syn.name),
+                    "a time constant > 0 ms",
                 ));
             }
         }
@@ -278,12 +295,12 @@ impl NetworkBuilder {
                 ),
             ));
         }
-        Ok(syn)
+        Ok(())
     }
 
     /// Samples connectivity, weights and initial states from the seed.
     pub fn build(self) -> Result<Network> {
-        let synapses = self.validate()?;
+        self.validate()?;
         let mut ranges = Vec::new();
         let mut next = 0;
         for g in &self.groups {
@@ -298,31 +315,30 @@ impl NetworkBuilder {
             )
         };
 
-        let mut params = Vec::with_capacity(n);
-        let mut init = Vec::with_capacity(n);
+        let names = variables(&self.model);
+        let mut init = Vec::with_capacity(n * names.len());
         let mut refractory_ms = Vec::with_capacity(n);
-        let mut current = Vec::with_capacity(n);
         for (gi, g) in self.groups.iter().enumerate() {
             let mut rng = stream(1, gi);
-            let draw = |d: NormalInit, rng: &mut Pcg64Mcg| {
-                d.mean + d.sd * Normal::new(0.0, 1.0).expect("unit normal").sample(rng)
-            };
+            let mut start = self.model.initial_state(&g.params);
+            start.resize(names.len(), 0.0);
+            let values: Vec<Option<InitValue>> = names
+                .iter()
+                .map(|name| g.init.iter().find(|(n, _)| n == name).map(|&(_, v)| v))
+                .collect();
             for _ in 0..g.size {
-                params.push(g.params);
                 refractory_ms.push(g.refractory_ms);
-                current.push(g.current);
-                let (m, h, nn) = g.init.gates;
-                let v = draw(g.init.v, &mut rng);
-                let ge = draw(g.init.ge, &mut rng);
-                let gi_ = draw(g.init.gi, &mut rng);
-                init.push(NetState {
-                    v,
-                    m,
-                    h,
-                    n: nn,
-                    ge,
-                    gi: gi_,
-                });
+                for (value, &default) in values.iter().zip(&start) {
+                    init.push(match value {
+                        None => default,
+                        Some(InitValue::Fixed(x)) => *x,
+                        Some(InitValue::Normal(d)) => {
+                            d.mean
+                                + d.sd
+                                    * Normal::new(0.0, 1.0).expect("unit normal").sample(&mut rng)
+                        }
+                    });
+                }
             }
         }
 
@@ -332,10 +348,7 @@ impl NetworkBuilder {
             let mut rng = stream(2, pi);
             let mut weights = stream(3, pi);
             let (pre0, post0) = (ranges[pr.pre].start, ranges[pr.post].start);
-            let offset = match pr.receptor {
-                Receptor::Excitatory => 0,
-                Receptor::Inhibitory => n,
-            };
+            let offset = self.synapse_index(pr)? * n;
             let no_self = pr.pre == pr.post;
             let mut push = |pre: usize, post: usize| {
                 let w = match pr.weight {
@@ -366,7 +379,7 @@ impl NetworkBuilder {
                 ),
             }
         }
-        let weight_quantum_ns = quantum_for(&edges, n);
+        let weight_quantum_ns = quantum_for(&edges, n * self.model.synapses.len());
         let mut row_start = vec![0u32; n + 1];
         for &(pre, _, _) in &edges {
             row_start[pre as usize + 1] += 1;
@@ -384,13 +397,11 @@ impl NetworkBuilder {
             fill[pre as usize] += 1;
         }
         Ok(Network {
+            model: self.model,
             groups: self.groups,
             ranges,
-            params,
             init,
             refractory_ms,
-            current,
-            synapses,
             csr: Csr {
                 row_start,
                 target,
@@ -403,8 +414,8 @@ impl NetworkBuilder {
 
 /// The finest power-of-two quantum for which the largest possible one-step input of any
 /// accumulator (all its synapses at once) stays below 2³²: then u32 sums are exact.
-fn quantum_for(edges: &[(u32, u32, f64)], n: usize) -> f64 {
-    let mut total = vec![0.0_f64; 2 * n];
+fn quantum_for(edges: &[(u32, u32, f64)], accumulators: usize) -> f64 {
+    let mut total = vec![0.0_f64; accumulators];
     for &(_, t, w) in edges {
         total[t as usize] += w;
     }
@@ -431,23 +442,16 @@ pub fn simulate(
 
 impl Network {
     pub fn n_neurons(&self) -> usize {
-        self.params.len()
+        self.refractory_ms.len()
     }
 
     pub fn n_synapses(&self) -> usize {
         self.csr.target.len()
     }
-}
 
-/// `NetState` as the single-neuron `State` of the HH model (the conductances aside).
-impl<R: Copy> NetState<R> {
-    pub fn hh(&self) -> State<R> {
-        State {
-            v: self.v,
-            m: self.m,
-            h: self.h,
-            n: self.n,
-        }
+    /// Variables per neuron: the model's states and its synapses.
+    pub fn n_variables(&self) -> usize {
+        self.model.states.len() + self.model.synapses.len()
     }
 }
 

@@ -2,14 +2,16 @@
 //! the spike ring and traces on the host. Both backends implement [`NetEngine`]; the ring is
 //! sized so that it cannot overflow within a chunk, and a count beyond it is an error.
 
-use super::step::SynConsts;
-use super::{NetState, Network};
+use super::Network;
+use super::neuron::synapse_constants;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::layout::{NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, model_code};
+use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform};
 use crate::model::Real;
+use crate::model_file::Model;
 use crate::monitor::Spikes;
 use ndarray::Array2;
+use std::sync::Arc;
 
 /// How to run a network and what to record.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,16 +65,28 @@ impl NetConfig {
 /// A network lowered to the kernels' buffers.
 #[derive(Clone, Debug)]
 pub struct NetLowered<R> {
+    pub model: Arc<Model>,
     pub uniforms: NetUniforms<R>,
-    /// One entry per group.
-    pub params: Vec<NeuronParams<R>>,
-    pub init: Vec<NetState<R>>,
+    /// Per group: the model's parameters (at least one value), then the group's current.
+    pub params: Vec<R>,
+    /// Per synapse of the model: (reversal, e^(−dt/τ), e^(−dt/(2τ)), 0).
+    pub synapses: Vec<[R; 4]>,
+    /// Every neuron's variables, neuron-major, `n_variables` each.
+    pub init: Vec<R>,
+    pub n_variables: usize,
     pub flags: Vec<NeuronFlags>,
     pub row_start: Vec<u32>,
     pub target: Vec<u32>,
     pub weight_q: Vec<u32>,
     pub chunk_steps: usize,
     pub method: Method,
+}
+
+impl<R> NetLowered<R> {
+    /// Values per group in `params`.
+    pub fn params_per_group(&self) -> usize {
+        self.model.parameters.len().max(1) + 1
+    }
 }
 
 /// What one chunk leaves to decode.
@@ -82,8 +96,9 @@ pub struct ChunkRecords<R> {
     pub spikes: Vec<[u32; 2]>,
     /// Spikes the kernels counted into the ring (equal to `spikes.len()` unless it overflowed).
     pub ring_count: u32,
-    /// Trace samples of the chunk, sample-major over the recorded neurons.
-    pub trace: Vec<NetState<R>>,
+    /// Trace samples of the chunk, sample-major over the recorded neurons, `n_variables` values
+    /// each.
+    pub trace: Vec<R>,
 }
 
 /// A backend's network kernels. Chunks alternate between two halves of the ring and trace
@@ -115,7 +130,8 @@ pub struct SteppingReport {
 pub struct Finished<R> {
     /// Records of chunks not yet returned.
     pub last: Vec<ChunkRecords<R>>,
-    pub states: Vec<NetState<R>>,
+    /// Every neuron's variables, neuron-major.
+    pub states: Vec<R>,
     /// Spikes counted on the device over the run.
     pub spike_total: u32,
 }
@@ -125,13 +141,19 @@ pub struct Finished<R> {
 pub struct NetTrace {
     pub neurons: Vec<usize>,
     pub steps: Vec<u64>,
-    /// Each recorded × samples: v [mV], m, h, n, ge [nS], gi [nS].
-    pub v: Array2<f64>,
-    pub m: Array2<f64>,
-    pub h: Array2<f64>,
-    pub n: Array2<f64>,
-    pub ge: Array2<f64>,
-    pub gi: Array2<f64>,
+    /// Each variable of the neurons (the model's states, then its synapses' conductances) by
+    /// name: recorded neurons × samples.
+    pub variables: Vec<(String, Array2<f64>)>,
+}
+
+impl NetTrace {
+    /// The trace of variable `name`.
+    pub fn variable(&self, name: &str) -> Option<&Array2<f64>> {
+        self.variables
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, a)| a)
+    }
 }
 
 /// What a network run produces.
@@ -141,7 +163,8 @@ pub struct NetResult {
     /// Spikes counted on the device over the run: equal to `spikes.len()` (nothing lost).
     pub device_spike_total: u64,
     pub trace: Option<NetTrace>,
-    pub final_states: Vec<NetState<f64>>,
+    /// The neurons' variables at the end: neurons × variables (named as in the trace).
+    pub final_states: Array2<f64>,
     pub n_steps: usize,
     pub stepping: SteppingReport,
 }
@@ -160,7 +183,7 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
         .map(|&r| (r / cfg.dt_ms).round() as u32)
         .collect();
     let min_gap = refractory.iter().copied().min().unwrap_or(0) as usize;
-    let state_bytes = std::mem::size_of::<NetState<R>>();
+    let state_bytes = net.n_variables() * std::mem::size_of::<R>();
     let mut chunk = MAX_CHUNK_STEPS.min(cfg.n_steps());
     while chunk > 1
         && (n * max_spikes(chunk, min_gap) * 8 > CHUNK_BUFFER_BYTES
@@ -186,41 +209,33 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
     for (slot, &i) in cfg.record.iter().enumerate() {
         flags[i].record_slot = slot as u32;
     }
-    let c = SynConsts::<R>::new(&net.synapses, cfg.dt_ms);
+    let n_params = net.model.parameters.len().max(1);
+    let params = net
+        .groups
+        .iter()
+        .flat_map(|g| {
+            let mut values = g.params.clone();
+            values.resize(n_params, 0.0);
+            values.push(g.current);
+            values.into_iter().map(R::of)
+        })
+        .collect();
     NetLowered {
+        model: net.model.clone(),
         uniforms: NetUniforms {
             n_neurons: n as u32,
             n_recorded: cfg.record.len() as u32,
             ring_capacity: (n * max_spikes(chunk, min_gap)) as u32,
-            model: model_code(net.params[0].kind),
             trace_capacity: (chunk.div_ceil(cfg.record_every) * cfg.record.len()) as u32,
-            _pad: 0,
             dt: R::of(cfg.dt_ms),
             quantum: R::of(net.weight_quantum_ns),
-            e_e: c.e_e,
-            e_i: c.e_i,
-            decay_e: c.decay_e,
-            decay_i: c.decay_i,
-            decay_e_half: c.decay_e_half,
-            decay_i_half: c.decay_i_half,
+            threshold: R::of(net.model.threshold),
+            _pad: R::zero(),
         },
-        params: net
-            .groups
-            .iter()
-            .map(|g| NeuronParams::lower(&g.params, g.current))
-            .collect(),
-        init: net
-            .init
-            .iter()
-            .map(|s| NetState {
-                v: R::of(s.v),
-                m: R::of(s.m),
-                h: R::of(s.h),
-                n: R::of(s.n),
-                ge: R::of(s.ge),
-                gi: R::of(s.gi),
-            })
-            .collect(),
+        params,
+        synapses: synapse_constants(&net.model, cfg.dt_ms),
+        init: net.init.iter().map(|&x| R::of(x)).collect(),
+        n_variables: net.n_variables(),
         flags,
         row_start: net.csr.row_start.clone(),
         target: net.csr.target.clone(),
@@ -239,7 +254,7 @@ pub fn run_network<R: Real>(
 ) -> Result<NetResult> {
     let n_steps = cfg.n_steps();
     let mut pairs: Vec<(u64, u32)> = Vec::new();
-    let mut samples: Vec<NetState<R>> = Vec::new();
+    let mut samples: Vec<R> = Vec::new();
     let mut sample_steps = Vec::new();
     let mut keep = |records: Vec<ChunkRecords<R>>| -> Result<()> {
         for r in records {
@@ -292,28 +307,32 @@ pub fn run_network<R: Real>(
     } = engine.finish()?;
     keep(last)?;
     let n_rec = cfg.record.len();
+    let width = lowered.n_variables;
+    let names = super::variables(&lowered.model);
     let trace = (n_rec > 0).then(|| {
-        let n_samples = samples.len() / n_rec;
-        let col = |f: fn(&NetState<R>) -> R| {
-            Array2::from_shape_fn((n_rec, n_samples), |(r, k)| {
-                f(&samples[k * n_rec + r]).wide()
-            })
-        };
+        let n_samples = samples.len() / (n_rec * width);
         NetTrace {
             neurons: cfg.record.clone(),
             steps: sample_steps,
-            v: col(|s| s.v),
-            m: col(|s| s.m),
-            h: col(|s| s.h),
-            n: col(|s| s.n),
-            ge: col(|s| s.ge),
-            gi: col(|s| s.gi),
+            variables: names
+                .iter()
+                .enumerate()
+                .map(|(j, name)| {
+                    let column = Array2::from_shape_fn((n_rec, n_samples), |(r, k)| {
+                        samples[(k * n_rec + r) * width + j].wide()
+                    });
+                    (name.clone(), column)
+                })
+                .collect(),
         }
     });
+    let final_states = Array2::from_shape_fn((final_states.len() / width, width), |(i, j)| {
+        final_states[i * width + j].wide()
+    });
     if let Some((i, _)) = final_states
-        .iter()
+        .outer_iter()
         .enumerate()
-        .find(|(_, s)| !(s.v.is_finite() && s.ge.is_finite() && s.gi.is_finite()))
+        .find(|(_, s)| !s.iter().all(|x| x.is_finite()))
     {
         return Err(Error::NonFinite {
             neuron: i,
@@ -325,17 +344,7 @@ pub fn run_network<R: Real>(
         spikes: Spikes::from_pairs(pairs),
         device_spike_total: u64::from(total),
         trace,
-        final_states: final_states
-            .iter()
-            .map(|s| NetState {
-                v: s.v.wide(),
-                m: s.m.wide(),
-                h: s.h.wide(),
-                n: s.n.wide(),
-                ge: s.ge.wide(),
-                gi: s.gi.wide(),
-            })
-            .collect(),
+        final_states,
         n_steps,
     })
 }

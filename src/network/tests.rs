@@ -1,36 +1,30 @@
 use super::*;
 
+fn traub() -> Arc<Model> {
+    Arc::new(Model::bundled("traub").unwrap())
+}
+
+fn group(name: &str, size: usize) -> Group {
+    Group {
+        name: name.into(),
+        size,
+        params: traub().default_parameters(),
+        init: Vec::new(),
+        refractory_ms: 0.0,
+        current: 0.0,
+    }
+}
+
 fn two_groups(conn: Connectivity, n: usize, seed: u64) -> Network {
-    let params = Params::traub();
-    let init = InitDist {
-        v: NormalInit::fixed(-60.0),
-        ge: NormalInit::fixed(0.0),
-        gi: NormalInit::fixed(0.0),
-        gates: (0.0, 0.0, 0.0),
-    };
-    let mut b = NetworkBuilder::new(seed).synapses(cobahh::SYNAPSES);
-    let a = b.group(Group {
-        name: "A".into(),
-        size: n,
-        params,
-        init,
-        refractory_ms: 0.0,
-        current: 0.0,
-    });
-    let c = b.group(Group {
-        name: "B".into(),
-        size: n / 2,
-        params,
-        init,
-        refractory_ms: 0.0,
-        current: 0.0,
-    });
+    let mut b = NetworkBuilder::new(traub(), seed);
+    let a = b.group(group("A", n));
+    let c = b.group(group("B", n / 2));
     b.connect(Projection {
         pre: a,
         post: a,
         connectivity: conn,
         weight: Weight::Constant(1.0),
-        receptor: Receptor::Excitatory,
+        synapse: "ge".into(),
     });
     b.connect(Projection {
         pre: a,
@@ -40,7 +34,7 @@ fn two_groups(conn: Connectivity, n: usize, seed: u64) -> Network {
             low: 1.0,
             high: 2.0,
         },
-        receptor: Receptor::Inhibitory,
+        synapse: "gi".into(),
     });
     b.build().unwrap()
 }
@@ -162,32 +156,17 @@ fn weights_are_exact_multiples_of_the_quantum() {
 
 #[test]
 fn bad_network_descriptions_are_refused() {
-    let params = Params::traub();
-    let init = InitDist {
-        v: NormalInit::fixed(-60.0),
-        ge: NormalInit::fixed(0.0),
-        gi: NormalInit::fixed(0.0),
-        gates: (0.0, 0.0, 0.0),
-    };
     let build = |size: usize, conn: Connectivity, w: f64, tau: f64| {
-        let mut b = NetworkBuilder::new(0).synapses(SynapseModel {
-            tau_e_ms: tau,
-            ..cobahh::SYNAPSES
-        });
-        let a = b.group(Group {
-            name: "A".into(),
-            size,
-            params,
-            init,
-            refractory_ms: 0.0,
-            current: 0.0,
-        });
+        let mut model = Model::bundled("traub").unwrap();
+        model.synapses[0].tau_ms = tau;
+        let mut b = NetworkBuilder::new(Arc::new(model), 0);
+        let a = b.group(group("A", size));
         b.connect(Projection {
             pre: a,
             post: a,
             connectivity: conn,
             weight: Weight::Constant(w),
-            receptor: Receptor::Excitatory,
+            synapse: "ge".into(),
         });
         b.build()
     };
@@ -246,4 +225,60 @@ fn bad_network_descriptions_are_refused() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn a_projection_onto_a_synapse_the_model_lacks_is_refused_by_name() {
+    let mut b = NetworkBuilder::new(traub(), 0);
+    let a = b.group(group("A", 10));
+    b.connect(Projection {
+        pre: a,
+        post: a,
+        connectivity: Connectivity::FixedProb {
+            p: 0.1,
+            autapses: true,
+        },
+        weight: Weight::Constant(1.0),
+        synapse: "gampa".into(),
+    });
+    let message = b.build().unwrap_err().to_string();
+    assert!(
+        message.contains("gampa") && message.contains("ge, gi"),
+        "{message}"
+    );
+    let mut b = NetworkBuilder::new(traub(), 0);
+    b.group(Group {
+        init: vec![("w".into(), InitValue::Fixed(0.0))],
+        ..group("A", 10)
+    });
+    let message = b.build().unwrap_err().to_string();
+    assert!(message.contains("v, m, h, n, ge, gi"), "{message}");
+}
+
+#[test]
+fn unnamed_variables_start_at_the_models_initial_state_and_named_ones_as_given() {
+    let mut b = NetworkBuilder::new(traub(), 3);
+    b.group(Group {
+        init: vec![
+            ("gi".into(), InitValue::Fixed(7.0)),
+            (
+                "v".into(),
+                InitValue::Normal(NormalInit {
+                    mean: -65.0,
+                    sd: 5.0,
+                }),
+            ),
+        ],
+        ..group("A", 100)
+    });
+    let net = b.build().unwrap();
+    let rows: Vec<&[f64]> = net.init.chunks(6).collect();
+    // traub.toml: v = −60 and every gate 0 initially; synapses start at 0 unless named.
+    assert!(
+        rows.iter()
+            .all(|r| r[1..5] == [0.0, 0.0, 0.0, 0.0] && r[5] == 7.0)
+    );
+    let mean_v = rows.iter().map(|r| r[0]).sum::<f64>() / 100.0;
+    // The mean of 100 draws of sd 5 lies within 4 standard errors (0.5 mV each) of −65.
+    assert!((mean_v + 65.0).abs() < 2.0, "mean v {mean_v}");
 }

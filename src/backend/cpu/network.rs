@@ -4,23 +4,27 @@
 //! them step by step.
 
 use crate::error::Result;
-use crate::integrate::Method;
-use crate::layout::{NONE, NetUniforms, NeuronFlags, NeuronParams, StepUniform, counter};
-use crate::model::{ModelKind, Real};
-use crate::network::NetState;
+use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform, counter};
+use crate::model::Real;
+use crate::network::neuron::NeuronStep;
 use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered, SteppingReport};
-use crate::network::step::{SynConsts, network_step};
 
 /// The buffers of shaders/network.wgsl.
 pub struct NetBuffers<R> {
-    pub states: Vec<NetState<R>>,
-    pub params: Vec<NeuronParams<R>>,
+    /// Every neuron's variables, `width` each (the kernels pad them to whole vec4s).
+    pub states: Vec<R>,
+    pub width: usize,
+    /// Per group: parameters then current (`GroupParams` in the generated code), `per_group`
+    /// values each.
+    pub params: Vec<R>,
+    pub per_group: usize,
+    pub synapses: Vec<[R; 4]>,
     pub flags: Vec<NeuronFlags>,
-    /// Two blocks of 2n (one per step parity), as in the kernel.
+    /// Two blocks of (synapses · n) (one per step parity), as in the kernel.
     pub acc: Vec<u32>,
     pub counters: [u32; counter::LEN],
     pub ring: Vec<[u32; 2]>,
-    pub trace: Vec<NetState<R>>,
+    pub trace: Vec<R>,
     pub row_start: Vec<u32>,
     pub target: Vec<u32>,
     pub weight_q: Vec<u32>,
@@ -30,43 +34,38 @@ pub struct NetBuffers<R> {
 /// (the GPU's order differs, which changes only the order of the ring and of the integer
 /// additions, never a sum).
 pub fn network_update<R: Real>(
-    method: Method,
+    neuron: &NeuronStep,
     net: &NetUniforms<R>,
     step_u: &StepUniform,
     b: &mut NetBuffers<R>,
 ) {
     let n = net.n_neurons as usize;
-    let kind = if net.model == 0 {
-        ModelKind::Traub
-    } else {
-        ModelKind::Classic
-    };
-    let c = SynConsts {
-        e_e: net.e_e,
-        e_i: net.e_i,
-        decay_e: net.decay_e,
-        decay_i: net.decay_i,
-        decay_e_half: net.decay_e_half,
-        decay_i_half: net.decay_i_half,
-    };
-    let input = step_u.parity as usize * 2 * n;
-    let output = (1 - step_u.parity as usize) * 2 * n;
+    let (width, n_syn) = (b.width, b.synapses.len());
+    let per_group = b.per_group;
+    let input = step_u.parity as usize * n_syn * n;
+    let output = (1 - step_u.parity as usize) * n_syn * n;
     for i in 0..n {
-        let np = &b.params[b.flags[i].group as usize];
-        let p = np.model(kind);
-        let mut s = b.states[i];
-        s.ge = s.ge + R::of(f64::from(std::mem::take(&mut b.acc[input + i]))) * net.quantum;
-        s.gi = s.gi + R::of(f64::from(std::mem::take(&mut b.acc[input + n + i]))) * net.quantum;
+        let group = b.flags[i].group as usize;
+        let p = &b.params[group * per_group..(group + 1) * per_group];
+        let (p, current) = p.split_at(per_group - 1);
+        let mut s = b.states[i * width..(i + 1) * width].to_vec();
+        for k in 0..n_syn {
+            let taken = std::mem::take(&mut b.acc[input + k * n + i]);
+            let g = &mut s[width - n_syn + k];
+            *g = *g + R::of(f64::from(taken)) * net.quantum;
+        }
         let f = &mut b.flags[i];
         if step_u.sample != NONE && f.record_slot != NONE {
-            b.trace[(step_u.half * net.trace_capacity
+            let at = (step_u.half * net.trace_capacity
                 + step_u.sample * net.n_recorded
-                + f.record_slot) as usize] = s;
+                + f.record_slot) as usize
+                * width;
+            b.trace[at..at + width].copy_from_slice(&s);
         }
-        let next = network_step(method, &p, &s, &c, np.i_const, net.dt);
+        let next = neuron.step(p, current[0], &s, &b.synapses, net.dt);
         let step = step_u.step;
         let rested = f.last_spike == 0 || step - (f.last_spike - 1) >= f.refractory_steps;
-        if s.v < p.v_th && next.v >= p.v_th && rested {
+        if s[0] < net.threshold && next[0] >= net.threshold && rested {
             let ring = counter::RING + step_u.half as usize;
             let r = b.counters[ring];
             b.counters[ring] += 1;
@@ -79,7 +78,7 @@ pub fn network_update<R: Real>(
                 b.acc[target] = b.acc[target].wrapping_add(b.weight_q[k]);
             }
         }
-        b.states[i] = next;
+        b.states[i * width..(i + 1) * width].copy_from_slice(&next);
     }
 }
 
@@ -90,7 +89,7 @@ pub fn network_chunk_end<R>(half: usize, b: &mut NetBuffers<R>) {
 
 /// The CPU engine for networks.
 pub struct CpuNetEngine<R> {
-    method: Method,
+    neuron: NeuronStep,
     uniforms: NetUniforms<R>,
     buffers: NetBuffers<R>,
 }
@@ -99,17 +98,21 @@ impl<R: Real> CpuNetEngine<R> {
     pub fn new(lowered: &NetLowered<R>) -> Self {
         let u = lowered.uniforms;
         let n = u.n_neurons as usize;
+        let width = lowered.n_variables;
         CpuNetEngine {
-            method: lowered.method,
+            neuron: NeuronStep::new(&lowered.model, lowered.method),
             uniforms: u,
             buffers: NetBuffers {
                 states: lowered.init.clone(),
+                width,
                 params: lowered.params.clone(),
+                per_group: lowered.params_per_group(),
+                synapses: lowered.synapses.clone(),
                 flags: lowered.flags.clone(),
-                acc: vec![0; 4 * n],
+                acc: vec![0; 2 * lowered.synapses.len() * n],
                 counters: [0; counter::LEN],
                 ring: vec![[0; 2]; 2 * u.ring_capacity as usize],
-                trace: vec![NetState::default(); 2 * u.trace_capacity as usize],
+                trace: vec![R::zero(); 2 * u.trace_capacity as usize * width],
                 row_start: lowered.row_start.clone(),
                 target: lowered.target.clone(),
                 weight_q: lowered.weight_q.clone(),
@@ -141,7 +144,7 @@ impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
         let half = steps.first().map_or(0, |s| s.half) as usize;
         b.counters[counter::RING + half] = 0;
         for step_u in steps {
-            network_update(self.method, u, step_u, b);
+            network_update(&self.neuron, u, step_u, b);
         }
         network_chunk_end(half, b);
         let count = b.counters[counter::RING + half];
@@ -150,7 +153,9 @@ impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
         Ok(vec![ChunkRecords {
             spikes: b.ring[ring_start..ring_start + count.min(u.ring_capacity) as usize].to_vec(),
             ring_count: count,
-            trace: b.trace[trace_start..trace_start + n_samples * u.n_recorded as usize].to_vec(),
+            trace: b.trace[trace_start * b.width
+                ..(trace_start + n_samples * u.n_recorded as usize) * b.width]
+                .to_vec(),
         }])
     }
 

@@ -207,12 +207,13 @@ impl GpuContext {
         })
     }
 
-    /// A compute pipeline for `kernel` in `precision`, with the pipeline constants given and
-    /// either an explicit layout or one derived from the shader. Call inside [`Self::checked`].
+    /// A compute pipeline for `kernel` from its assembled `source`, with the pipeline constants
+    /// given and either an explicit layout or one derived from the shader. Call inside
+    /// [`Self::checked`].
     pub fn compute_pipeline(
         &self,
         kernel: super::shader::Kernel,
-        precision: crate::model::Precision,
+        source: String,
         layout: Option<&wgpu::PipelineLayout>,
         constants: &[(&str, f64)],
     ) -> wgpu::ComputePipeline {
@@ -220,7 +221,7 @@ impl GpuContext {
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(kernel.entry_point()),
-                source: wgpu::ShaderSource::Wgsl(super::shader::assemble(kernel, precision).into()),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
             });
         self.device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

@@ -12,13 +12,12 @@ use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::layout::{CoopHeader, CoopProgress, NONE, StepUniform, WORKGROUP_SIZE, counter};
 use crate::model::{Precision, Real};
-use crate::network::NetState;
 use crate::network::sim::{self, ChunkRecords, Finished, NetEngine, NetLowered};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
-/// Storage buffers the network kernels bind (bindings 2–11 and 13–16).
-const STORAGE_BINDINGS: u32 = 14;
+/// Storage buffers the network kernels bind (bindings 2–11 and 13–15).
+const STORAGE_BINDINGS: u32 = 13;
 
 /// Loop passes network_coop leaves unused of the driver's limit, for the few it does not count.
 const COOP_BUDGET_MARGIN: u64 = 64;
@@ -75,9 +74,10 @@ pub struct GpuNetEngine<'a, R> {
     bind_group: wgpu::BindGroup,
     step_buffer: wgpu::Buffer,
     step_stride: u64,
-    /// The state as the kernels hold it: (v, m, h, n) and (ge, gi) per neuron.
-    states_hh: wgpu::Buffer,
-    states_syn: wgpu::Buffer,
+    /// Every neuron's variables as the kernels hold them, padded to whole vec4s.
+    states: wgpu::Buffer,
+    /// Variables per neuron.
+    width: usize,
     acc: wgpu::Buffer,
     counters: wgpu::Buffer,
     ring: wgpu::Buffer,
@@ -109,6 +109,17 @@ fn layout_entry(
         },
         count: None,
     }
+}
+
+/// Each neuron's variables padded to whole vec4s, as `load_state` reads them.
+fn padded<R: Real>(lowered: &NetLowered<R>) -> Vec<R> {
+    let width = lowered.n_variables;
+    let stride = width.next_multiple_of(4);
+    let mut out = vec![R::zero(); lowered.init.len() / width.max(1) * stride];
+    for (to, from) in out.chunks_mut(stride).zip(lowered.init.chunks(width)) {
+        to[..width].copy_from_slice(from);
+    }
+    out
 }
 
 /// Whether a network whose CSR rows start at `row_start` fits the adapter: enough storage
@@ -332,7 +343,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             entries.push(layout_entry(13, Storage { read_only: true }, false));
             entries.push(layout_entry(14, Storage { read_only: false }, false));
             entries.push(layout_entry(15, Storage { read_only: false }, false));
-            entries.push(layout_entry(16, Storage { read_only: false }, false));
+            entries.push(layout_entry(16, Uniform, false));
             let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
                 label: Some("network"),
                 entries: &entries,
@@ -343,9 +354,12 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 immediate_size: 0,
             });
             let pipeline = |kernel, constants: &[(&str, f64)]| {
-                ctx.compute_pipeline(kernel, precision, Some(&pipeline_layout), constants)
+                let source = super::shader::assemble_for(kernel, precision, &lowered.model);
+                ctx.compute_pipeline(kernel, source, Some(&pipeline_layout), constants)
             };
-            let shared_params = lowered.params.iter().all(|p| *p == lowered.params[0]);
+            let per_group = lowered.params_per_group();
+            let group_params: Vec<&[R]> = lowered.params.chunks(per_group).collect();
+            let shared_params = group_params.iter().all(|p| *p == group_params[0]);
             let refractory = lowered.flags.first().map_or(0, |f| f.refractory_steps);
             let shared_refractory = if lowered
                 .flags
@@ -358,7 +372,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             };
             let neuron_constants = [
                 ("METHOD", method),
-                ("MODEL", f64::from(u.model)),
+                ("MODEL", 0.0),
                 ("SHARED_PARAMS", f64::from(u8::from(shared_params))),
                 ("RECORD_TRACE", f64::from(u8::from(u.n_recorded > 0))),
                 ("SHARED_REFRACTORY", f64::from(shared_refractory)),
@@ -382,8 +396,9 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let update = pipeline(kernel, &constants);
             let per_step = matches!(stepping, Stepping::Cooperative { .. })
                 .then(|| pipeline(best_row_walk(ctx).kernel(), &neuron_constants));
-            // common.wgsl's MODEL has no default, so every kernel that includes it needs a value.
-            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", f64::from(u.model))]);
+            // common.wgsl's MODEL has no default, so every kernel that includes it needs a value
+            // (the built-in models' rates it selects are not used by generated neurons).
+            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", 0.0)]);
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),
@@ -405,16 +420,24 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 mapped_at_creation: false,
             });
             // Padded to a multiple of 16 bytes, as some drivers want of uniform buffers.
-            let mut shared_bytes = bytemuck::bytes_of(&lowered.params[0]).to_vec();
-            shared_bytes.resize(shared_bytes.len().next_multiple_of(16), 0);
+            let uniform_bytes = |values: &[u8]| {
+                let mut bytes = values.to_vec();
+                bytes.resize(bytes.len().next_multiple_of(16).max(16), 0);
+                bytes
+            };
+            let shared_bytes = uniform_bytes(bytemuck::cast_slice(group_params[0]));
             let shared = init("shared_params", &shared_bytes, wgpu::BufferUsages::UNIFORM);
-            let hh: Vec<[R; 4]> = lowered.init.iter().map(|s| [s.v, s.m, s.h, s.n]).collect();
-            let syn: Vec<[R; 2]> = lowered.init.iter().map(|s| [s.ge, s.gi]).collect();
-            let states_hh = init("states_hh", bytemuck::cast_slice(&hh), STORAGE);
-            let states_syn = init("states_syn", bytemuck::cast_slice(&syn), STORAGE);
+            let syn_bytes = uniform_bytes(bytemuck::cast_slice(&lowered.synapses));
+            let synapses = init("synapses", &syn_bytes, wgpu::BufferUsages::UNIFORM);
+            let states = init("states", bytemuck::cast_slice(&padded(lowered)), STORAGE);
             let params = init("params", bytemuck::cast_slice(&lowered.params), STORAGE);
             let flags = init("flags", bytemuck::cast_slice(&lowered.flags), STORAGE);
-            let acc = init("acc", bytemuck::cast_slice(&vec![0u32; 4 * n]), STORAGE);
+            let accumulators = (2 * lowered.synapses.len() * n).max(1);
+            let acc = init(
+                "acc",
+                bytemuck::cast_slice(&vec![0u32; accumulators]),
+                STORAGE,
+            );
             let counters = init(
                 "counters",
                 bytemuck::cast_slice(&[0u32; counter::LEN]),
@@ -425,10 +448,11 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 bytemuck::cast_slice(&vec![0u32; 2 * 2 * (u.ring_capacity as usize).max(1)]),
                 STORAGE,
             );
-            let trace_len = (2 * u.trace_capacity as usize).max(1);
+            // At least one NetState, as the binding's type demands.
+            let trace_len = (2 * u.trace_capacity as usize).max(1) * lowered.n_variables;
             let trace = init(
                 "trace",
-                bytemuck::cast_slice(&vec![NetState::<R>::default(); trace_len]),
+                bytemuck::cast_slice(&vec![R::zero(); trace_len]),
                 STORAGE,
             );
             let row_start = init(
@@ -494,7 +518,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let buffers = [
                 &uniforms,
                 &step_buffer,
-                &states_hh,
+                &states,
                 &params,
                 &flags,
                 &acc,
@@ -508,7 +532,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 &coop_steps,
                 &coop_state,
                 &coop_spikes,
-                &states_syn,
+                &synapses,
             ];
             let entries: Vec<wgpu::BindGroupEntry> = buffers
                 .iter()
@@ -534,8 +558,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 bind_group,
                 step_buffer,
                 step_stride,
-                states_hh,
-                states_syn,
+                states,
+                width: lowered.n_variables,
                 acc,
                 counters,
                 ring,
@@ -544,7 +568,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 n_recorded: u.n_recorded as usize,
                 ring_capacity: u.ring_capacity as usize,
                 trace_capacity: u.trace_capacity as usize,
-                staging: [0, 1].map(|_| Staging::new(device, &u, size_of::<NetState<R>>())),
+                staging: [0, 1]
+                    .map(|_| Staging::new(device, &u, lowered.n_variables * size_of::<R>())),
                 pending: None,
                 stepping,
                 coop,
@@ -678,10 +703,11 @@ impl<R: Real> GpuNetEngine<'_, R> {
         )?;
         spikes.truncate(kept);
         let trace_len = p.n_samples * self.n_recorded;
-        let mut trace: Vec<NetState<R>> = if trace_len > 0 {
+        let trace_len = trace_len * self.width;
+        let mut trace: Vec<R> = if trace_len > 0 {
             ctx.map_read(
                 &staging.trace,
-                (trace_len * size_of::<NetState<R>>()) as u64,
+                (trace_len * size_of::<R>()) as u64,
                 &p.submission,
                 "reading the trace",
             )?
@@ -770,7 +796,7 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
         // This chunk's half of the ring and trace goes to its own staging buffers.
         let staging = &self.staging[half];
         let ring_half = (self.ring_capacity * 8) as u64;
-        let trace_half = (self.trace_capacity * size_of::<NetState<R>>()) as u64;
+        let trace_half = (self.trace_capacity * self.width * size_of::<R>()) as u64;
         encoder.copy_buffer_to_buffer(
             &self.counters,
             0,
@@ -813,16 +839,13 @@ impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
             .map(|p| self.drain(p))
             .into_iter()
             .collect::<Result<_>>()?;
-        let hh: Vec<[R; 4]> = self
+        let padded: Vec<R> = self
             .ctx
-            .read_buffer(&self.states_hh, "reading the final state")?;
-        let syn: Vec<[R; 2]> = self
-            .ctx
-            .read_buffer(&self.states_syn, "reading the final state")?;
-        let states = hh
-            .iter()
-            .zip(&syn)
-            .map(|(&[v, m, h, n], &[ge, gi])| NetState { v, m, h, n, ge, gi })
+            .read_buffer(&self.states, "reading the final state")?;
+        let stride = self.width.next_multiple_of(4);
+        let states = padded
+            .chunks(stride)
+            .flat_map(|s| s[..self.width].iter().copied())
             .collect();
         let counters: Vec<u32> = self
             .ctx

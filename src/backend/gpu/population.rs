@@ -95,7 +95,12 @@ impl<'a, R: Real> GpuEngine<'a, R> {
                 ("RECORD_SPIKE_STEPS", flag(lowered.spike_capacity > 0)),
                 ("HAS_SHARED_INPUT", flag(stimulus.has_shared())),
             ];
-            let pipeline = ctx.compute_pipeline(kernel, precision_of::<R>(), None, &constants);
+            let pipeline = ctx.compute_pipeline(
+                kernel,
+                super::shader::assemble(kernel, precision_of::<R>()),
+                None,
+                &constants,
+            );
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),

@@ -1,9 +1,11 @@
 //! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
 //! followed by the shared files a kernel builds on (`common.wgsl`, then `population.wgsl` or
-//! `network.wgsl` and, for the network steps, `network_neuron.wgsl`) and the kernel's own file. naga parses and validates each
-//! assembled module; wgpu receives exactly that text.
+//! `network.wgsl` and, for the network steps, `network_neuron.wgsl`), for the network kernels
+//! the code generated from the neuron's model file, and the kernel's own file. naga parses and
+//! validates each assembled module; wgpu receives exactly that text.
 
 use crate::model::Precision;
+use crate::model_file::Model;
 
 /// A compute kernel: one WGSL file, one entry point of the same name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,14 +85,24 @@ pub(crate) fn prelude(precision: Precision) -> &'static str {
     }
 }
 
-/// The complete WGSL source of `kernel` in `precision`.
-pub fn assemble(kernel: Kernel, precision: Precision) -> String {
+/// The complete WGSL source of `kernel` in `precision`; the network kernels step neurons of
+/// `network_model` (the others ignore it).
+pub fn assemble_for(kernel: Kernel, precision: Precision, network_model: &Model) -> String {
     let mut source = String::from(prelude(precision));
     for include in kernel.includes() {
         source += include;
     }
+    if kernel.includes().contains(&NETWORK) {
+        source += &crate::model_file::wgsl::network_part(network_model);
+    }
     source += kernel.body();
     source
+}
+
+/// [`assemble_for`] with the network's default neuron, the bundled Traub model.
+pub fn assemble(kernel: Kernel, precision: Precision) -> String {
+    let traub = Model::bundled("traub").expect("the bundled models parse");
+    assemble_for(kernel, precision, &traub)
 }
 
 /// Parses and validates WGSL with naga (f64 and subgroup operations allowed), returning the

@@ -7,7 +7,6 @@ use crate::layout::{
     WORKGROUP_SIZE,
 };
 use crate::model::State;
-use crate::network::NetState;
 use std::mem::{offset_of, size_of};
 
 #[test]
@@ -228,8 +227,27 @@ fn network_layout_matches_wgsl() {
     let f64_module = validate(&assemble(Kernel::NetworkUpdate, Precision::F64))
         .unwrap()
         .0;
-    assert_mirror!(&f32_module, "NetState", NetState<f32>, [v, m, h, n, ge, gi]);
-    assert_mirror!(&f64_module, "NetState", NetState<f64>, [v, m, h, n, ge, gi]);
+    // The generated NetState and GroupParams are packed scalars, as the host's flat arrays of
+    // the trace and of the group parameters are, for every bundled model.
+    for (name, text) in crate::model_file::BUNDLED {
+        let model = Model::parse(text, name).unwrap();
+        for (precision, real) in [(Precision::F32, 4), (Precision::F64, 8)] {
+            let source = assemble_for(Kernel::NetworkUpdate, precision, &model);
+            let module = validate(&source).unwrap().0;
+            let width = crate::network::variables(&model).len();
+            let (span, members) = wgsl_layout(&module, "NetState");
+            assert_eq!(
+                (span, members.len()),
+                ((width * real) as u32, width),
+                "{name}"
+            );
+            let per_group = model.parameters.len().max(1) + 1;
+            assert_eq!(
+                wgsl_layout(&module, "GroupParams").0,
+                (per_group * real) as u32
+            );
+        }
+    }
     assert_mirror!(
         &f32_module,
         "NetUniforms",
@@ -238,17 +256,11 @@ fn network_layout_matches_wgsl() {
             n_neurons,
             n_recorded,
             ring_capacity,
-            model,
             trace_capacity,
-            _pad,
             dt,
             quantum,
-            e_e,
-            e_i,
-            decay_e,
-            decay_i,
-            decay_e_half,
-            decay_i_half
+            threshold,
+            _pad
         ]
     );
     assert_mirror!(
@@ -259,17 +271,11 @@ fn network_layout_matches_wgsl() {
             n_neurons,
             n_recorded,
             ring_capacity,
-            model,
             trace_capacity,
-            _pad,
             dt,
             quantum,
-            e_e,
-            e_i,
-            decay_e,
-            decay_i,
-            decay_e_half,
-            decay_i_half
+            threshold,
+            _pad
         ]
     );
     for module in [&f32_module, &f64_module] {

@@ -1,99 +1,199 @@
 //! The CPU-vs-GPU checks behind `hhsim validate`: the f64 software `exp`, and for each model and
 //! GPU method, spike-for-spike identity in f64 and spike-count agreement in f32, on populations
-//! of independent neurons with distinct currents.
+//! of independent neurons with distinct currents; for the built-in models or a model file.
 
 use crate::backend::gpu::GpuContext;
 use crate::backend::gpu::exp_check::exp_check;
-use crate::backend::{cpu, gpu};
+use crate::backend::{Engine, cpu, gpu};
 use crate::error::Result;
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::{InitialState, Params};
+use crate::model::{InitialState, Params, Precision};
+use crate::model_file::run::{FilePopulation, FileRunConfig, run_population};
+use crate::model_file::{Model, Units};
+use crate::monitor::Spikes;
 use crate::population::{NeuronSpec, Population, RunConfig};
 use serde::Serialize;
+use std::sync::Arc;
+
+/// The neuron a check runs.
+#[derive(Clone, Debug)]
+pub enum Neuron {
+    /// A hand-written model from its initial state.
+    BuiltIn {
+        params: Params<f64>,
+        init: InitialState,
+    },
+    /// A model file with these parameters, from its initial state.
+    File { model: Model, params: Vec<f64> },
+}
 
 /// A validation workload: a model, a GPU method, and a step at which that method is stable.
 #[derive(Clone, Debug)]
 pub struct Case {
-    pub params: Params<f64>,
-    pub init: InitialState,
+    pub neuron: Neuron,
     pub method: Method,
     pub dt_ms: f64,
     /// Currents spread evenly over this range, one neuron each [pA | µA/cm²].
     pub currents: (f64, f64),
 }
 
+/// What a check compares of one run: every neuron's spikes and counts, and V (after the run
+/// for the built-in models; at 20 points of the run, every neuron, for a model file).
+struct Outcome {
+    spikes: Spikes,
+    counts: Vec<u32>,
+    v: Vec<f64>,
+}
+
 impl Case {
-    /// `n` neurons (n ≥ 2) with currents evenly spread over the case's range.
-    pub fn population(&self, n: usize) -> Population {
-        let init = self
-            .init
-            .state(&self.params)
-            .expect("cases use states defined for their model");
+    /// The `n` currents (n ≥ 2), evenly spread over the case's range.
+    fn currents(&self, n: usize) -> impl Iterator<Item = f64> {
         let (lo, hi) = self.currents;
-        let neurons = (0..n)
-            .map(|j| NeuronSpec {
-                params: self.params,
-                init,
-                current: lo + (hi - lo) * j as f64 / (n - 1).max(1) as f64,
-            })
-            .collect();
-        Population {
-            neurons,
-            stimulus: Stimulus::default(),
-            first_index: 0,
-        }
+        (0..n).map(move |j| lo + (hi - lo) * j as f64 / (n - 1).max(1) as f64)
     }
 
-    pub fn config(&self, duration_ms: f64) -> RunConfig {
-        RunConfig {
-            method: self.method,
-            dt_ms: self.dt_ms,
-            duration_ms,
-            record_every: None,
-            spike_steps: true,
+    /// Runs `n` neurons for `duration_ms` on `engine` in `precision`.
+    fn run(
+        &self,
+        engine: &Engine,
+        precision: Precision,
+        n: usize,
+        duration_ms: f64,
+    ) -> Result<Outcome> {
+        match &self.neuron {
+            Neuron::BuiltIn { params, init } => {
+                let init = init
+                    .state(params)
+                    .expect("cases use states defined for their model");
+                let neurons = self.currents(n).map(|current| NeuronSpec {
+                    params: *params,
+                    init,
+                    current,
+                });
+                let pop = Population {
+                    neurons: neurons.collect(),
+                    stimulus: Stimulus::default(),
+                    first_index: 0,
+                };
+                let cfg = RunConfig {
+                    method: self.method,
+                    dt_ms: self.dt_ms,
+                    duration_ms,
+                    record_every: None,
+                    spike_steps: true,
+                };
+                let r = match (engine, precision) {
+                    (Engine::Gpu(ctx), Precision::F32) => {
+                        gpu::run_population::<f32>(ctx, &pop, &cfg)?
+                    }
+                    (Engine::Gpu(ctx), Precision::F64) => {
+                        gpu::run_population::<f64>(ctx, &pop, &cfg)?
+                    }
+                    (Engine::Cpu, Precision::F32) => cpu::run_population::<f32>(&pop, &cfg)?,
+                    (Engine::Cpu, Precision::F64) => cpu::run_population::<f64>(&pop, &cfg)?,
+                };
+                Ok(Outcome {
+                    v: r.final_states.iter().map(|s| s.v).collect(),
+                    spikes: r.spikes,
+                    counts: r.spike_counts,
+                })
+            }
+            Neuron::File { model, params } => {
+                let n_steps = (duration_ms / self.dt_ms).round().max(1.0) as usize;
+                let pop = FilePopulation {
+                    model: model.clone(),
+                    params: vec![params.clone(); n],
+                    init: vec![model.initial_state(params); n],
+                    current: self.currents(n).collect(),
+                    stimulus: Stimulus::default(),
+                    first_index: 0,
+                };
+                let cfg = FileRunConfig {
+                    method: self.method,
+                    dt_ms: self.dt_ms,
+                    n_steps,
+                    record_every: n_steps.div_ceil(20),
+                    spike_steps: true,
+                };
+                let r = run_population(engine, precision, &pop, &cfg)?;
+                let (_, states) = r.trace.expect("the run records a trace");
+                Ok(Outcome {
+                    v: states[0].iter().copied().collect(),
+                    spikes: r.spikes,
+                    counts: r.spike_counts,
+                })
+            }
         }
     }
 
     pub fn label(&self) -> String {
-        format!("{:?} {}", self.params.kind, self.method.name()).to_lowercase()
+        let model = match &self.neuron {
+            Neuron::BuiltIn { params, .. } => format!("{:?}", params.kind).to_lowercase(),
+            Neuron::File { model, .. } => model.name.clone(),
+        };
+        format!("{model} {}", self.method.name())
     }
 }
 
-/// Both models with both GPU methods.
+/// Both built-in models with both GPU methods.
 pub fn cases() -> Vec<Case> {
-    let (traub, classic) = (Params::traub(), Params::classic());
+    let traub = Neuron::BuiltIn {
+        params: Params::traub(),
+        init: InitialState::Sweep,
+    };
+    let classic = Neuron::BuiltIn {
+        params: Params::classic(),
+        init: InitialState::Rest,
+    };
     vec![
         Case {
-            params: traub,
-            init: InitialState::Sweep,
+            neuron: traub.clone(),
             method: Method::ExpEuler,
             dt_ms: 0.1,
             currents: (0.0, 200.0),
         },
         // RK4 needs dt ≤ ≈ 0.02 ms on the Traub neuron (gNa/C ≈ 100 /ms).
         Case {
-            params: traub,
-            init: InitialState::Sweep,
+            neuron: traub,
             method: Method::Rk4,
             dt_ms: 0.01,
             currents: (0.0, 200.0),
         },
         Case {
-            params: classic,
-            init: InitialState::Rest,
+            neuron: classic.clone(),
             method: Method::ExpEuler,
             dt_ms: 0.05,
             currents: (0.0, 40.0),
         },
         Case {
-            params: classic,
-            init: InitialState::Rest,
+            neuron: classic,
             method: Method::Rk4,
             dt_ms: 0.05,
             currents: (0.0, 40.0),
         },
     ]
+}
+
+/// A model file with both GPU methods, at steps every bundled model is stable at (exp-Euler
+/// 0.05 ms, RK4 0.01 ms), with currents 0–200 pA (absolute units) or 0–40 µA/cm² (density),
+/// the ranges of the built-in checks.
+pub fn file_cases(model: &Model, params: &[f64]) -> Vec<Case> {
+    let currents = match model.units {
+        Units::Absolute => (0.0, 200.0),
+        Units::Density => (0.0, 40.0),
+    };
+    [(Method::ExpEuler, 0.05), (Method::Rk4, 0.01)]
+        .map(|(method, dt_ms)| Case {
+            neuron: Neuron::File {
+                model: model.clone(),
+                params: params.to_vec(),
+            },
+            method,
+            dt_ms,
+            currents,
+        })
+        .to_vec()
 }
 
 /// Where f64 GPU and CPU trains agree, V after the run may still differ by ulp-level `exp`
@@ -138,44 +238,47 @@ pub fn exp_ulp_error(ctx: &GpuContext) -> Result<u64> {
 
 /// f64 GPU against f64 CPU: (neurons whose spike steps differ, max |ΔV| at the end where they agree).
 pub fn f64_identity(
-    ctx: &GpuContext,
+    ctx: &Arc<GpuContext>,
     case: &Case,
     n: usize,
     duration_ms: f64,
 ) -> Result<(usize, f64, usize)> {
-    let (pop, cfg) = (case.population(n), case.config(duration_ms));
-    let g = gpu::run_population::<f64>(ctx, &pop, &cfg)?;
-    let c = cpu::run_population::<f64>(&pop, &cfg)?;
-    let mut differing = 0;
-    let mut worst_v = 0.0_f64;
-    for j in 0..n {
-        if g.spikes.steps_of(j as u32) != c.spikes.steps_of(j as u32) {
-            differing += 1;
-        } else {
-            worst_v = worst_v.max((g.final_states[j].v - c.final_states[j].v).abs());
-        }
-    }
+    let g = case.run(&Engine::Gpu(ctx.clone()), Precision::F64, n, duration_ms)?;
+    let c = case.run(&Engine::Cpu, Precision::F64, n, duration_ms)?;
+    let differing = (0..n as u32)
+        .filter(|&j| g.spikes.steps_of(j) != c.spikes.steps_of(j))
+        .count();
+    let worst_v =
+        g.v.iter()
+            .zip(&c.v)
+            .fold(0.0_f64, |w, (a, b)| w.max((a - b).abs()));
     Ok((differing, worst_v, c.spikes.len()))
 }
 
 /// f32 GPU against f64 CPU spike counts: (fraction equal, largest difference).
-pub fn f32_counts(ctx: &GpuContext, case: &Case, n: usize, duration_ms: f64) -> Result<(f64, u32)> {
-    let (pop, cfg) = (case.population(n), case.config(duration_ms));
-    let g = gpu::run_population::<f32>(ctx, &pop, &cfg)?;
-    let c = cpu::run_population::<f64>(&pop, &cfg)?;
+pub fn f32_counts(
+    ctx: &Arc<GpuContext>,
+    case: &Case,
+    n: usize,
+    duration_ms: f64,
+) -> Result<(f64, u32)> {
+    let g = case.run(&Engine::Gpu(ctx.clone()), Precision::F32, n, duration_ms)?;
+    let c = case.run(&Engine::Cpu, Precision::F64, n, duration_ms)?;
     let diffs: Vec<u32> = g
-        .spike_counts
+        .counts
         .iter()
-        .zip(&c.spike_counts)
+        .zip(&c.counts)
         .map(|(a, b)| a.abs_diff(*b))
         .collect();
     let same = diffs.iter().filter(|&&d| d == 0).count() as f64 / n as f64;
     Ok((same, diffs.into_iter().max().unwrap_or(0)))
 }
 
-/// Runs every check on `ctx`'s adapter; `step` is called with each check's name before it runs.
+/// Runs every check of `cases` on `ctx`'s adapter; `step` is called with each check's name
+/// before it runs.
 pub fn run_checks(
-    ctx: &GpuContext,
+    ctx: &Arc<GpuContext>,
+    cases: &[Case],
     n: usize,
     duration_ms: f64,
     mut step: impl FnMut(&str) -> Result<()>,
@@ -211,13 +314,13 @@ pub fn run_checks(
         )
     });
 
-    for case in cases() {
+    for case in cases {
         let size = format!("{n} neurons × {} ms", duration_ms);
         let name = format!("{}: spike steps GPU = CPU", case.label());
         let limit = format!("0 differ, |ΔV| ≤ {V_AGREEMENT_F64_MV:e} mV");
         step(&name)?;
         rows.push(if has_f64 {
-            let (differing, dv, spikes) = f64_identity(ctx, &case, n, duration_ms)?;
+            let (differing, dv, spikes) = f64_identity(ctx, case, n, duration_ms)?;
             Check {
                 check: name,
                 size: size.clone(),
@@ -231,7 +334,7 @@ pub fn run_checks(
         });
         let name = format!("{}: spike counts GPU f32 vs CPU f64", case.label());
         step(&name)?;
-        let (same, worst) = f32_counts(ctx, &case, n, duration_ms)?;
+        let (same, worst) = f32_counts(ctx, case, n, duration_ms)?;
         rows.push(Check {
             check: name,
             size,

@@ -96,6 +96,25 @@ fn validate_passes_on_this_adapter() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(text.contains("9 checks, 0 failed"), "{text}");
+    // A model file's checks: its generated kernel against its twin, both methods.
+    let o = hhsim(
+        &[
+            "validate",
+            "--model",
+            "hh_a",
+            "--set",
+            "ga=60",
+            "--neurons",
+            "20",
+            "--duration",
+            "50",
+        ],
+        &[],
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("hh_a rk4: spike steps GPU = CPU"), "{text}");
+    assert!(text.contains("5 checks, 0 failed"), "{text}");
 }
 
 #[test]

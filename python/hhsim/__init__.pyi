@@ -59,17 +59,14 @@ class SweepResult:
     def save(self, dir: str | os.PathLike) -> None:
         """Writes spike_counts.npy, one .npy per axis, rates.png, summary.json and sweep.json."""
 
-class NetworkTrace(NamedTuple):
-    """Recorded neurons; each variable is shaped (recorded, samples)."""
+class NetworkTrace:
+    """Recorded neurons; each variable of the model is shaped (recorded, samples), in
+    ``states`` by name and as an attribute (``trace.v``)."""
 
     neuron: np.ndarray
     t: np.ndarray
-    v: np.ndarray
-    m: np.ndarray
-    h: np.ndarray
-    n: np.ndarray
-    ge: np.ndarray
-    gi: np.ndarray
+    states: dict[str, np.ndarray]
+    def __getattr__(self, name: str) -> np.ndarray: ...
 
 class NetworkResult:
     """The result of :func:`cobahh` or :meth:`Network.run`."""
@@ -152,6 +149,7 @@ def sweep(
 
 def cobahh(
     *,
+    model: str | None = None,
     variant: str | None = None,
     scale: float | None = None,
     duration: float | None = None,
@@ -174,10 +172,19 @@ def cobahh(
     progress: Progress = None,
 ) -> NetworkResult:
     """The COBA-HH benchmark network (4000·scale Traub–Miles neurons, 80 % excitatory), as
-    ``hhsim cobahh``. Defaults: variant "brian2", 1 s, dt 0.1 ms, f32, seed 0."""
+    ``hhsim cobahh``; ``model`` names another model file (bundled or a path) with synapses
+    ``ge`` and ``gi``. Defaults: variant "brian2", 1 s, dt 0.1 ms, f32, seed 0."""
 
-def validate(*, neurons: int | None = None, duration: float | None = None) -> ValidationReport:
-    """The CPU-vs-GPU checks of ``hhsim validate`` (default 1000 neurons, 1000 ms)."""
+def validate(
+    *,
+    neurons: int | None = None,
+    duration: float | None = None,
+    model: str | None = None,
+    set: Mapping[str, float] | None = None,
+) -> ValidationReport:
+    """The CPU-vs-GPU checks of ``hhsim validate`` (default 1000 neurons, 1000 ms), of the
+    built-in models or of one ``model`` (``"traub"``, ``"hh"``, or a model file with ``set``
+    parameters)."""
 
 def devices() -> list[dict]:
     """Every GPU adapter: name, backend, device_type, driver, f64, subgroups, limits, and

@@ -127,18 +127,23 @@ class SweepResult:
         return _html_table("hhsim sweep", self._facts())
 
 
-class NetworkTrace(NamedTuple):
-    """Recorded neurons: ``neuron`` (indices), ``t`` [ms], and each variable shaped
-    (recorded, samples): v [mV], m, h, n, ge and gi [nS]."""
+class NetworkTrace:
+    """Recorded neurons: ``neuron`` (indices), ``t`` [ms], and each variable of the model
+    (Traub: v [mV], m, h, n, ge and gi [nS]) shaped (recorded, samples), in ``states`` and as
+    attributes (``trace.v``)."""
 
-    neuron: np.ndarray
-    t: np.ndarray
-    v: np.ndarray
-    m: np.ndarray
-    h: np.ndarray
-    n: np.ndarray
-    ge: np.ndarray
-    gi: np.ndarray
+    def __init__(self, neuron: np.ndarray, t: np.ndarray, states: dict[str, np.ndarray]):
+        self.neuron = neuron
+        self.t = t
+        self.states = states
+
+    def __getattr__(self, name: str) -> np.ndarray:
+        states = self.__dict__.get("states", {})
+        if name in states:
+            return states[name]
+        raise AttributeError(
+            f"no traced variable {name!r}; the model's are {', '.join(states)}"
+        )
 
 
 class NetworkResult:
@@ -155,7 +160,11 @@ class NetworkResult:
         self.rates: dict[str, float] = {g["name"]: g["rate_hz"] for g in self.summary["groups"]}
         """Mean firing rate of each group [Hz]."""
         self.trace: NetworkTrace | None = (
-            NetworkTrace(*(raw.trace(name) for name in NetworkTrace._fields))
+            NetworkTrace(
+                raw.trace("neuron"),
+                raw.trace("t"),
+                {name: raw.trace(name) for name in raw.trace_names()},
+            )
             if raw.has_trace()
             else None
         )
@@ -276,6 +285,7 @@ def sweep(
 
 def cobahh(
     *,
+    model: str | None = None,
     variant: str | None = None,
     scale: float | None = None,
     duration: float | None = None,
@@ -307,10 +317,17 @@ def cobahh(
     return NetworkResult(raw)
 
 
-def validate(*, neurons: int | None = None, duration: float | None = None) -> ValidationReport:
+def validate(
+    *,
+    neurons: int | None = None,
+    duration: float | None = None,
+    model: str | None = None,
+    set: Mapping[str, float] | None = None,
+) -> ValidationReport:
     """The CPU-vs-GPU checks of ``hhsim validate`` on this machine's GPU adapter."""
     with _notes():
-        passed, adapter, table = _hhsim.validate(argv(dict(neurons=neurons, duration=duration)))
+        options = argv(dict(neurons=neurons, duration=duration, model=model))
+        passed, adapter, table = _hhsim.validate(options + overrides(set))
     return ValidationReport(passed, json.loads(adapter), json.loads(table))
 
 

@@ -302,6 +302,13 @@ impl NetworkResult {
     fn has_trace(&self) -> bool {
         self.run.result().trace.is_some()
     }
+    /// The traced variables of the network's neurons, in the model's order.
+    fn trace_names(&self) -> Vec<String> {
+        let trace = self.run.result().trace.as_ref();
+        trace.map_or_else(Vec::new, |t| {
+            t.variables.iter().map(|(n, _)| n.clone()).collect()
+        })
+    }
     /// `t` [ms], `neuron` (indices) or a variable of the neurons (Traub: `v`, `m`, `h`, `n`,
     /// `ge`, `gi`), recorded × samples.
     fn trace<'py>(this: Bound<'py, Self>, name: &str) -> PyResult<Bound<'py, PyAny>> {

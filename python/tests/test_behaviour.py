@@ -187,6 +187,16 @@ def test_results_describe_themselves():
         r.v[0, 0] = 1.0
 
 
+def test_cobahh_runs_a_model_file_and_names_its_trace_variables(backend):
+    n = hhsim.cobahh(model="traub_km", scale=0.1, duration=20.0, record_v=[0], backend=backend)
+    p = n.trace.p  # the M-current's gate
+    assert p.shape == (1, 200)
+    assert np.all((p > 0) & (p < 1))
+    assert list(n.trace.states) == ["v", "m", "h", "n", "p", "ge", "gi"]
+    with pytest.raises(AttributeError, match="v, m, h, n, p, ge, gi"):
+        n.trace.q
+
+
 def test_plot_helpers_draw_what_the_pngs_show(backend):
     matplotlib = pytest.importorskip("matplotlib")
     matplotlib.use("Agg")

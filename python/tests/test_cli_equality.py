@@ -66,7 +66,8 @@ def test_cobahh_spikes_equal_the_cli_files(cli, backend, tmp_path):
         np.testing.assert_array_equal(n.spikes.i, spikes["i"])
         np.testing.assert_array_equal(n.spikes.t, spikes["t"])
     with np.load(out / "trace.npz") as trace:
-        for name in n.trace._fields:
+        assert sorted(trace.files) == sorted(["neuron", "t", *n.trace.states])
+        for name in trace.files:
             np.testing.assert_array_equal(getattr(n.trace, name), trace[name], err_msg=name)
     summary = json.loads((out / "summary.json").read_text())
     assert n.rates == {g["name"]: g["rate_hz"] for g in summary["groups"]}

@@ -11,40 +11,55 @@ use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::{ModelKind, Params, State};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
-use hhsim::validate::{Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, V_AGREEMENT_F64_MV, cases};
+use hhsim::validate::{
+    Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, Neuron, V_AGREEMENT_F64_MV, cases, f32_counts,
+    f64_identity,
+};
 use rand::{RngExt, SeedableRng};
+use std::sync::Arc;
 
 const N_NEURONS: usize = 1000;
 
+/// `n` neurons of a built-in case with currents spread over its range.
 fn population(case: &Case, n: usize) -> Population {
-    case.population(n)
+    let Neuron::BuiltIn { params, init } = &case.neuron else {
+        panic!("the built-in cases")
+    };
+    let (lo, hi) = case.currents;
+    Population {
+        neurons: (0..n)
+            .map(|j| NeuronSpec {
+                params: *params,
+                init: init.state(params).unwrap(),
+                current: lo + (hi - lo) * j as f64 / (n - 1) as f64,
+            })
+            .collect(),
+        stimulus: Stimulus::default(),
+        first_index: 0,
+    }
 }
 
 fn one_second(case: &Case) -> RunConfig {
-    case.config(1000.0)
+    RunConfig {
+        method: case.method,
+        dt_ms: case.dt_ms,
+        duration_ms: 1000.0,
+        record_every: None,
+        spike_steps: true,
+    }
 }
 
+/// `hhsim validate`'s f64 check at full size: every neuron's spike steps identical.
 #[test]
 fn f64_gpu_matches_f64_cpu_spike_for_spike_over_one_second() {
     let Some(ctx) = common::gpu(true) else { return };
+    let ctx = Arc::new(ctx);
     for case in cases() {
-        let pop = population(&case, N_NEURONS);
-        let cfg = one_second(&case);
-        let g = gpu::run_population::<f64>(&ctx, &pop, &cfg).unwrap();
-        let c = cpu::run_population::<f64>(&pop, &cfg).unwrap();
-        let label = format!("{:?} {:?}", case.params.kind, case.method);
-        assert!(!c.spikes.is_empty(), "{label}: no spikes at all");
-        let mut worst_v = 0.0_f64;
-        for j in 0..N_NEURONS as u32 {
-            let (gs, cs) = (g.spikes.steps_of(j), c.spikes.steps_of(j));
-            assert_eq!(gs, cs, "{label}: neuron {j} spike steps differ");
-            worst_v =
-                worst_v.max((g.final_states[j as usize].v - c.final_states[j as usize].v).abs());
-        }
-        eprintln!(
-            "{label}: {} spikes identical, max |ΔV| at 1 s = {worst_v:e} mV",
-            c.spikes.len()
-        );
+        let (differing, worst_v, spikes) = f64_identity(&ctx, &case, N_NEURONS, 1000.0).unwrap();
+        let label = case.label();
+        eprintln!("{label}: {spikes} spikes, {differing} neurons differ, max |ΔV| {worst_v:e} mV");
+        assert!(spikes > 0, "{label}: no spikes at all");
+        assert_eq!(differing, 0, "{label}: spike steps differ");
         assert!(
             worst_v <= V_AGREEMENT_F64_MV,
             "{label}: V differs by {worst_v} mV"
@@ -52,25 +67,16 @@ fn f64_gpu_matches_f64_cpu_spike_for_spike_over_one_second() {
     }
 }
 
+/// `hhsim validate`'s f32 check at full size.
 #[test]
 fn f32_gpu_counts_agree_with_f64_cpu_within_one() {
     let Some(ctx) = common::gpu(false) else {
         return;
     };
+    let ctx = Arc::new(ctx);
     for case in cases() {
-        let pop = population(&case, N_NEURONS);
-        let cfg = one_second(&case);
-        let g = gpu::run_population::<f32>(&ctx, &pop, &cfg).unwrap();
-        let c = cpu::run_population::<f64>(&pop, &cfg).unwrap();
-        let label = format!("{:?} {:?}", case.params.kind, case.method);
-        let diffs: Vec<u32> = g
-            .spike_counts
-            .iter()
-            .zip(&c.spike_counts)
-            .map(|(a, b)| a.abs_diff(*b))
-            .collect();
-        let same = diffs.iter().filter(|&&d| d == 0).count() as f64 / N_NEURONS as f64;
-        let worst = *diffs.iter().max().unwrap();
+        let (same, worst) = f32_counts(&ctx, &case, N_NEURONS, 1000.0).unwrap();
+        let label = case.label();
         eprintln!(
             "{label}: {:.2} % equal counts, worst difference {worst}",
             same * 100.0

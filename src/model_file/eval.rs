@@ -84,3 +84,83 @@ pub fn evaluate_into<R: Real>(
         values[at] = value;
     }
 }
+
+/// The inputs of a tape for a batch of `lanes` neurons: states and parameters lane-major
+/// (state k of a lane at `states[lane · state_stride + k]`), one current, extra conductance and
+/// extra drive per lane.
+#[derive(Clone, Copy, Debug)]
+pub struct BatchInputs<'a, R> {
+    pub lanes: usize,
+    pub states: &'a [R],
+    pub state_stride: usize,
+    pub params: &'a [R],
+    pub param_stride: usize,
+    pub dt: R,
+    pub current: &'a [R],
+    pub extra_conductance: &'a [R],
+    pub extra_drive: &'a [R],
+}
+
+/// A tape evaluated for a batch of neurons at once: each op for every lane before the next op,
+/// so that interpreting an op costs once per batch rather than once per neuron. Every lane
+/// computes exactly what [`evaluate`] computes for it.
+#[derive(Clone, Debug, Default)]
+pub struct Batch<R> {
+    lanes: usize,
+    /// `values[op · lanes + lane]`.
+    values: Vec<R>,
+}
+
+impl<R: Real> Batch<R> {
+    pub fn evaluate(&mut self, tape: &Tape, inputs: &BatchInputs<R>) {
+        let lanes = inputs.lanes;
+        self.lanes = lanes;
+        // Every value is written before it is read: grow, never clear.
+        if self.values.len() < tape.ops.len() * lanes {
+            self.values.resize(tape.ops.len() * lanes, R::zero());
+        }
+        for (at, op) in tape.ops.iter().enumerate() {
+            let (done, rest) = self.values.split_at_mut(at * lanes);
+            let out = &mut rest[..lanes];
+            let x = |id: usize| &done[id * lanes..(id + 1) * lanes];
+            let unary = |out: &mut [R], a: &[R], f: &dyn Fn(R) -> R| {
+                out.iter_mut().zip(a).for_each(|(o, &a)| *o = f(a));
+            };
+            let binary = |out: &mut [R], a: &[R], b: &[R], f: fn(R, R) -> R| {
+                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
+                    *o = f(a, b);
+                }
+            };
+            match *op {
+                Op::Const(c) => out.fill(R::of(c)),
+                Op::Input(Input::State(k)) => {
+                    let n = inputs.state_stride;
+                    (0..lanes).for_each(|l| out[l] = inputs.states[l * n + k]);
+                }
+                Op::Input(Input::Param(k)) => {
+                    let n = inputs.param_stride;
+                    (0..lanes).for_each(|l| out[l] = inputs.params[l * n + k]);
+                }
+                Op::Input(Input::Dt) => out.fill(inputs.dt),
+                Op::Input(Input::Current) => out.copy_from_slice(inputs.current),
+                Op::Input(Input::ExtraConductance) => out.copy_from_slice(inputs.extra_conductance),
+                Op::Input(Input::ExtraDrive) => out.copy_from_slice(inputs.extra_drive),
+                Op::Add(a, b) => binary(out, x(a), x(b), |a, b| a + b),
+                Op::Sub(a, b) => binary(out, x(a), x(b), |a, b| a - b),
+                Op::Mul(a, b) => binary(out, x(a), x(b), |a, b| a * b),
+                Op::Div(a, b) => binary(out, x(a), x(b), |a, b| a / b),
+                Op::Neg(a) => unary(out, x(a), &|a| -a),
+                Op::Exp(a) => unary(out, x(a), &|a| a.exp_twin()),
+                Op::Log(a) => unary(out, x(a), &|a| a.ln_twin()),
+                Op::Sqrt(a) => unary(out, x(a), &|a| a.sqrt()),
+                Op::XOverExpm1(a, e) => binary(out, x(a), x(e), x_over_expm1),
+                Op::Exprel(a) => unary(out, x(a), &|a| exprel_given(a, a.exp_twin())),
+            }
+        }
+    }
+
+    /// Op `id`'s value in every lane.
+    pub fn values(&self, id: usize) -> &[R] {
+        &self.values[id * self.lanes..(id + 1) * self.lanes]
+    }
+}

@@ -331,3 +331,65 @@ fn bad_model_files_are_refused_with_their_place() {
     );
     assert!(message.ends_with("    2 * gNa\n        ^"), "{message}");
 }
+
+/// A batch of neurons through the tape gives every lane exactly what the one-neuron evaluation
+/// gives it (the network twin runs batches, the population twin single neurons).
+#[test]
+fn batch_evaluation_equals_one_neuron_at_a_time() {
+    use super::eval::{Batch, BatchInputs};
+    for (name, text) in BUNDLED {
+        let model = Model::parse(text, name).unwrap();
+        let (ns, np) = (model.states.len(), model.parameters.len());
+        let params = params_of(&model);
+        for tape in [
+            exp_euler_tape(&model, true, true),
+            derivative_tape(&model, true, true),
+        ] {
+            let lanes = 5;
+            // V from −90 to 30 mV, gates spread over (0, 1), and distinct inputs per lane.
+            let states: Vec<f64> = (0..lanes * ns)
+                .map(|at| match at % ns {
+                    0 => -90.0 + 30.0 * (at / ns) as f64,
+                    k => (k + at / ns) as f64 / (ns + lanes) as f64,
+                })
+                .collect();
+            let all_params: Vec<f64> = (0..lanes).flat_map(|_| params.clone()).collect();
+            let current: Vec<f64> = (0..lanes).map(|l| l as f64 * 3.0).collect();
+            let g: Vec<f64> = (0..lanes).map(|l| l as f64 * 0.5).collect();
+            let drive: Vec<f64> = (0..lanes).map(|l| 7.0 - l as f64).collect();
+            let mut batch = Batch::default();
+            batch.evaluate(
+                &tape.tape,
+                &BatchInputs {
+                    lanes,
+                    states: &states,
+                    state_stride: ns,
+                    params: &all_params,
+                    param_stride: np,
+                    dt: 0.05,
+                    current: &current,
+                    extra_conductance: &g,
+                    extra_drive: &drive,
+                },
+            );
+            for l in 0..lanes {
+                let one = Inputs {
+                    states: states[l * ns..(l + 1) * ns].to_vec(),
+                    params: params.clone(),
+                    dt: 0.05,
+                    current: current[l],
+                    extra_conductance: g[l],
+                    extra_drive: drive[l],
+                };
+                let values = evaluate(&tape.tape, &one);
+                for &(ref output, id) in &tape.outputs {
+                    let (a, b) = (batch.values(id)[l], values[id]);
+                    assert!(
+                        a.to_bits() == b.to_bits(),
+                        "{name} {output} lane {l}: {a} vs {b}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,13 +1,14 @@
-//! One step of a network neuron of a model file, on the CPU: the model's states with its
+//! One step of network neurons of a model file, on the CPU: the model's states with its
 //! synapses' conductances in the membrane equation, and the exact exponential decay of the
 //! conductances. The generated kernels' `net_exp_euler` and `net_rk4`
 //! ([`crate::model_file::wgsl::network_functions`]) compute the same operations in the same order
-//! from the same tapes.
+//! from the same tapes, one neuron per invocation; here a batch of neurons goes through each op
+//! together ([`Batch`]), which gives every neuron the same values.
 
 use crate::integrate::Method;
 use crate::model::Real;
 use crate::model_file::Model;
-use crate::model_file::eval::evaluate_into;
+use crate::model_file::eval::{Batch, BatchInputs};
 use crate::model_file::lower::{self, Lowered};
 
 /// Each synapse's constants for a step of `dt_ms`: (reversal, e^(−dt/τ), e^(−dt/(2τ)), 0),
@@ -28,81 +29,139 @@ pub fn synapse_constants<R: Real>(model: &Model, dt_ms: f64) -> Vec<[R; 4]> {
         .collect()
 }
 
-/// A model's step tapes, lowered once for a run.
-pub struct NeuronStep {
+/// A model's step tapes, lowered once for a run, and the batch they are evaluated in.
+pub struct NeuronStep<R> {
     method: Method,
     exp_euler: Lowered,
     derivatives: Lowered,
     n_states: usize,
+    batch: Batch<R>,
 }
 
-impl NeuronStep {
+/// Σ over the synapses of `term(k)`, then `last`: the kernels' left fold (`last` alone without
+/// synapses).
+fn fold<R: Real>(n_syn: usize, term: impl Fn(usize) -> R, last: R) -> R {
+    (0..n_syn)
+        .map(term)
+        .reduce(|a, b| a + b)
+        .map_or(last, |sum| sum + last)
+}
+
+impl<R: Real> NeuronStep<R> {
     pub fn new(model: &Model, method: Method) -> Self {
         NeuronStep {
             method,
             exp_euler: lower::exp_euler_tape(model, true, true),
             derivatives: lower::derivative_tape(model, true, true),
             n_states: model.states.len(),
+            batch: Batch::default(),
         }
     }
 
-    /// The next value of `s` (the model's states, then the conductances) after `dt`, under the
-    /// parameters `p`, a constant current and the synapse constants `syn`.
-    pub fn step<R: Real>(&self, p: &[R], current: R, s: &[R], syn: &[[R; 4]], dt: R) -> Vec<R> {
-        let (x, g) = s.split_at(self.n_states);
-        let mut values = Vec::with_capacity(self.exp_euler.tape.ops.len());
-        let mut run = |tape: &Lowered, states: &[R], current: R, g_extra: R, drive: R| {
-            evaluate_into(
-                &tape.tape,
-                states,
-                p,
-                [dt, current, g_extra, drive],
-                &mut values,
-            );
-            tape.outputs
-                .iter()
-                .map(|&(_, id)| values[id])
-                .collect::<Vec<R>>()
+    /// The next variables of a batch of neurons after `dt`. `s` holds each neuron's variables
+    /// (the model's states, then the conductances), `params` its parameters (`param_stride`
+    /// each) and `current` its current; `syn` the synapse constants.
+    pub fn step(
+        &mut self,
+        params: &[R],
+        param_stride: usize,
+        current: &[R],
+        s: &[R],
+        syn: &[[R; 4]],
+        dt: R,
+    ) -> Vec<R> {
+        let lanes = current.len();
+        let (ns, n_syn) = (self.n_states, syn.len());
+        let width = ns + n_syn;
+        let g = |l: usize, k: usize| s[l * width + ns + k];
+        let zeros = vec![R::zero(); lanes];
+        let mut next = vec![R::zero(); lanes * width];
+        let no_input = BatchInputs {
+            lanes,
+            states: s,
+            state_stride: width,
+            params,
+            param_stride,
+            dt,
+            current: &zeros,
+            extra_conductance: &zeros,
+            extra_drive: &zeros,
         };
-        let decayed = |which: usize| g.iter().zip(syn).map(move |(&g, c)| g * c[which]);
-        let mut next = match self.method {
+        match self.method {
             Method::Rk4 => {
-                // Σ g·(E − v) + I at a stage's v, as the kernel sums it.
-                let input = |state: &[R], g: &[R]| {
-                    let terms = g.iter().zip(syn).map(|(&g, c)| g * (c[0] - state[0]));
-                    terms
-                        .reduce(|a, b| a + b)
-                        .map_or(current, |sum| sum + current)
-                };
-                let (g_half, g_end): (Vec<R>, Vec<R>) =
-                    (decayed(2).collect(), decayed(1).collect());
-                let mut f = |state: &[R], g: &[R]| {
-                    let i = input(state, g);
-                    run(&self.derivatives, state, i, R::zero(), R::zero())
-                };
-                let shifted = |k: &[R], by: R| -> Vec<R> {
-                    x.iter().zip(k).map(|(&a, &d)| a + by * d).collect()
+                // dX/dt of every lane at `states` (stride `stride`) under conductances `g_at`,
+                // with Σ g·(E − v) + I at the stage's v, as the kernel sums it.
+                let mut derivatives =
+                    |states: &[R], stride: usize, g_at: &dyn Fn(usize, usize) -> R| {
+                        let i: Vec<R> = (0..lanes)
+                            .map(|l| {
+                                let v = states[l * stride];
+                                fold(n_syn, |k| g_at(l, k) * (syn[k][0] - v), current[l])
+                            })
+                            .collect();
+                        self.batch.evaluate(
+                            &self.derivatives.tape,
+                            &BatchInputs {
+                                states,
+                                state_stride: stride,
+                                current: &i,
+                                ..no_input
+                            },
+                        );
+                        let out: Vec<Vec<R>> = (self.derivatives.outputs.iter())
+                            .map(|&(_, id)| self.batch.values(id).to_vec())
+                            .collect();
+                        out
+                    };
+                let shifted = |k: &[Vec<R>], by: R| -> Vec<R> {
+                    (0..lanes * ns)
+                        .map(|at| s[(at / ns) * width + at % ns] + by * k[at % ns][at / ns])
+                        .collect()
                 };
                 let half = dt * R::of(0.5);
-                let k1 = f(x, g);
-                let k2 = f(&shifted(&k1, half), &g_half);
-                let k3 = f(&shifted(&k2, half), &g_half);
-                let k4 = f(&shifted(&k3, dt), &g_end);
+                let g_half = |l: usize, k: usize| g(l, k) * syn[k][2];
+                let g_end = |l: usize, k: usize| g(l, k) * syn[k][1];
+                let k1 = derivatives(s, width, &g);
+                let k2 = derivatives(&shifted(&k1, half), ns, &g_half);
+                let k3 = derivatives(&shifted(&k2, half), ns, &g_half);
+                let k4 = derivatives(&shifted(&k3, dt), ns, &g_end);
                 let (sixth, two) = (dt / R::of(6.0), R::of(2.0));
-                (0..x.len())
-                    .map(|j| x[j] + sixth * (k1[j] + two * (k2[j] + k3[j]) + k4[j]))
-                    .collect()
+                for l in 0..lanes {
+                    for j in 0..ns {
+                        let x = s[l * width + j];
+                        next[l * width + j] =
+                            x + sixth * (k1[j][l] + two * (k2[j][l] + k3[j][l]) + k4[j][l]);
+                    }
+                }
             }
             _ => {
-                let g_total = g.iter().copied().reduce(|a, b| a + b).unwrap_or(R::zero());
-                let drives = g.iter().zip(syn).map(|(&g, c)| g * c[0]);
-                let drive = drives
-                    .reduce(|a, b| a + b)
-                    .map_or(current, |sum| sum + current);
-                run(&self.exp_euler, x, R::zero(), g_total, drive)
+                let g_total: Vec<R> = (0..lanes)
+                    .map(|l| (0..n_syn).map(|k| g(l, k)).reduce(|a, b| a + b))
+                    .map(|sum| sum.unwrap_or(R::zero()))
+                    .collect();
+                let drive: Vec<R> = (0..lanes)
+                    .map(|l| fold(n_syn, |k| g(l, k) * syn[k][0], current[l]))
+                    .collect();
+                self.batch.evaluate(
+                    &self.exp_euler.tape,
+                    &BatchInputs {
+                        extra_conductance: &g_total,
+                        extra_drive: &drive,
+                        ..no_input
+                    },
+                );
+                for (j, &(_, id)) in self.exp_euler.outputs.iter().enumerate() {
+                    for (l, &x) in self.batch.values(id).iter().enumerate() {
+                        next[l * width + j] = x;
+                    }
+                }
             }
-        };
-        next.extend(decayed(1));
+        }
+        for l in 0..lanes {
+            for k in 0..n_syn {
+                next[l * width + ns + k] = g(l, k) * syn[k][1];
+            }
+        }
         next
     }
 }

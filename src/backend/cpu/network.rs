@@ -30,55 +30,77 @@ pub struct NetBuffers<R> {
     pub weight_q: Vec<u32>,
 }
 
+/// Neurons the twin steps together ([`NeuronStep::step`] interprets each op once per batch).
+const BATCH: usize = 64;
+
 /// Twin of `network_update` (and of one step of `network_coop`): every neuron, in index order
 /// (the GPU's order differs, which changes only the order of the ring and of the integer
 /// additions, never a sum).
 pub fn network_update<R: Real>(
-    neuron: &NeuronStep,
+    neuron: &mut NeuronStep<R>,
     net: &NetUniforms<R>,
     step_u: &StepUniform,
     b: &mut NetBuffers<R>,
 ) {
     let n = net.n_neurons as usize;
-    let (width, n_syn) = (b.width, b.synapses.len());
-    let per_group = b.per_group;
+    let (width, n_syn, per_group) = (b.width, b.synapses.len(), b.per_group);
     let input = step_u.parity as usize * n_syn * n;
     let output = (1 - step_u.parity as usize) * n_syn * n;
-    for i in 0..n {
-        let group = b.flags[i].group as usize;
-        let p = &b.params[group * per_group..(group + 1) * per_group];
-        let (p, current) = p.split_at(per_group - 1);
-        let mut s = b.states[i * width..(i + 1) * width].to_vec();
-        for k in 0..n_syn {
-            let taken = std::mem::take(&mut b.acc[input + k * n + i]);
-            let g = &mut s[width - n_syn + k];
-            *g = *g + R::of(f64::from(taken)) * net.quantum;
-        }
-        let f = &mut b.flags[i];
-        if step_u.sample != NONE && f.record_slot != NONE {
-            let at = (step_u.half * net.trace_capacity
-                + step_u.sample * net.n_recorded
-                + f.record_slot) as usize
-                * width;
-            b.trace[at..at + width].copy_from_slice(&s);
-        }
-        let next = neuron.step(p, current[0], &s, &b.synapses, net.dt);
-        let step = step_u.step;
-        let rested = f.last_spike == 0 || step - (f.last_spike - 1) >= f.refractory_steps;
-        if s[0] < net.threshold && next[0] >= net.threshold && rested {
-            let ring = counter::RING + step_u.half as usize;
-            let r = b.counters[ring];
-            b.counters[ring] += 1;
-            if r < net.ring_capacity {
-                b.ring[(step_u.half * net.ring_capacity + r) as usize] = [step, i as u32];
+    for first in (0..n).step_by(BATCH) {
+        let neurons = first..(first + BATCH).min(n);
+        let mut states = Vec::with_capacity(neurons.len() * width);
+        let mut params = Vec::with_capacity(neurons.len() * (per_group - 1));
+        let mut current = Vec::with_capacity(neurons.len());
+        for i in neurons.clone() {
+            let group = b.flags[i].group as usize;
+            let p = &b.params[group * per_group..(group + 1) * per_group];
+            params.extend_from_slice(&p[..per_group - 1]);
+            current.push(p[per_group - 1]);
+            let s = &mut b.states[i * width..(i + 1) * width];
+            for k in 0..n_syn {
+                let taken = std::mem::take(&mut b.acc[input + k * n + i]);
+                let g = &mut s[width - n_syn + k];
+                *g = *g + R::of(f64::from(taken)) * net.quantum;
             }
-            f.last_spike = step + 1;
-            for k in b.row_start[i] as usize..b.row_start[i + 1] as usize {
-                let target = output + b.target[k] as usize;
-                b.acc[target] = b.acc[target].wrapping_add(b.weight_q[k]);
+            let f = &b.flags[i];
+            if step_u.sample != NONE && f.record_slot != NONE {
+                let at = (step_u.half * net.trace_capacity
+                    + step_u.sample * net.n_recorded
+                    + f.record_slot) as usize
+                    * width;
+                b.trace[at..at + width].copy_from_slice(s);
             }
+            states.extend_from_slice(s);
         }
-        b.states[i * width..(i + 1) * width].copy_from_slice(&next);
+        let next = neuron.step(
+            &params,
+            per_group - 1,
+            &current,
+            &states,
+            &b.synapses,
+            net.dt,
+        );
+        for (lane, i) in neurons.enumerate() {
+            let (before, after) = (states[lane * width], next[lane * width]);
+            let f = &mut b.flags[i];
+            let step = step_u.step;
+            let rested = f.last_spike == 0 || step - (f.last_spike - 1) >= f.refractory_steps;
+            if before < net.threshold && after >= net.threshold && rested {
+                let ring = counter::RING + step_u.half as usize;
+                let r = b.counters[ring];
+                b.counters[ring] += 1;
+                if r < net.ring_capacity {
+                    b.ring[(step_u.half * net.ring_capacity + r) as usize] = [step, i as u32];
+                }
+                f.last_spike = step + 1;
+                for k in b.row_start[i] as usize..b.row_start[i + 1] as usize {
+                    let target = output + b.target[k] as usize;
+                    b.acc[target] = b.acc[target].wrapping_add(b.weight_q[k]);
+                }
+            }
+            b.states[i * width..(i + 1) * width]
+                .copy_from_slice(&next[lane * width..(lane + 1) * width]);
+        }
     }
 }
 
@@ -89,7 +111,7 @@ pub fn network_chunk_end<R>(half: usize, b: &mut NetBuffers<R>) {
 
 /// The CPU engine for networks.
 pub struct CpuNetEngine<R> {
-    neuron: NeuronStep,
+    neuron: NeuronStep<R>,
     uniforms: NetUniforms<R>,
     buffers: NetBuffers<R>,
 }
@@ -144,7 +166,7 @@ impl<R: Real> NetEngine<R> for CpuNetEngine<R> {
         let half = steps.first().map_or(0, |s| s.half) as usize;
         b.counters[counter::RING + half] = 0;
         for step_u in steps {
-            network_update(&self.neuron, u, step_u, b);
+            network_update(&mut self.neuron, u, step_u, b);
         }
         network_chunk_end(half, b);
         let count = b.counters[counter::RING + half];

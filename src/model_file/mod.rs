@@ -8,6 +8,7 @@ pub mod expr;
 pub mod lower;
 pub mod run;
 mod source;
+pub mod step;
 pub mod sweep;
 pub mod tape;
 pub mod wgsl;

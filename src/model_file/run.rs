@@ -4,8 +4,7 @@
 //! the shared stimulus, seeded noise); results are spikes, counts and a trace of every state.
 
 use super::Model;
-use super::eval::{Inputs, evaluate};
-use super::lower::{self, Lowered};
+use super::step::NeuronStep;
 use crate::backend::Engine;
 use crate::backend::gpu::GpuContext;
 use crate::error::{Error, Result};
@@ -107,53 +106,15 @@ pub struct Buffers<R> {
     pub status: Vec<u32>,
 }
 
-/// One step of `method` for one neuron: the twin of the kernel's `method_step`.
-fn method_step<R: Real>(
-    tapes: &(Lowered, Lowered),
-    method: Method,
-    s: &[R],
-    p: &[R],
-    i_ext: R,
-    dt: R,
-) -> Vec<R> {
-    let (step, derivatives) = tapes;
-    let run = |tape: &Lowered, states: Vec<R>, current: R, drive: R| -> Vec<R> {
-        let values = evaluate(
-            &tape.tape,
-            &Inputs {
-                states,
-                params: p.to_vec(),
-                dt,
-                current,
-                extra_conductance: R::zero(),
-                extra_drive: drive,
-            },
-        );
-        tape.outputs.iter().map(|&(_, id)| values[id]).collect()
-    };
-    match method {
-        Method::Rk4 => {
-            let half = dt * R::of(0.5);
-            let k1 = run(derivatives, s.to_vec(), i_ext, R::zero());
-            let shifted = |k: &[R], by: R| s.iter().zip(k).map(|(&x, &d)| x + by * d).collect();
-            let k2 = run(derivatives, shifted(&k1, half), i_ext, R::zero());
-            let k3 = run(derivatives, shifted(&k2, half), i_ext, R::zero());
-            let k4 = run(derivatives, shifted(&k3, dt), i_ext, R::zero());
-            let sixth = dt / R::of(6.0);
-            let two = R::of(2.0);
-            (0..s.len())
-                .map(|j| s[j] + sixth * (k1[j] + two * (k2[j] + k3[j]) + k4[j]))
-                .collect()
-        }
-        _ => run(step, s.to_vec(), R::zero(), i_ext),
-    }
-}
+/// Neurons the twin steps together ([`NeuronStep::step`] interprets each op once per batch).
+const BATCH: usize = 64;
 
-/// Twin of the generated kernel `integrate_model`: every neuron of the chunk over its steps.
+/// Twin of the generated kernel `integrate_model`: every neuron of the chunk over its steps, a
+/// batch of neurons at a time. A neuron whose state stops being finite keeps its last finite
+/// state and its status records the step, as in the kernel.
 #[allow(clippy::too_many_arguments)]
 pub fn integrate_chunk<R: Real>(
-    tapes: &(Lowered, Lowered),
-    method: Method,
+    neuron: &mut NeuronStep<R>,
     run: &ChunkRun<R>,
     params: &[R],
     current: &[R],
@@ -166,38 +127,58 @@ pub fn integrate_chunk<R: Real>(
     let ns = b.states.len() / n;
     let np = params.len() / n;
     let cap = run.spike_capacity as usize;
-    for i in run.first_neuron as usize..n {
-        if b.status[i] != 0 {
-            continue;
-        }
-        let p = &params[i * np..(i + 1) * np];
-        let mut s = b.states[i * ns..(i + 1) * ns].to_vec();
-        let mut count = b.spike_count[i];
+    let first = run.first_neuron as usize;
+    let active: Vec<usize> = (first..n).filter(|&i| b.status[i] == 0).collect();
+    for batch in active.chunks(BATCH) {
+        let mut s: Vec<R> = batch
+            .iter()
+            .flat_map(|&i| b.states[i * ns..(i + 1) * ns].iter().copied())
+            .collect();
+        let p: Vec<R> = batch
+            .iter()
+            .flat_map(|&i| params[i * np..(i + 1) * np].iter().copied())
+            .collect();
+        let mut running = vec![true; batch.len()];
+        let mut i_ext = vec![R::zero(); batch.len()];
         for k in 0..run.n_steps as usize {
             let step = run.first_step + k as u32;
-            if run.record_every != 0 && k % run.record_every as usize == 0 {
-                let at = ((k / run.record_every as usize) * n + i) * ns;
-                trace[at..at + ns].copy_from_slice(&s);
+            for (lane, &i) in batch.iter().enumerate() {
+                if running[lane] && run.record_every != 0 && k % run.record_every as usize == 0 {
+                    let at = ((k / run.record_every as usize) * n + i) * ns;
+                    trace[at..at + ns].copy_from_slice(&s[lane * ns..(lane + 1) * ns]);
+                }
+                i_ext[lane] = current[i] + shared[k];
+                if run.has_noise != 0 {
+                    i_ext[lane] = i_ext[lane] + noise[k * n + i];
+                }
             }
-            let mut i_ext = current[i] + shared[k];
-            if run.has_noise != 0 {
-                i_ext = i_ext + noise[k * n + i];
+            let next = neuron.step(&p, np, &i_ext, &s, &[], run.dt);
+            for (lane, &i) in batch.iter().enumerate() {
+                if !running[lane] {
+                    continue;
+                }
+                let new = &next[lane * ns..(lane + 1) * ns];
+                if new.iter().any(|x| !x.is_finite()) {
+                    b.status[i] = step + 1;
+                    running[lane] = false;
+                    continue;
+                }
+                if s[lane * ns] < run.threshold && new[0] >= run.threshold {
+                    let count = b.spike_count[i] as usize;
+                    if count < cap {
+                        b.spike_steps[i * cap + count] = step;
+                    }
+                    b.spike_count[i] += 1;
+                }
+                s[lane * ns..(lane + 1) * ns].copy_from_slice(new);
             }
-            let next = method_step(tapes, method, &s, p, i_ext, run.dt);
-            if next.iter().any(|x| !x.is_finite()) {
-                b.status[i] = step + 1;
+            if !running.iter().any(|&r| r) {
                 break;
             }
-            if s[0] < run.threshold && next[0] >= run.threshold {
-                if (count as usize) < cap {
-                    b.spike_steps[i * cap + count as usize] = step;
-                }
-                count += 1;
-            }
-            s = next;
         }
-        b.states[i * ns..(i + 1) * ns].copy_from_slice(&s);
-        b.spike_count[i] = count;
+        for (lane, &i) in batch.iter().enumerate() {
+            b.states[i * ns..(i + 1) * ns].copy_from_slice(&s[lane * ns..(lane + 1) * ns]);
+        }
     }
 }
 
@@ -379,10 +360,7 @@ fn run_as<R: Real>(
         spike_steps: vec![0; n * spike_capacity],
         status: vec![0; n],
     };
-    let tapes = (
-        lower::exp_euler_tape(model, true, true),
-        lower::derivative_tape(model, true, true),
-    );
+    let mut neuron = NeuronStep::<R>::new(model, cfg.method);
     let gpu = match engine {
         Engine::Gpu(ctx) => {
             if !matches!(cfg.method, Method::ExpEuler | Method::Rk4) {
@@ -491,8 +469,7 @@ fn run_as<R: Real>(
             _ => {
                 let mut trace = vec![R::zero(); n_samples * n * ns];
                 integrate_chunk(
-                    &tapes,
-                    cfg.method,
+                    &mut neuron,
                     &run,
                     &params,
                     &current,

@@ -242,7 +242,7 @@ pub fn population_module(
 /// `x0…`, then the synapses' conductances `g0…`), `GroupParams` (the parameters `q0…`, then the
 /// group's current), loading and storing a neuron's state as whole vec4s, taking in the
 /// accumulated spikes, and one step of exponential Euler or RK4 with the conductances in the
-/// membrane equation. Twin: [`crate::network::neuron::NeuronStep`], operation for operation.
+/// membrane equation. Twin: [`super::step::NeuronStep`], operation for operation.
 pub fn network_functions(model: &Model) -> String {
     let ns = model.states.len();
     let k_syn = model.synapses.len();

@@ -6,7 +6,6 @@
 
 pub mod cobahh;
 mod connect;
-pub mod neuron;
 pub mod sim;
 pub mod stats;
 

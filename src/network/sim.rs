@@ -3,12 +3,12 @@
 //! sized so that it cannot overflow within a chunk, and a count beyond it is an error.
 
 use super::Network;
-use super::neuron::synapse_constants;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform};
 use crate::model::Real;
 use crate::model_file::Model;
+use crate::model_file::step::synapse_constants;
 use crate::monitor::Spikes;
 use ndarray::Array2;
 use std::sync::Arc;

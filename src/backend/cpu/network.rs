@@ -6,7 +6,7 @@
 use crate::error::Result;
 use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform, counter};
 use crate::model::Real;
-use crate::network::neuron::NeuronStep;
+use crate::model_file::step::NeuronStep;
 use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered, SteppingReport};
 
 /// The buffers of shaders/network.wgsl.

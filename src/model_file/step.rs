@@ -1,15 +1,16 @@
-//! One step of network neurons of a model file, on the CPU: the model's states with its
-//! synapses' conductances in the membrane equation, and the exact exponential decay of the
-//! conductances. The generated kernels' `net_exp_euler` and `net_rk4`
-//! ([`crate::model_file::wgsl::network_functions`]) compute the same operations in the same order
-//! from the same tapes, one neuron per invocation; here a batch of neurons goes through each op
-//! together ([`Batch`]), which gives every neuron the same values.
+//! The CPU twin of a model file's step, for populations and networks: the model's states, with
+//! any synapses' conductances in the membrane equation and their exact exponential decay. The
+//! generated kernels (`method_step` of [`super::wgsl::population_kernel`]; `net_exp_euler` and
+//! `net_rk4` of [`super::wgsl::network_functions`]) compute the same operations in the same
+//! order from the same tapes, one neuron per invocation; here a batch of neurons goes through
+//! each op together ([`Batch`]), which gives every neuron the same values. Forward Euler and RK2
+//! (midpoint) exist on the CPU only, as for the built-in models.
 
+use super::Model;
+use super::eval::{Batch, BatchInputs};
+use super::lower::{self, Lowered};
 use crate::integrate::Method;
 use crate::model::Real;
-use crate::model_file::Model;
-use crate::model_file::eval::{Batch, BatchInputs};
-use crate::model_file::lower::{self, Lowered};
 
 /// Each synapse's constants for a step of `dt_ms`: (reversal, e^(−dt/τ), e^(−dt/(2τ)), 0),
 /// computed in f64 and rounded once, so that both backends use the same values (the kernels
@@ -87,54 +88,67 @@ impl<R: Real> NeuronStep<R> {
             extra_conductance: &zeros,
             extra_drive: &zeros,
         };
+        // dX/dt of every lane at `states` (stride `stride`) under conductances `g_at`, with
+        // Σ g·(E − v) + I at the stage's v, as the kernel sums it.
+        let mut derivatives = |states: &[R], stride: usize, g_at: &dyn Fn(usize, usize) -> R| {
+            let i: Vec<R> = (0..lanes)
+                .map(|l| {
+                    let v = states[l * stride];
+                    fold(n_syn, |k| g_at(l, k) * (syn[k][0] - v), current[l])
+                })
+                .collect();
+            self.batch.evaluate(
+                &self.derivatives.tape,
+                &BatchInputs {
+                    states,
+                    state_stride: stride,
+                    current: &i,
+                    ..no_input
+                },
+            );
+            let out: Vec<Vec<R>> = (self.derivatives.outputs.iter())
+                .map(|&(_, id)| self.batch.values(id).to_vec())
+                .collect();
+            out
+        };
+        // The states (no conductances) moved by `by` along `k`, stride ns.
+        let shifted = |k: &[Vec<R>], by: R| -> Vec<R> {
+            (0..lanes * ns)
+                .map(|at| s[(at / ns) * width + at % ns] + by * k[at % ns][at / ns])
+                .collect()
+        };
+        let mut set_states = |value: &dyn Fn(usize, usize) -> R| {
+            for l in 0..lanes {
+                for j in 0..ns {
+                    next[l * width + j] = value(l, j);
+                }
+            }
+        };
+        let x = |l: usize, j: usize| s[l * width + j];
+        let half = dt * R::of(0.5);
+        let g_half = |l: usize, k: usize| g(l, k) * syn[k][2];
+        let g_end = |l: usize, k: usize| g(l, k) * syn[k][1];
         match self.method {
             Method::Rk4 => {
-                // dX/dt of every lane at `states` (stride `stride`) under conductances `g_at`,
-                // with Σ g·(E − v) + I at the stage's v, as the kernel sums it.
-                let mut derivatives =
-                    |states: &[R], stride: usize, g_at: &dyn Fn(usize, usize) -> R| {
-                        let i: Vec<R> = (0..lanes)
-                            .map(|l| {
-                                let v = states[l * stride];
-                                fold(n_syn, |k| g_at(l, k) * (syn[k][0] - v), current[l])
-                            })
-                            .collect();
-                        self.batch.evaluate(
-                            &self.derivatives.tape,
-                            &BatchInputs {
-                                states,
-                                state_stride: stride,
-                                current: &i,
-                                ..no_input
-                            },
-                        );
-                        let out: Vec<Vec<R>> = (self.derivatives.outputs.iter())
-                            .map(|&(_, id)| self.batch.values(id).to_vec())
-                            .collect();
-                        out
-                    };
-                let shifted = |k: &[Vec<R>], by: R| -> Vec<R> {
-                    (0..lanes * ns)
-                        .map(|at| s[(at / ns) * width + at % ns] + by * k[at % ns][at / ns])
-                        .collect()
-                };
-                let half = dt * R::of(0.5);
-                let g_half = |l: usize, k: usize| g(l, k) * syn[k][2];
-                let g_end = |l: usize, k: usize| g(l, k) * syn[k][1];
                 let k1 = derivatives(s, width, &g);
                 let k2 = derivatives(&shifted(&k1, half), ns, &g_half);
                 let k3 = derivatives(&shifted(&k2, half), ns, &g_half);
                 let k4 = derivatives(&shifted(&k3, dt), ns, &g_end);
                 let (sixth, two) = (dt / R::of(6.0), R::of(2.0));
-                for l in 0..lanes {
-                    for j in 0..ns {
-                        let x = s[l * width + j];
-                        next[l * width + j] =
-                            x + sixth * (k1[j][l] + two * (k2[j][l] + k3[j][l]) + k4[j][l]);
-                    }
-                }
+                set_states(&|l, j| {
+                    x(l, j) + sixth * (k1[j][l] + two * (k2[j][l] + k3[j][l]) + k4[j][l])
+                });
             }
-            _ => {
+            Method::Rk2 => {
+                let k1 = derivatives(s, width, &g);
+                let k2 = derivatives(&shifted(&k1, half), ns, &g_half);
+                set_states(&|l, j| x(l, j) + dt * k2[j][l]);
+            }
+            Method::Euler => {
+                let k1 = derivatives(s, width, &g);
+                set_states(&|l, j| x(l, j) + dt * k1[j][l]);
+            }
+            Method::ExpEuler => {
                 let g_total: Vec<R> = (0..lanes)
                     .map(|l| (0..n_syn).map(|k| g(l, k)).reduce(|a, b| a + b))
                     .map(|sum| sum.unwrap_or(R::zero()))
@@ -151,8 +165,8 @@ impl<R: Real> NeuronStep<R> {
                     },
                 );
                 for (j, &(_, id)) in self.exp_euler.outputs.iter().enumerate() {
-                    for (l, &x) in self.batch.values(id).iter().enumerate() {
-                        next[l * width + j] = x;
+                    for (l, &value) in self.batch.values(id).iter().enumerate() {
+                        next[l * width + j] = value;
                     }
                 }
             }

@@ -191,18 +191,23 @@ def devices() -> list[dict]:
     ``picked`` for the one ``backend="auto"`` uses."""
 
 class Network:
-    """Groups of Traub–Miles neurons and projections between them, sampled from ``seed``."""
+    """Groups of neurons of one model (Traub–Miles by default, or a model file with
+    ``[[synapse]]``s) and projections between them, sampled from ``seed``."""
 
     seed: int
+    model: str
+    set: dict
     synapses: dict
     def __init__(
         self,
         seed: int = 0,
         *,
-        tau_e: float = 5.0,
-        tau_i: float = 10.0,
-        e_e: float = 0.0,
-        e_i: float = -80.0,
+        model: str = "traub",
+        set: Mapping[str, float] | None = None,
+        tau_e: float | None = None,
+        tau_i: float | None = None,
+        e_e: float | None = None,
+        e_i: float | None = None,
     ) -> None: ...
     def group(
         self,
@@ -210,13 +215,16 @@ class Network:
         size: int,
         *,
         v: tuple[float, float] = (-65.0, 5.0),
-        ge: tuple[float, float] = (0.0, 0.0),
-        gi: tuple[float, float] = (0.0, 0.0),
-        gates: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        ge: tuple[float, float] | None = None,
+        gi: tuple[float, float] | None = None,
+        gates: tuple[float, float, float] | None = None,
+        init: Mapping[str, float | tuple[float, float]] | None = None,
+        set: Mapping[str, float] | None = None,
         refractory: float = 0.0,
         current: float = 0.0,
     ) -> int:
-        """Adds ``size`` neurons with V [mV], ge, gi [nS] drawn as (mean, sd); returns the index."""
+        """Adds ``size`` neurons with V [mV], ge, gi [nS] drawn as (mean, sd), any variable set
+        by ``init`` and parameters by ``set``; returns the index."""
     def connect(
         self,
         pre: str | int,
@@ -229,7 +237,8 @@ class Network:
         autapses: bool = True,
     ) -> None:
         """Synapses pre → post with probability ``p`` or ``in_degree`` inputs each; a weight [nS]
-        or (low, high) drawn uniformly; receptor "excitatory" or "inhibitory"."""
+        or (low, high) drawn uniformly; receptor a synapse of the model ("excitatory" and
+        "inhibitory" are ge and gi)."""
     def run(
         self,
         *,

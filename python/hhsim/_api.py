@@ -338,21 +338,28 @@ def devices() -> list[dict]:
 
 
 class Network:
-    """A network of Traub–Miles neurons with exponential conductance synapses: groups, and
-    projections between them (fixed probability or fixed in-degree; a constant weight or one
-    drawn uniformly from (low, high) [nS]; excitatory or inhibitory receptors). The same seed
-    gives the same network on every backend."""
+    """A network of neurons of one model (Traub–Miles by default, or any model file with
+    ``[[synapse]]``s) with exponential conductance synapses: groups, and projections between
+    them (fixed probability or fixed in-degree; a constant weight or one drawn uniformly from
+    (low, high) [nS]; onto a synapse of the model). The same seed gives the same network on
+    every backend. ``tau_e``, ``tau_i``, ``e_e``, ``e_i`` change the synapses ``ge`` and ``gi``
+    (default: the model's, 5 and 10 ms, 0 and −80 mV for Traub); ``set`` the parameters of
+    every neuron."""
 
     def __init__(
         self,
         seed: int = 0,
         *,
-        tau_e: float = 5.0,
-        tau_i: float = 10.0,
-        e_e: float = 0.0,
-        e_i: float = -80.0,
+        model: str = "traub",
+        set: Mapping[str, float] | None = None,
+        tau_e: float | None = None,
+        tau_i: float | None = None,
+        e_e: float | None = None,
+        e_i: float | None = None,
     ):
         self.seed = seed
+        self.model = model
+        self.set = dict(set or {})
         self.synapses = dict(tau_e=tau_e, tau_i=tau_i, e_e=e_e, e_i=e_i)
         self._groups: list[dict] = []
         self._projections: list[dict] = []
@@ -363,20 +370,32 @@ class Network:
         size: int,
         *,
         v: tuple[float, float] = (-65.0, 5.0),
-        ge: tuple[float, float] = (0.0, 0.0),
-        gi: tuple[float, float] = (0.0, 0.0),
-        gates: tuple[float, float, float] = (0.0, 0.0, 0.0),
+        ge: tuple[float, float] | None = None,
+        gi: tuple[float, float] | None = None,
+        gates: tuple[float, float, float] | None = None,
+        init: Mapping[str, float | tuple[float, float]] | None = None,
+        set: Mapping[str, float] | None = None,
         refractory: float = 0.0,
         current: float = 0.0,
     ) -> int:
-        """Adds ``size`` neurons; initial V [mV], ge and gi [nS] are drawn as (mean, sd).
-        ``refractory`` [ms]: no spike within that long after one (0: one spike per crossing).
-        Returns the group's index."""
+        """Adds ``size`` neurons; initial V [mV], ge and gi [nS] are drawn as (mean, sd) (ge
+        and gi 0 ± 0 by default), ``gates`` fixes m, h, n (default: the model's initial
+        values), and ``init`` sets any variable of the model by name, to a number or drawn as
+        (mean, sd). ``set`` overrides parameters of this group. ``refractory`` [ms]: no spike
+        within that long after one (0: one spike per crossing). Returns the group's index."""
         if any(g["name"] == name for g in self._groups):
             raise ValueError(f"invalid group name {name!r}: expected a name not used yet")
+        values = [
+            (k, [float(x)] if isinstance(x, (int, float)) else [float(y) for y in x])
+            for k, x in (init or {}).items()
+        ]
         self._groups.append(
             dict(
-                name=name, size=size, v=list(v), ge=list(ge), gi=list(gi), gates=list(gates),
+                name=name, size=size, v=list(v),
+                ge=None if ge is None else list(ge),
+                gi=None if gi is None else list(gi),
+                gates=None if gates is None else list(gates),
+                init=values, set=[(k, float(x)) for k, x in (set or {}).items()],
                 refractory=refractory, current=current,
             )
         )
@@ -405,7 +424,8 @@ class Network:
         autapses: bool = True,
     ) -> None:
         """Synapses from every neuron of ``pre`` to ``post``: each pair with probability ``p``,
-        or exactly ``in_degree`` inputs per post neuron."""
+        or exactly ``in_degree`` inputs per post neuron, onto the model's synapse ``receptor``
+        (by name; ``"excitatory"`` and ``"inhibitory"`` are ``ge`` and ``gi``)."""
         weights = list(weight) if isinstance(weight, (tuple, list)) else [weight]
         self._projections.append(
             dict(
@@ -429,6 +449,8 @@ class Network:
         """Samples the network from its seed and runs it."""
         spec = dict(
             seed=self.seed,
+            model=self.model,
+            set=[(k, float(x)) for k, x in self.set.items()],
             synapses=self.synapses,
             groups=self._groups,
             projections=self._projections,

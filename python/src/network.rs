@@ -5,10 +5,10 @@ use super::{NetworkResult, NetworkRun, run_detached};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::cli::Host;
 use hhsim::cli::cobahh::{GroupSummary, group_summaries, write_network_files};
+use hhsim::cli::model_choice::{apply_file_overrides, network_model};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
-use hhsim::model_file::Model;
 use hhsim::network::cobahh::{EXCITATORY, INHIBITORY};
 use hhsim::network::sim::{NetConfig, NetResult};
 use hhsim::network::{
@@ -27,6 +27,10 @@ use std::time::Instant;
 #[serde(deny_unknown_fields)]
 struct Spec {
     seed: u64,
+    /// `--model`'s names: `traub` (the default), a bundled model file or the path of one.
+    model: String,
+    /// Parameter overrides of every group, by the model's names.
+    set: Vec<(String, f64)>,
     synapses: Synapses,
     groups: Vec<GroupSpec>,
     projections: Vec<ProjectionSpec>,
@@ -36,10 +40,10 @@ struct Spec {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Synapses {
-    tau_e: f64,
-    tau_i: f64,
-    e_e: f64,
-    e_i: f64,
+    tau_e: Option<f64>,
+    tau_i: Option<f64>,
+    e_e: Option<f64>,
+    e_i: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -47,11 +51,17 @@ struct Synapses {
 struct GroupSpec {
     name: String,
     size: usize,
-    /// (mean, sd) of each initial value: V [mV], ge and gi [nS].
+    /// (mean, sd) of V [mV], and of ge and gi [nS] where given (else 0 ± 0 where the model has
+    /// them, drawn as COBA-HH draws them).
     v: (f64, f64),
-    ge: (f64, f64),
-    gi: (f64, f64),
-    gates: (f64, f64, f64),
+    ge: Option<(f64, f64)>,
+    gi: Option<(f64, f64)>,
+    /// Fixed m, h, n, else the model's initial values.
+    gates: Option<(f64, f64, f64)>,
+    /// Any variable: one value (fixed) or (mean, sd) (drawn).
+    init: Vec<(String, Vec<f64>)>,
+    /// Parameter overrides of this group, after the network's.
+    set: Vec<(String, f64)>,
     refractory: f64,
     current: f64,
 }
@@ -143,38 +153,79 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
     let method: Method = choice("method", &spec.run.method)?;
     let precision: Precision = choice("precision", &spec.run.precision)?;
     let backend: BackendChoice = choice("backend", &spec.run.backend)?;
-    // The bundled Traub model with the network's two synapses.
-    let mut model = Model::bundled("traub")?;
+    let mut model = network_model(&spec.model)?;
     let s = &spec.synapses;
-    for synapse in &mut model.synapses {
-        let (tau, reversal) = if synapse.name == EXCITATORY {
-            (s.tau_e, s.e_e)
-        } else {
-            (s.tau_i, s.e_i)
+    for (name, what, value) in [
+        (EXCITATORY, "tau_e", s.tau_e),
+        (INHIBITORY, "tau_i", s.tau_i),
+        (EXCITATORY, "e_e", s.e_e),
+        (INHIBITORY, "e_i", s.e_i),
+    ] {
+        let Some(value) = value else { continue };
+        let Some(synapse) = model.synapses.iter_mut().find(|syn| syn.name == name) else {
+            return Err(Error::invalid(
+                what,
+                value,
+                format!("nothing: model {} has no synapse {name}", model.name),
+            ));
         };
-        synapse.tau_ms = tau;
-        synapse.reversal_mv = reversal;
+        match what {
+            "tau_e" | "tau_i" => synapse.tau_ms = value,
+            _ => synapse.reversal_mv = value,
+        }
     }
-    let params = model.default_parameters();
-    let mut builder = NetworkBuilder::new(Arc::new(model), spec.seed);
+    let has = |name: &str| model.synapses.iter().any(|syn| syn.name == name);
+    let (has_ge, has_gi) = (has(EXCITATORY), has(INHIBITORY));
+    let as_items = |set: &[(String, f64)]| -> Vec<String> {
+        set.iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect()
+    };
+    let mut base = model.default_parameters();
+    apply_file_overrides(&model, &mut base, &as_items(&spec.set))?;
     let normal = |(mean, sd): (f64, f64)| InitValue::Normal(NormalInit { mean, sd });
+    let mut groups = Vec::new();
     for g in &spec.groups {
-        let (m, h, n) = g.gates;
-        builder.group(Group {
+        let mut params = base.clone();
+        apply_file_overrides(&model, &mut params, &as_items(&g.set))?;
+        let mut init = vec![("v".to_string(), normal(g.v))];
+        if let Some((m, h, n)) = g.gates {
+            for (name, x) in [("m", m), ("h", h), ("n", n)] {
+                init.push((name.into(), InitValue::Fixed(x)));
+            }
+        }
+        for (name, given, present) in [(EXCITATORY, g.ge, has_ge), (INHIBITORY, g.gi, has_gi)] {
+            if given.is_some() || present {
+                init.push((name.into(), normal(given.unwrap_or((0.0, 0.0)))));
+            }
+        }
+        for (name, values) in &g.init {
+            let value = match values[..] {
+                [x] => InitValue::Fixed(x),
+                [mean, sd] => normal((mean, sd)),
+                _ => {
+                    return Err(Error::invalid(
+                        "initial value",
+                        format!("{name}={values:?}"),
+                        "one number, or (mean, sd)",
+                    ));
+                }
+            };
+            init.retain(|(n, _)| n != name);
+            init.push((name.clone(), value));
+        }
+        groups.push(Group {
             name: g.name.clone(),
             size: g.size,
-            params: params.clone(),
-            init: vec![
-                ("v".into(), normal(g.v)),
-                ("m".into(), InitValue::Fixed(m)),
-                ("h".into(), InitValue::Fixed(h)),
-                ("n".into(), InitValue::Fixed(n)),
-                (EXCITATORY.into(), normal(g.ge)),
-                (INHIBITORY.into(), normal(g.gi)),
-            ],
+            params,
+            init,
             refractory_ms: g.refractory,
             current: g.current,
         });
+    }
+    let mut builder = NetworkBuilder::new(Arc::new(model), spec.seed);
+    for group in groups {
+        builder.group(group);
     }
     for p in &spec.projections {
         let connectivity = match (p.p, p.in_degree) {
@@ -205,16 +256,11 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
                 ));
             }
         };
+        // The model's synapse by name; the Traub model's two also by their roles.
         let synapse = match p.receptor.as_str() {
             "excitatory" | "e" => EXCITATORY,
             "inhibitory" | "i" => INHIBITORY,
-            other => {
-                return Err(Error::invalid(
-                    "receptor",
-                    other,
-                    "excitatory or inhibitory",
-                ));
-            }
+            name => name,
         };
         builder.connect(Projection {
             pre: p.pre,

@@ -179,6 +179,25 @@ def test_a_network_built_in_python_reproduces_cobahh(backend):
     assert built.trace.v.shape == (1, 1000)
 
 
+def test_a_network_of_a_model_file_with_its_own_parameters_and_initial_values(backend):
+    net = hhsim.Network(seed=2, model="traub_km", set={"gm": 0.1})
+    a = net.group("A", 50, v=(-60.0, 2.0), init={"p": 0.05, "ge": (20.0, 1.0)},
+                  set={"gm": 0.0}, current=200.0)
+    b = net.group("B", 50, v=(-60.0, 2.0), init={"p": 0.05}, current=200.0)
+    net.connect(a, b, weight=2.0, p=0.1, receptor="ge")
+    r = net.run(duration=20.0, precision="f64", backend=backend, record_v=[0, 50])
+    # Both groups are driven to fire, and p starts where init put it.
+    assert r.rates["A"] > 0 and r.rates["B"] > 0
+    np.testing.assert_array_equal(r.trace.p[:, 0], [0.05, 0.05])
+    # Group A starts with ge ≈ 20 nS, B with none.
+    assert 15.0 < r.trace.ge[0, 0] < 25.0 and r.trace.ge[1, 0] == 0.0
+    with pytest.raises(ValueError, match="gampa"):
+        bad = hhsim.Network(model="traub_km")
+        g = bad.group("A", 10)
+        bad.connect(g, g, weight=1.0, p=0.5, receptor="gampa")
+        bad.run(duration=1.0, backend=backend)
+
+
 def test_results_describe_themselves():
     r = hhsim.neuron(duration=5.0, current=[1.0, 2.0])
     assert "neurons=2" in repr(r) and "samples=500" in repr(r)

@@ -6,7 +6,7 @@ mod analyze;
 mod bench;
 pub mod cobahh;
 mod devices;
-mod model_choice;
+pub mod model_choice;
 mod models;
 pub mod neuron;
 mod shared_args;

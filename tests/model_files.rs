@@ -219,3 +219,34 @@ fn cpu_only_methods_of_a_model_file_match_the_built_in_model() {
         assert_eq!(from_file.spikes, reference.spikes, "{method:?}");
     }
 }
+
+/// A model's kernel compiles once per process: running the same model again, with other
+/// parameters and currents, reuses the compiled pipeline; another method compiles another.
+#[test]
+fn a_models_kernel_compiles_once_per_process() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    let ctx = Arc::new(ctx);
+    let gpu = Engine::Gpu(ctx.clone());
+    let cfg = |method| FileRunConfig {
+        method,
+        dt_ms: 0.05,
+        n_steps: 100,
+        record_every: 0,
+        spike_steps: false,
+    };
+    let mut pop = population("traub_km");
+    run_population(&gpu, Precision::F32, &pop, &cfg(Method::ExpEuler)).unwrap();
+    let compiled = ctx.compiled_pipelines();
+    pop.current.iter_mut().for_each(|i| *i += 10.0);
+    pop.params.iter_mut().for_each(|p| p[1] *= 1.1);
+    run_population(&gpu, Precision::F32, &pop, &cfg(Method::ExpEuler)).unwrap();
+    assert_eq!(
+        ctx.compiled_pipelines(),
+        compiled,
+        "the same kernel compiled again"
+    );
+    run_population(&gpu, Precision::F32, &pop, &cfg(Method::Rk4)).unwrap();
+    assert_eq!(ctx.compiled_pipelines(), compiled + 1);
+}

@@ -207,29 +207,19 @@ impl<'a> GpuKernel<'a> {
         features: [bool; 4],
     ) -> Result<Self> {
         let n = current.len();
+        let flag = |on: bool| f64::from(u8::from(on));
+        let constants = [
+            ("MODEL", 0.0),
+            ("RECORD_TRACE", flag(features[0])),
+            ("HAS_NOISE", flag(features[1])),
+            ("HAS_SHARED_INPUT", flag(features[2])),
+            ("RECORD_SPIKE_STEPS", flag(features[3])),
+        ];
+        // Compiled once per process for each model structure, method and precision.
+        let pipeline =
+            ctx.compute_pipeline("integrate_model", source.to_string(), None, &constants)?;
         ctx.checked("building the model file's kernel", || {
             let device = &ctx.device;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some("integrate_model"),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
-            let pipeline = device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some("integrate_model"),
-                layout: None,
-                module: &module,
-                entry_point: Some("integrate_model"),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants: &[
-                        ("MODEL", 0.0),
-                        ("RECORD_TRACE", f64::from(u8::from(features[0]))),
-                        ("HAS_NOISE", f64::from(u8::from(features[1]))),
-                        ("HAS_SHARED_INPUT", f64::from(u8::from(features[2]))),
-                        ("RECORD_SPIKE_STEPS", f64::from(u8::from(features[3]))),
-                    ],
-                    ..Default::default()
-                },
-                cache: None,
-            });
             let init = |label, contents: &[u8]| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),

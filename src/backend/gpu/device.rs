@@ -4,8 +4,9 @@
 
 use crate::error::{Error, Result};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// One adapter as `hhsim devices` shows it.
 #[derive(Clone, Debug, Serialize)]
@@ -99,6 +100,22 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     /// Errors wgpu reported outside any error scope; checked after each submission.
     uncaptured: Arc<Mutex<Option<String>>>,
+    /// Every compute pipeline compiled on this device, so that a kernel (a model file's
+    /// generated one too) compiles once per process however often it runs.
+    pipelines: Mutex<HashMap<PipelineKey, wgpu::ComputePipeline>>,
+    /// The network kernels' bind group and pipeline layouts, made once: the cached network
+    /// pipelines then fit every network engine's bind group.
+    network_layout: OnceLock<(wgpu::BindGroupLayout, wgpu::PipelineLayout)>,
+}
+
+/// What a compiled pipeline depends on: its entry point, WGSL source, explicit layout (by
+/// identity) and pipeline constants (by bits).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct PipelineKey {
+    entry_point: String,
+    source: String,
+    layout: Option<wgpu::PipelineLayout>,
+    constants: Vec<(String, u64)>,
 }
 
 /// Loop iterations lavapipe (llvmpipe) allows one shader invocation in all, counting every loop
@@ -204,37 +221,75 @@ impl GpuContext {
             adapter: summary,
             limits,
             uncaptured,
+            pipelines: Mutex::new(HashMap::new()),
+            network_layout: OnceLock::new(),
         })
     }
 
-    /// A compute pipeline for `kernel` from its assembled `source`, with the pipeline constants
-    /// given and either an explicit layout or one derived from the shader. Call inside
-    /// [`Self::checked`].
+    /// The compute pipeline of entry point `entry_point` in `source`, with the pipeline
+    /// constants given and either an explicit layout or one derived from the shader: compiled
+    /// on first use, then taken from this device's cache. A pipeline that fails to compile is
+    /// not kept.
     pub fn compute_pipeline(
         &self,
-        kernel: super::shader::Kernel,
+        entry_point: &str,
         source: String,
         layout: Option<&wgpu::PipelineLayout>,
         constants: &[(&str, f64)],
-    ) -> wgpu::ComputePipeline {
-        let module = self
-            .device
-            .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(kernel.entry_point()),
-                source: wgpu::ShaderSource::Wgsl(source.into()),
-            });
-        self.device
-            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(kernel.entry_point()),
-                layout,
-                module: &module,
-                entry_point: Some(kernel.entry_point()),
-                compilation_options: wgpu::PipelineCompilationOptions {
-                    constants,
-                    ..Default::default()
-                },
-                cache: None,
-            })
+    ) -> Result<wgpu::ComputePipeline> {
+        let key = PipelineKey {
+            entry_point: entry_point.to_string(),
+            source,
+            layout: layout.cloned(),
+            constants: constants
+                .iter()
+                .map(|&(name, value)| (name.to_string(), value.to_bits()))
+                .collect(),
+        };
+        let cache = || self.pipelines.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pipeline) = cache().get(&key) {
+            return Ok(pipeline.clone());
+        }
+        let pipeline = self.checked(&format!("compiling {entry_point}"), || {
+            let module = self
+                .device
+                .create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(entry_point),
+                    source: wgpu::ShaderSource::Wgsl(key.source.as_str().into()),
+                });
+            self.device
+                .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(entry_point),
+                    layout,
+                    module: &module,
+                    entry_point: Some(entry_point),
+                    compilation_options: wgpu::PipelineCompilationOptions {
+                        constants,
+                        ..Default::default()
+                    },
+                    cache: None,
+                })
+        })?;
+        cache().insert(key, pipeline.clone());
+        Ok(pipeline)
+    }
+
+    /// How many pipelines this device has compiled (each once).
+    pub fn compiled_pipelines(&self) -> usize {
+        self.pipelines
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// The network kernels' layouts, made by `make` on first use.
+    pub fn network_layout(
+        &self,
+        make: impl FnOnce(&wgpu::Device) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout),
+    ) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+        self.network_layout
+            .get_or_init(|| make(&self.device))
+            .clone()
     }
 
     /// Runs `make` inside validation and out-of-memory error scopes, turning what they catch

@@ -11,14 +11,14 @@ use wgpu::util::DeviceExt;
 /// exp of every argument, computed on the GPU in f64. The context must have f64.
 pub fn exp_check(ctx: &GpuContext, args: &[f64]) -> Result<Vec<f64>> {
     let kernel = Kernel::ExpCheck;
+    let pipeline = ctx.compute_pipeline(
+        kernel.entry_point(),
+        super::shader::assemble(kernel, Precision::F64),
+        None,
+        &[],
+    )?;
     let (pipeline, bind_group, values) = ctx.checked("building the exp_check kernel", || {
         let device = &ctx.device;
-        let pipeline = ctx.compute_pipeline(
-            kernel,
-            super::shader::assemble(kernel, Precision::F64),
-            None,
-            &[],
-        );
         let usage = wgpu::BufferUsages::STORAGE | wgpu::BufferUsages::COPY_SRC;
         let input = device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
             label: Some("exp_args"),

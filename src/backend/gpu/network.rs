@@ -111,6 +111,35 @@ fn layout_entry(
     }
 }
 
+/// The network kernels' bind group layout (bindings as in shaders/network.wgsl, 13–15 for
+/// network_coop) and the pipeline layout of it.
+fn network_layouts(device: &wgpu::Device) -> (wgpu::BindGroupLayout, wgpu::PipelineLayout) {
+    use wgpu::BufferBindingType::{Storage, Uniform};
+    let mut entries = vec![
+        layout_entry(0, Uniform, false),
+        layout_entry(1, Uniform, true),
+    ];
+    for b in 2..=11 {
+        let read_only = matches!(b, 3 | 9 | 10 | 11);
+        entries.push(layout_entry(b, Storage { read_only }, false));
+    }
+    entries.push(layout_entry(12, Uniform, false));
+    entries.push(layout_entry(13, Storage { read_only: true }, false));
+    entries.push(layout_entry(14, Storage { read_only: false }, false));
+    entries.push(layout_entry(15, Storage { read_only: false }, false));
+    entries.push(layout_entry(16, Uniform, false));
+    let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        label: Some("network"),
+        entries: &entries,
+    });
+    let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+        label: Some("network"),
+        bind_group_layouts: &[Some(&bind_layout)],
+        immediate_size: 0,
+    });
+    (bind_layout, pipeline_layout)
+}
+
 /// Each neuron's variables padded to whole vec4s, as `load_state` reads them.
 fn padded<R: Real>(lowered: &NetLowered<R>) -> Vec<R> {
     let width = lowered.n_variables;
@@ -328,34 +357,13 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
         let n = u.n_neurons as usize;
         let step_stride = (size_of::<StepUniform>() as u64)
             .next_multiple_of(u64::from(ctx.limits.min_uniform_buffer_offset_alignment));
-        ctx.checked("building the network kernels", || {
+        ctx.checked("building the network kernels", || -> Result<Self> {
             let device = &ctx.device;
-            use wgpu::BufferBindingType::{Storage, Uniform};
-            let mut entries = vec![
-                layout_entry(0, Uniform, false),
-                layout_entry(1, Uniform, true),
-            ];
-            for b in 2..=11 {
-                let read_only = matches!(b, 3 | 9 | 10 | 11);
-                entries.push(layout_entry(b, Storage { read_only }, false));
-            }
-            entries.push(layout_entry(12, Uniform, false));
-            entries.push(layout_entry(13, Storage { read_only: true }, false));
-            entries.push(layout_entry(14, Storage { read_only: false }, false));
-            entries.push(layout_entry(15, Storage { read_only: false }, false));
-            entries.push(layout_entry(16, Uniform, false));
-            let bind_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
-                label: Some("network"),
-                entries: &entries,
-            });
-            let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
-                label: Some("network"),
-                bind_group_layouts: &[Some(&bind_layout)],
-                immediate_size: 0,
-            });
-            let pipeline = |kernel, constants: &[(&str, f64)]| {
+            let (bind_layout, pipeline_layout) = ctx.network_layout(network_layouts);
+            let pipeline = |kernel: Kernel, constants: &[(&str, f64)]| {
                 let source = super::shader::assemble_for(kernel, precision, &lowered.model);
-                ctx.compute_pipeline(kernel, source, Some(&pipeline_layout), constants)
+                let layout = Some(&pipeline_layout);
+                ctx.compute_pipeline(kernel.entry_point(), source, layout, constants)
             };
             let per_group = lowered.params_per_group();
             let group_params: Vec<&[R]> = lowered.params.chunks(per_group).collect();
@@ -393,12 +401,13 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                     Kernel::NetworkCoop
                 }
             };
-            let update = pipeline(kernel, &constants);
+            let update = pipeline(kernel, &constants)?;
             let per_step = matches!(stepping, Stepping::Cooperative { .. })
-                .then(|| pipeline(best_row_walk(ctx).kernel(), &neuron_constants));
+                .then(|| pipeline(best_row_walk(ctx).kernel(), &neuron_constants))
+                .transpose()?;
             // common.wgsl's MODEL has no default, so every kernel that includes it needs a value
             // (the built-in models' rates it selects are not used by generated neurons).
-            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", 0.0)]);
+            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", 0.0)])?;
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),
@@ -551,7 +560,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 layout: &bind_layout,
                 entries: &entries,
             });
-            GpuNetEngine {
+            Ok(GpuNetEngine {
                 ctx,
                 update,
                 chunk_end,
@@ -574,8 +583,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
                 stepping,
                 coop,
                 _real: std::marker::PhantomData,
-            }
-        })
+            })
+        })?
     }
 
     /// The integer accumulators, both parities' blocks: for comparing a step's deliveries with

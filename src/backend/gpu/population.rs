@@ -85,22 +85,22 @@ impl<'a, R: Real> GpuEngine<'a, R> {
                 ),
             });
         }
+        let flag = |on: bool| f64::from(u8::from(on));
+        let constants = [
+            ("MODEL", f64::from(lowered.model)),
+            ("RECORD_TRACE", flag(lowered.record_every > 0)),
+            ("HAS_NOISE", flag(stimulus.noise.is_some())),
+            ("RECORD_SPIKE_STEPS", flag(lowered.spike_capacity > 0)),
+            ("HAS_SHARED_INPUT", flag(stimulus.has_shared())),
+        ];
+        let pipeline = ctx.compute_pipeline(
+            kernel.entry_point(),
+            super::shader::assemble(kernel, precision_of::<R>()),
+            None,
+            &constants,
+        )?;
         ctx.checked("building the population kernel", || {
             let device = &ctx.device;
-            let flag = |on: bool| f64::from(u8::from(on));
-            let constants = [
-                ("MODEL", f64::from(lowered.model)),
-                ("RECORD_TRACE", flag(lowered.record_every > 0)),
-                ("HAS_NOISE", flag(stimulus.noise.is_some())),
-                ("RECORD_SPIKE_STEPS", flag(lowered.spike_capacity > 0)),
-                ("HAS_SHARED_INPUT", flag(stimulus.has_shared())),
-            ];
-            let pipeline = ctx.compute_pipeline(
-                kernel,
-                super::shader::assemble(kernel, precision_of::<R>()),
-                None,
-                &constants,
-            );
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),

@@ -301,3 +301,85 @@ fn bad_sweep_input_is_refused() {
     assert_sweep_refused(&["--shard", "0/2"], "--shard 0/2");
     assert_sweep_refused(&["--axis", "temperature=6:30:5"], "temperature");
 }
+
+/// A model file's sweep shards, merges and resumes like a built-in model's: sweep.json keeps
+/// the model's text, so the merge needs neither the file nor its path. The shards' grid is
+/// read from a copy of the file that is deleted before the merge.
+#[test]
+fn a_model_file_sweep_shards_merge_and_resume() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("km.toml");
+    let o = hhsim(&["models", "traub_km"]);
+    std::fs::write(&file, &o.stdout).unwrap();
+    let grid = |out: &Path, extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "--model",
+            file.to_str().unwrap(),
+            "--axis",
+            "gm=0:0.2:6",
+            "--axis",
+            "current=50:250:5",
+            "--duration",
+            "100",
+            "--backend",
+            "cpu",
+            "--precision",
+            "f64",
+            "--chunk-cells",
+            "7",
+        ];
+        args.extend(extra);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let o = hhsim(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    let whole = tmp.path().join("whole");
+    grid(&whole, &[]);
+    let parts: Vec<_> = (1..=2)
+        .map(|k| tmp.path().join(format!("part{k}")))
+        .collect();
+    grid(&parts[0], &["--shard", "1/2"]);
+    grid(&parts[1], &["--shard", "2/2"]);
+    // --resume accepts the directory of the same sweep (its key read back from sweep.json
+    // equals the new one) and refuses that of another.
+    grid(&parts[1], &["--shard", "2/2", "--resume"]);
+    let other = hhsim(&[
+        "sweep",
+        "--model",
+        file.to_str().unwrap(),
+        "--axis",
+        "gm=0:0.3:6",
+        "--axis",
+        "current=50:250:5",
+        "--duration",
+        "100",
+        "--backend",
+        "cpu",
+        "--precision",
+        "f64",
+        "--chunk-cells",
+        "7",
+        "--shard",
+        "2/2",
+        "--resume",
+        "--out",
+        parts[1].to_str().unwrap(),
+    ]);
+    assert_eq!(other.status.code(), Some(2));
+    let summary = std::fs::read_to_string(parts[1].join("summary.json")).unwrap();
+    assert!(summary.contains("\"model\": \"traub_km\""), "{summary}");
+    std::fs::remove_file(&file).unwrap();
+    let merged = tmp.path().join("merged");
+    let o = hhsim(&[
+        "merge",
+        parts[1].to_str().unwrap(),
+        parts[0].to_str().unwrap(),
+        "--out",
+        merged.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read_counts(&merged), read_counts(&whole));
+    assert!(read_counts(&whole).iter().any(|&c| c > 0));
+    assert!(merged.join("gm.npy").exists() && merged.join("current.npy").exists());
+}

@@ -116,8 +116,8 @@ struct FilePlan {
 
 /// What the run is of.
 enum Planned {
-    BuiltIn(Plan),
-    File(FilePlan),
+    BuiltIn(Box<Plan>),
+    File(Box<FilePlan>),
 }
 
 /// Everything the run needs, checked: built before the output directory is touched.
@@ -135,7 +135,9 @@ const MAX_TRACE_MIB: usize = 4096;
 fn plan(args: &NeuronArgs) -> Result<Planned> {
     let model = match ModelChoice::parse(&args.model)? {
         ModelChoice::BuiltIn(model) => model,
-        ModelChoice::File(model) => return file_plan(args, *model).map(Planned::File),
+        ModelChoice::File(model) => {
+            return file_plan(args, *model).map(|plan| Planned::File(Box::new(plan)));
+        }
     };
     let mut params = model.params(args.temperature)?;
     if let Some(th) = args.threshold {
@@ -181,13 +183,13 @@ fn plan(args: &NeuronArgs) -> Result<Planned> {
     config.validate()?;
     population.validate()?;
     check_trace_size(args, population.neurons.len(), 4, config.n_steps())?;
-    Ok(Planned::BuiltIn(Plan {
+    Ok(Planned::BuiltIn(Box::new(Plan {
         population,
         config,
         params,
         init,
         currents,
-    }))
+    })))
 }
 
 /// The trace (`states` variables per neuron and sample, as f64, held twice while decoded and

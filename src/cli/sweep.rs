@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::model::Precision;
 use crate::model_file::Model;
-use crate::model_file::sweep::{FileAxis, FileSweep};
+use crate::model_file::sweep::{FileAxis, FileSweep, FileSweepKey};
 use crate::output::OutputDir;
 use crate::output::arrays::write_npy;
 use crate::output::plot::{RateFigure, write_rate_png};
@@ -90,7 +90,12 @@ pub struct SweepArgs {
 /// `merge` joins shards of the same spec. Written first, as `sweep.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct RunKey {
-    spec: SweepSpec,
+    /// A built-in model's grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    spec: Option<SweepSpec>,
+    /// A model file's grid.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    file: Option<FileSweepKey>,
     shard: Option<Shard>,
     /// The cells this run covers, [start, end) in row-major order.
     cells: (usize, usize),
@@ -168,12 +173,11 @@ fn chunk_name(chunk: &std::ops::Range<usize>) -> String {
 
 /// What `summary.json` records about a sweep, a shard of one, or a merge.
 #[derive(Serialize)]
-pub struct Summary<'a> {
+pub struct Summary {
     command: &'static str,
-    spec: &'a SweepSpec,
-    shape: Vec<usize>,
-    rows: Option<&'static str>,
-    columns: &'static str,
+    /// The grid ([`Grid::describe`]).
+    #[serde(flatten)]
+    grid: serde_json::Map<String, serde_json::Value>,
     shard: Option<Shard>,
     cells: (usize, usize),
     total_spikes: u64,
@@ -188,21 +192,13 @@ pub struct Summary<'a> {
 }
 
 pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
-    if let ModelChoice::File(_) = ModelChoice::parse(&args.model)? {
-        return run_file_model(args, started);
-    }
-    let spec = spec_from(&args)?;
+    let grid = grid_from(&args)?;
     if args.chunk_cells == 0 {
         return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
     }
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
-    let range = shard.map_or(0..spec.n_cells(), |s| s.cells(spec.n_cells()));
-    let key = RunKey {
-        spec: spec.clone(),
-        shard,
-        cells: (range.start, range.end),
-        chunk_cells: args.chunk_cells,
-    };
+    let range = shard.map_or(0..grid.n_cells(), |s| s.cells(grid.n_cells()));
+    let key = grid.key(&args.model, shard, &range, args.chunk_cells);
     if args.resume {
         let found = read_key(&args.out)?;
         if found != key {
@@ -214,7 +210,8 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
         }
     }
     let dir = OutputDir::create(&args.out)?;
-    let engine = match Engine::select(args.backend, spec.precision, spec.method) {
+    let (precision, method) = grid.precision_and_method();
+    let engine = match Engine::select(args.backend, precision, method) {
         Ok(engine) => engine,
         Err(e) => {
             dir.discard_if_empty();
@@ -244,7 +241,7 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
                     .to_vec()
             }
             _ => {
-                let part = spec.run_chunk(&engine, chunk.clone())?;
+                let part = grid.run_chunk(&engine, chunk.clone())?;
                 write_npy(&chunk_dir, &chunk_name(chunk), &Array1::from(part.clone()))?;
                 part
             }
@@ -255,14 +252,11 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     bar.finish_and_clear();
     let simulate_s = sim_start.elapsed().as_secs_f64();
     let run_cells = chunks.iter().skip(resumed).map(|c| c.len()).sum::<usize>();
-    let n_steps = spec.config().n_steps();
+    let n_steps = grid.n_steps();
 
     let mut summary = Summary {
         command: "sweep",
-        spec: &spec,
-        shape: spec.shape(),
-        rows: spec.axes.get(1).map(|a| a.param.name()),
-        columns: spec.axes[0].param.name(),
+        grid: grid.describe(&args.model),
         shard,
         cells: key.cells,
         total_spikes: counts.iter().map(|&c| u64::from(c)).sum(),
@@ -278,7 +272,7 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     if shard.is_some() {
         write_npy(&dir, PART_FILE, &Array1::from(counts))?;
     } else {
-        write_grid(&dir, &spec, counts)?;
+        grid.write(&dir, counts)?;
     }
     summary.wall_s = started.elapsed().as_secs_f64();
     dir.write_json("summary.json", &summary)?;
@@ -340,6 +334,122 @@ impl Grid {
         match self {
             Grid::BuiltIn(spec) => (spec.precision, spec.method),
             Grid::File(sweep) => (sweep.precision, sweep.method),
+        }
+    }
+
+    fn n_steps(&self) -> usize {
+        match self {
+            Grid::BuiltIn(spec) => spec.config().n_steps(),
+            Grid::File(sweep) => sweep.n_steps,
+        }
+    }
+
+    /// What `sweep.json` records of a run of `cells` of this grid; `model_arg` is what
+    /// `--model` named.
+    fn key(
+        &self,
+        model_arg: &str,
+        shard: Option<Shard>,
+        cells: &std::ops::Range<usize>,
+        chunk_cells: usize,
+    ) -> RunKey {
+        let (spec, file) = match self {
+            Grid::BuiltIn(spec) => (Some(spec.as_ref().clone()), None),
+            Grid::File(sweep) => (None, Some(sweep.key(model_arg))),
+        };
+        RunKey {
+            spec,
+            file,
+            shard,
+            cells: (cells.start, cells.end),
+            chunk_cells,
+        }
+    }
+
+    /// The grid as `summary.json` describes it: a built-in model's `spec`, or a model file's
+    /// model, parameters, axes and run settings; and the result's shape.
+    fn describe(&self, model_arg: &str) -> serde_json::Map<String, serde_json::Value> {
+        let value = match self {
+            Grid::BuiltIn(spec) => serde_json::json!({
+                "spec": spec,
+                "shape": spec.shape(),
+                "rows": spec.axes.get(1).map(|a| a.param.name()),
+                "columns": spec.axes[0].param.name(),
+            }),
+            Grid::File(sweep) => {
+                let key = sweep.key(model_arg);
+                let parameters: serde_json::Map<String, serde_json::Value> = key
+                    .parameters
+                    .iter()
+                    .map(|(n, x)| (n.clone(), (*x).into()))
+                    .collect();
+                serde_json::json!({
+                    "model": sweep.model.name,
+                    "model_file": model_arg,
+                    "parameters": parameters,
+                    "axes": key.axes,
+                    "method": key.method,
+                    "precision": key.precision,
+                    "dt_ms": key.dt_ms,
+                    "n_steps": key.n_steps,
+                    "stimulus": key.stimulus,
+                    "shape": sweep.shape(),
+                    "rows": sweep.axes.get(1).map(|a| a.name.as_str()),
+                    "columns": sweep.axes[0].name,
+                })
+            }
+        };
+        match value {
+            serde_json::Value::Object(map) => map,
+            _ => unreachable!("json! of an object"),
+        }
+    }
+
+    /// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy`
+    /// per axis, and `rates.png`.
+    fn write(&self, dir: &OutputDir, counts: Vec<u32>) -> Result<()> {
+        match self {
+            Grid::BuiltIn(spec) => write_grid(dir, spec, counts),
+            Grid::File(sweep) => {
+                let axes: Vec<(String, String, Vec<f64>)> = sweep
+                    .axes
+                    .iter()
+                    .map(|a| (a.name.clone(), a.name.clone(), a.values()))
+                    .collect();
+                let duration_s = sweep.n_steps as f64 * sweep.dt_ms / 1000.0;
+                let title = format!(
+                    "firing rate, {} neuron, {} s, {} {}",
+                    sweep.model.name,
+                    duration_s,
+                    sweep.method.name(),
+                    sweep.precision.name()
+                );
+                write_grid_files(dir, &sweep.shape(), counts, &axes, title, duration_s)
+            }
+        }
+    }
+}
+
+impl RunKey {
+    /// The grid this run belongs to.
+    fn grid(&self) -> Result<Grid> {
+        match (&self.spec, &self.file) {
+            (Some(spec), None) => Ok(Grid::BuiltIn(Box::new(spec.clone()))),
+            (None, Some(file)) => Ok(Grid::File(Box::new(file.sweep()?))),
+            _ => Err(Error::invalid(
+                "sweep file",
+                KEY_FILE,
+                "the grid of one built-in model or of one model file",
+            )),
+        }
+    }
+
+    /// What `--model` named.
+    fn model_arg(&self) -> String {
+        match (&self.spec, &self.file) {
+            (_, Some(file)) => file.model_file.clone(),
+            (Some(spec), _) => format!("{:?}", spec.base.kind).to_lowercase(),
+            _ => String::new(),
         }
     }
 }
@@ -484,163 +594,43 @@ pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRu
     })
 }
 
-/// What `summary.json` records about a sweep of a model file.
-#[derive(Serialize)]
-struct FileSummary<'a> {
-    command: &'static str,
-    model: &'a str,
-    model_file: &'a str,
-    parameters: serde_json::Map<String, serde_json::Value>,
-    axes: Vec<(&'a str, f64, f64, usize)>,
-    method: Method,
-    precision: Precision,
-    dt_ms: f64,
-    n_steps: usize,
-    stimulus: &'a crate::input::Stimulus,
-    shape: Vec<usize>,
-    rows: Option<&'a str>,
-    columns: &'a str,
-    total_spikes: u64,
-    backend: &'static str,
-    adapter: Option<String>,
-    neuron_steps_per_s: f64,
-    wall_s: f64,
-    setup_s: f64,
-    simulate_s: f64,
-}
-
 impl SweepRun {
-    /// Writes what `hhsim sweep --out` writes for the whole grid: spike_counts.npy, one .npy
-    /// per axis, rates.png and summary.json (and sweep.json for a built-in model).
+    /// Writes what `hhsim sweep --out` writes for the whole grid: sweep.json,
+    /// spike_counts.npy, one .npy per axis, rates.png and summary.json.
     pub fn save(&self, out: &Path) -> Result<()> {
         let dir = OutputDir::create(out)?;
-        match &self.grid {
-            Grid::BuiltIn(spec) => {
-                let key = RunKey {
-                    spec: spec.as_ref().clone(),
-                    shard: None,
-                    cells: (0, spec.n_cells()),
-                    chunk_cells: self.chunk_cells,
-                };
-                dir.write_json(KEY_FILE, &key)?;
-                write_grid(&dir, spec, self.counts.clone())?;
-            }
-            Grid::File(sweep) => {
-                let axes: Vec<(String, String, Vec<f64>)> = sweep
-                    .axes
-                    .iter()
-                    .map(|a| (a.name.clone(), a.name.clone(), a.values()))
-                    .collect();
-                let duration_s = sweep.n_steps as f64 * sweep.dt_ms / 1000.0;
-                let title = format!(
-                    "firing rate, {} neuron, {} s, {} {}",
-                    sweep.model.name,
-                    duration_s,
-                    sweep.method.name(),
-                    sweep.precision.name()
-                );
-                write_grid_files(
-                    &dir,
-                    &sweep.shape(),
-                    self.counts.clone(),
-                    &axes,
-                    title,
-                    duration_s,
-                )?;
-            }
-        }
+        let cells = 0..self.grid.n_cells();
+        let key = self
+            .grid
+            .key(&self.model_arg, None, &cells, self.chunk_cells);
+        dir.write_json(KEY_FILE, &key)?;
+        self.grid.write(&dir, self.counts.clone())?;
         dir.write_json("summary.json", &self.summary())
     }
 
     /// What summary.json records; `wall_s` counts until now.
     pub fn summary(&self) -> serde_json::Value {
         let n = self.grid.n_cells();
-        let total_spikes = self.counts.iter().map(|&c| u64::from(c)).sum();
-        let wall_s = self.started.elapsed().as_secs_f64();
-        let value = match &self.grid {
-            Grid::BuiltIn(spec) => serde_json::to_value(Summary {
-                command: "sweep",
-                spec,
-                shape: spec.shape(),
-                rows: spec.axes.get(1).map(|a| a.param.name()),
-                columns: spec.axes[0].param.name(),
-                shard: None,
-                cells: (0, n),
-                total_spikes,
-                backend: Some(self.backend),
-                adapter: self.adapter.clone(),
-                neuron_steps_per_s: Some((n * spec.config().n_steps()) as f64 / self.simulate_s),
-                wall_s,
-                setup_s: Some(self.setup_s),
-                simulate_s: Some(self.simulate_s),
-                resumed_chunks: 0,
-                merged_from: Vec::new(),
-            }),
-            Grid::File(sweep) => serde_json::to_value(FileSummary {
-                command: "sweep",
-                model: &sweep.model.name,
-                model_file: &self.model_arg,
-                parameters: sweep
-                    .model
-                    .parameters
-                    .iter()
-                    .zip(&sweep.base)
-                    .map(|((name, _), &x)| (name.clone(), x.into()))
-                    .collect(),
-                axes: sweep
-                    .axes
-                    .iter()
-                    .map(|a| (a.name.as_str(), a.start, a.stop, a.count))
-                    .collect(),
-                method: sweep.method,
-                precision: sweep.precision,
-                dt_ms: sweep.dt_ms,
-                n_steps: sweep.n_steps,
-                stimulus: &sweep.stimulus,
-                shape: sweep.shape(),
-                rows: sweep.axes.get(1).map(|a| a.name.as_str()),
-                columns: &sweep.axes[0].name,
-                total_spikes,
-                backend: self.backend,
-                adapter: self.adapter.clone(),
-                neuron_steps_per_s: (n * sweep.n_steps) as f64 / self.simulate_s,
-                wall_s,
-                setup_s: self.setup_s,
-                simulate_s: self.simulate_s,
-            }),
+        let summary = Summary {
+            command: "sweep",
+            grid: self.grid.describe(&self.model_arg),
+            shard: None,
+            cells: (0, n),
+            total_spikes: self.counts.iter().map(|&c| u64::from(c)).sum(),
+            backend: Some(self.backend),
+            adapter: self.adapter.clone(),
+            neuron_steps_per_s: Some((n * self.grid.n_steps()) as f64 / self.simulate_s),
+            wall_s: self.started.elapsed().as_secs_f64(),
+            setup_s: Some(self.setup_s),
+            simulate_s: Some(self.simulate_s),
+            resumed_chunks: 0,
+            merged_from: Vec::new(),
         };
-        value.expect("summaries serialize")
+        serde_json::to_value(summary).expect("summaries serialize")
     }
 }
 
 const PROGRESS_TEMPLATE: &str = "{bar:40} {human_pos}/{human_len} cells  {per_sec}  eta {eta}";
-
-/// A model file's sweep: run in memory (no checkpoints, so no --shard or --resume yet), then
-/// written to `--out`.
-fn run_file_model(args: SweepArgs, started: Instant) -> Result<()> {
-    if args.shard.is_some() || args.resume {
-        let flag = if args.resume { "--resume" } else { "--shard" };
-        return Err(Error::invalid(
-            if args.resume { "--resume" } else { "--shard" },
-            args.shard.clone().unwrap_or_else(|| "true".into()),
-            format!("no {flag} with a model file: sweeps of model files run in one piece"),
-        ));
-    }
-    let out = args.out.clone();
-    let (dir, run) = super::in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
-    run.save(dir.path())?;
-    println!(
-        "{} cells × {} steps in {:.2} s; results in {}",
-        run.grid.n_cells(),
-        match &run.grid {
-            Grid::File(sweep) => sweep.n_steps,
-            Grid::BuiltIn(spec) => spec.config().n_steps(),
-        },
-        started.elapsed().as_secs_f64(),
-        out.display()
-    );
-    Ok(())
-}
 
 /// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy` per
 /// axis, and `rates.png`.
@@ -734,7 +724,7 @@ pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
     parts.sort_by_key(|p| p.2.k);
     let (first_dir, first, first_shard, _) = &parts[0];
     for (dir, key, shard, _) in &parts[1..] {
-        if key.spec != first.spec {
+        if (&key.spec, &key.file) != (&first.spec, &first.file) {
             return Err(Error::invalid(
                 "shard",
                 dir.display(),
@@ -776,10 +766,11 @@ pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
             format!("all {n} parts; missing shard {}", missing.join(", ")),
         ));
     }
-    let spec = first.spec.clone();
-    let mut counts = Vec::with_capacity(spec.n_cells());
+    let grid = first.grid()?;
+    let n_cells = grid.n_cells();
+    let mut counts = Vec::with_capacity(n_cells);
     for (dir, key, shard, part) in &parts {
-        let cells = shard.cells(spec.n_cells());
+        let cells = shard.cells(n_cells);
         if key.cells != (cells.start, cells.end) || part.len() != cells.len() {
             return Err(Error::invalid(
                 "shard",
@@ -795,25 +786,18 @@ pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
         counts.extend(part.iter().copied());
     }
     let dir = OutputDir::create(&args.out)?;
+    let model_arg = first.model_arg();
     dir.write_json(
         KEY_FILE,
-        &RunKey {
-            spec: spec.clone(),
-            shard: None,
-            cells: (0, spec.n_cells()),
-            chunk_cells: first.chunk_cells,
-        },
+        &grid.key(&model_arg, None, &(0..n_cells), first.chunk_cells),
     )?;
     let total_spikes = counts.iter().map(|&c| u64::from(c)).sum();
-    write_grid(&dir, &spec, counts)?;
+    grid.write(&dir, counts)?;
     let summary = Summary {
         command: "merge",
-        spec: &spec,
-        shape: spec.shape(),
-        rows: spec.axes.get(1).map(|a| a.param.name()),
-        columns: spec.axes[0].param.name(),
+        grid: grid.describe(&model_arg),
         shard: None,
-        cells: (0, spec.n_cells()),
+        cells: (0, n_cells),
         total_spikes,
         backend: None,
         adapter: None,

@@ -84,6 +84,8 @@ pub struct Model {
     pub threshold: f64,
     /// No spike within this long after one [ms]; 0: one spike per crossing.
     pub refractory_ms: f64,
+    /// The text the model was read from, so that a record of a run can rebuild it.
+    pub source: String,
 }
 
 /// The models that ship with hhsim (`models/*.toml`), by name.
@@ -412,6 +414,7 @@ impl Model {
             rate_factor,
             threshold: spike.threshold,
             refractory_ms: spike.refractory,
+            source: text.to_string(),
         };
         model.check_rates(&source)?;
         Ok(model)

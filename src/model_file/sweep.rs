@@ -10,6 +10,7 @@ use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::Precision;
 use crate::sweep::{MAX_RESULT_BYTES, linspace, parse_range};
+use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
 /// What an axis varies.
@@ -73,6 +74,51 @@ impl FileAxis {
     }
 }
 
+/// What identifies a model file's grid in a sweep's `--out` directory (`sweep.json`): with the
+/// model's own text, so that `--resume` and `hhsim merge` rebuild the same grid whatever
+/// became of the file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FileSweepKey {
+    /// What `--model` named: a bundled model or a path.
+    pub model_file: String,
+    pub model_source: String,
+    /// The parameters before the axes apply, by name.
+    pub parameters: Vec<(String, f64)>,
+    /// Each axis's name, first and last value and count.
+    pub axes: Vec<(String, f64, f64, usize)>,
+    pub stimulus: Stimulus,
+    pub method: Method,
+    pub precision: Precision,
+    pub dt_ms: f64,
+    pub n_steps: usize,
+}
+
+impl FileSweepKey {
+    /// The grid this key describes.
+    pub fn sweep(&self) -> Result<FileSweep> {
+        let model = Model::parse(&self.model_source, &self.model_file)?;
+        let axes = self
+            .axes
+            .iter()
+            .map(|(name, start, stop, count)| {
+                FileAxis::parse(&model, &format!("{name}={start:?}:{stop:?}:{count}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let sweep = FileSweep {
+            base: self.parameters.iter().map(|&(_, x)| x).collect(),
+            model,
+            axes,
+            stimulus: self.stimulus.clone(),
+            method: self.method,
+            precision: self.precision,
+            dt_ms: self.dt_ms,
+            n_steps: self.n_steps,
+        };
+        sweep.validate()?;
+        Ok(sweep)
+    }
+}
+
 /// A grid over one or two axes of a model file.
 #[derive(Clone, Debug)]
 pub struct FileSweep {
@@ -88,6 +134,31 @@ pub struct FileSweep {
 }
 
 impl FileSweep {
+    /// This grid's key; `model_file` is what `--model` named.
+    pub fn key(&self, model_file: &str) -> FileSweepKey {
+        FileSweepKey {
+            model_file: model_file.to_string(),
+            model_source: self.model.source.clone(),
+            parameters: self
+                .model
+                .parameters
+                .iter()
+                .zip(&self.base)
+                .map(|((name, _), &x)| (name.clone(), x))
+                .collect(),
+            axes: self
+                .axes
+                .iter()
+                .map(|a| (a.name.clone(), a.start, a.stop, a.count))
+                .collect(),
+            stimulus: self.stimulus.clone(),
+            method: self.method,
+            precision: self.precision,
+            dt_ms: self.dt_ms,
+            n_steps: self.n_steps,
+        }
+    }
+
     /// Rows = second axis, columns = first; 1-D for one axis.
     pub fn shape(&self) -> Vec<usize> {
         self.axes.iter().rev().map(|a| a.count).collect()

@@ -35,7 +35,8 @@ const BATCH: usize = 64;
 
 /// Twin of `network_update` (and of one step of `network_coop`): every neuron, in index order
 /// (the GPU's order differs, which changes only the order of the ring and of the integer
-/// additions, never a sum).
+/// additions, never a sum), a batch at a time. A step's spikes go into the other parity's
+/// accumulators, so a batch may take in its input before any of it is stepped.
 pub fn network_update<R: Real>(
     neuron: &mut NeuronStep<R>,
     net: &NetUniforms<R>,

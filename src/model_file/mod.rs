@@ -84,7 +84,8 @@ pub struct Model {
     pub threshold: f64,
     /// No spike within this long after one [ms]; 0: one spike per crossing.
     pub refractory_ms: f64,
-    /// The text the model was read from, so that a record of a run can rebuild it.
+    /// The text the model was read from, so that a record of a run can rebuild it (changes
+    /// made to the fields afterwards are not in it).
     pub source: String,
 }
 

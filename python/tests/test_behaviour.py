@@ -60,13 +60,19 @@ def test_ctrl_c_stops_a_long_sweep_within_one_chunk(backend):
         at_signal.append(len(calls))
         os.kill(os.getpid(), signal.SIGINT)
 
+    # Ctrl-C as an interactive Python handles it: a shell that starts a process in the
+    # background makes it ignore SIGINT, and this test may run in one.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     killer = threading.Thread(target=interrupt)
     killer.start()
     started = time.perf_counter()
-    # 1000 chunks of 90 cells: minutes to finish, so only the interrupt can end it early.
-    with pytest.raises(KeyboardInterrupt):
-        hhsim.sweep(chunk_cells=90, backend=backend, progress=progress)
-    killer.join()
+    try:
+        # 1000 chunks of 90 cells: minutes to finish, so only the interrupt can end it early.
+        with pytest.raises(KeyboardInterrupt):
+            hhsim.sweep(chunk_cells=90, backend=backend, progress=progress)
+    finally:
+        killer.join()
+        signal.signal(signal.SIGINT, previous)
     assert time.perf_counter() - started < 60
     # The signal is seen at the end of the chunk that was running when it came: the callback
     # may have been called once more before that, never later.

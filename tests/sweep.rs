@@ -311,13 +311,15 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     let file = tmp.path().join("km.toml");
     let o = hhsim(&["models", "traub_km"]);
     std::fs::write(&file, &o.stdout).unwrap();
-    let grid = |out: &Path, extra: &[&str]| {
+    // The grid over gm = 0…`gm_max` (6 values) × 5 currents, into `out`.
+    let run = |out: &Path, gm_max: &str, extra: &[&str]| {
+        let gm = format!("gm=0:{gm_max}:6");
         let mut args = vec![
             "sweep",
             "--model",
             file.to_str().unwrap(),
             "--axis",
-            "gm=0:0.2:6",
+            &gm,
             "--axis",
             "current=50:250:5",
             "--duration",
@@ -331,7 +333,10 @@ fn a_model_file_sweep_shards_merge_and_resume() {
         ];
         args.extend(extra);
         args.extend(["--out", out.to_str().unwrap()]);
-        let o = hhsim(&args);
+        hhsim(&args)
+    };
+    let grid = |out: &Path, extra: &[&str]| {
+        let o = run(out, "0.2", extra);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     let whole = tmp.path().join("whole");
@@ -344,28 +349,7 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     // --resume accepts the directory of the same sweep (its key read back from sweep.json
     // equals the new one) and refuses that of another.
     grid(&parts[1], &["--shard", "2/2", "--resume"]);
-    let other = hhsim(&[
-        "sweep",
-        "--model",
-        file.to_str().unwrap(),
-        "--axis",
-        "gm=0:0.3:6",
-        "--axis",
-        "current=50:250:5",
-        "--duration",
-        "100",
-        "--backend",
-        "cpu",
-        "--precision",
-        "f64",
-        "--chunk-cells",
-        "7",
-        "--shard",
-        "2/2",
-        "--resume",
-        "--out",
-        parts[1].to_str().unwrap(),
-    ]);
+    let other = run(&parts[1], "0.3", &["--shard", "2/2", "--resume"]);
     assert_eq!(other.status.code(), Some(2));
     let summary = std::fs::read_to_string(parts[1].join("summary.json")).unwrap();
     assert!(summary.contains("\"model\": \"traub_km\""), "{summary}");

@@ -408,25 +408,33 @@ impl Grid {
     /// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy`
     /// per axis, and `rates.png`.
     fn write(&self, dir: &OutputDir, counts: Vec<u32>) -> Result<()> {
-        match self {
-            Grid::BuiltIn(spec) => write_grid(dir, spec, counts),
-            Grid::File(sweep) => {
-                let axes: Vec<(String, String, Vec<f64>)> = sweep
-                    .axes
-                    .iter()
-                    .map(|a| (a.name.clone(), a.name.clone(), a.values()))
-                    .collect();
-                let duration_s = sweep.n_steps as f64 * sweep.dt_ms / 1000.0;
-                let title = format!(
-                    "firing rate, {} neuron, {} s, {} {}",
-                    sweep.model.name,
-                    duration_s,
-                    sweep.method.name(),
-                    sweep.precision.name()
-                );
-                write_grid_files(dir, &sweep.shape(), counts, &axes, title, duration_s)
+        // Each axis's name, figure label and values, and the neuron the title names.
+        let (axes, neuron): (Vec<(String, String, Vec<f64>)>, String) = match self {
+            Grid::BuiltIn(spec) => {
+                let label =
+                    |a: &Axis| format!("{} ({})", a.param.symbol(), a.param.unit(spec.base.kind));
+                let axes = spec.axes.iter();
+                let axes = axes.map(|a| (a.param.name().to_string(), label(a), a.values()));
+                (axes.collect(), format!("{:?}", spec.base.kind))
             }
-        }
+            Grid::File(sweep) => {
+                let axes = sweep.axes.iter();
+                let axes = axes.map(|a| (a.name.clone(), a.name.clone(), a.values()));
+                (axes.collect(), sweep.model.name.clone())
+            }
+        };
+        let (precision, method) = self.precision_and_method();
+        let dt_ms = match self {
+            Grid::BuiltIn(spec) => spec.dt_ms,
+            Grid::File(sweep) => sweep.dt_ms,
+        };
+        let duration_s = self.n_steps() as f64 * dt_ms / 1000.0;
+        let title = format!(
+            "firing rate, {neuron} neuron, {duration_s} s, {} {}",
+            method.name(),
+            precision.name()
+        );
+        write_grid_files(dir, &self.shape(), counts, &axes, title, duration_s)
     }
 }
 
@@ -631,26 +639,6 @@ impl SweepRun {
 }
 
 const PROGRESS_TEMPLATE: &str = "{bar:40} {human_pos}/{human_len} cells  {per_sec}  eta {eta}";
-
-/// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy` per
-/// axis, and `rates.png`.
-fn write_grid(dir: &OutputDir, spec: &SweepSpec, counts: Vec<u32>) -> Result<()> {
-    let label = |a: &Axis| format!("{} ({})", a.param.symbol(), a.param.unit(spec.base.kind));
-    let axes: Vec<(String, String, Vec<f64>)> = spec
-        .axes
-        .iter()
-        .map(|a| (a.param.name().to_string(), label(a), a.values()))
-        .collect();
-    let duration_s = spec.config().n_steps() as f64 * spec.dt_ms / 1000.0;
-    let title = format!(
-        "firing rate, {:?} neuron, {} s, {} {}",
-        spec.base.kind,
-        duration_s,
-        spec.method.name(),
-        spec.precision.name()
-    );
-    write_grid_files(dir, &spec.shape(), counts, &axes, title, duration_s)
-}
 
 /// A grid's `spike_counts.npy`, one `.npy` per axis (name, figure label, values) and
 /// `rates.png`.

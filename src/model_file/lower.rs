@@ -283,28 +283,20 @@ impl Lowerer<'_> {
     }
 
     /// The tape without the ops no output needs (e.g. a numerator that a removable singularity
-    /// replaced), so neither the kernel nor its twin computes them.
+    /// replaced), so neither the kernel nor its twin computes them, in [`by_level`] order.
     fn finish(self, outputs: Vec<(String, Id)>) -> Lowered {
         let ops = self.b.tape.ops;
         let mut live = vec![false; ops.len()];
         for &(_, id) in &outputs {
             live[id] = true;
         }
-        // Operands come before the ops that read them: one backward pass marks them all.
-        for id in (0..ops.len()).rev() {
-            if live[id] {
-                for operand in operands(ops[id]) {
-                    live[operand] = true;
-                }
-            }
-        }
+        mark_operands(&ops, &mut live);
+        let order = by_level(&ops, &live);
         let mut new_id = vec![usize::MAX; ops.len()];
-        let mut kept = Vec::new();
-        for (id, op) in ops.into_iter().enumerate() {
-            if live[id] {
-                new_id[id] = kept.len();
-                kept.push(renumbered(op, &new_id));
-            }
+        let mut kept = Vec::with_capacity(order.len());
+        for id in order {
+            new_id[id] = kept.len();
+            kept.push(renumbered(ops[id], &new_id));
         }
         Lowered {
             tape: Tape { ops: kept },
@@ -316,8 +308,37 @@ impl Lowerer<'_> {
     }
 }
 
+/// Marks every operand of a marked op: operands come before the ops that read them, so one
+/// backward pass marks them all.
+fn mark_operands(ops: &[Op], marked: &mut [bool]) {
+    for id in (0..ops.len()).rev() {
+        if marked[id] {
+            for operand in operands(ops[id]) {
+                marked[operand] = true;
+            }
+        }
+    }
+}
+
+/// The live ops by level (the longest chain of ops from the inputs), in tape order within a
+/// level. Independent chains, such as the gates' exponentials, then sit side by side, and the
+/// shader compiler, which schedules close to source order, overlaps them. In the order the
+/// lowering writes them (one gate after the other) the Traub step ran 10–15 % slower on
+/// lavapipe than the hand-written kernel; by level it runs faster than it.
+fn by_level(ops: &[Op], live: &[bool]) -> Vec<Id> {
+    let mut level = vec![0usize; ops.len()];
+    for id in 0..ops.len() {
+        for operand in operands(ops[id]) {
+            level[id] = level[id].max(level[operand] + 1);
+        }
+    }
+    let mut order: Vec<Id> = (0..ops.len()).filter(|&id| live[id]).collect();
+    order.sort_by_key(|&id| (level[id], id));
+    order
+}
+
 /// The ops an op reads.
-fn operands(op: Op) -> Vec<Id> {
+pub(super) fn operands(op: Op) -> Vec<Id> {
     match op {
         Op::Const(_) | Op::Input(_) => vec![],
         Op::Neg(a) | Op::Exp(a) | Op::Log(a) | Op::Sqrt(a) | Op::Exprel(a) => vec![a],

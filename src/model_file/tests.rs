@@ -2,7 +2,7 @@
 //! optimisations, the removable singularities, the generated WGSL, and every kind of bad input.
 
 use super::eval::{Inputs, evaluate};
-use super::lower::{Lowered, derivative_tape, exp_euler_tape, rate_tape};
+use super::lower::{Lowered, derivative_tape, exp_euler_tape, operands, rate_tape};
 use super::{BUNDLED, Model};
 use crate::integrate::exp_euler_hh;
 use crate::model::{Params, Precision, Real, State};
@@ -116,6 +116,30 @@ fn exp_counts_per_step() {
             count(name) < unshared,
             "{name}: sharing saves nothing ({unshared})"
         );
+    }
+}
+
+/// The tapes come ordered by level (the longest chain from the inputs), which lets the shader
+/// compiler overlap independent chains; every operand still comes before the op that reads it.
+#[test]
+fn tapes_are_ordered_by_level() {
+    for (name, _) in BUNDLED {
+        let model = Model::bundled(name).unwrap();
+        for lowered in [
+            exp_euler_tape(&model, true, true),
+            derivative_tape(&model, true, true),
+        ] {
+            let mut level = Vec::new();
+            for (id, &op) in lowered.tape.ops.iter().enumerate() {
+                let reads = operands(op);
+                assert!(
+                    reads.iter().all(|&o| o < id),
+                    "{name}: op {id} reads a later op"
+                );
+                level.push(reads.iter().map(|&o| level[o] + 1).max().unwrap_or(0));
+            }
+            assert!(level.is_sorted(), "{name}: levels out of order: {level:?}");
+        }
     }
 }
 

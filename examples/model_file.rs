@@ -44,6 +44,7 @@ fn main() -> hhsim::Result<()> {
         init: vec![model.initial_state(&params); n],
         params: vec![params; n],
         current: (0..n).map(|k| 300.0 * k as f64 / n as f64).collect(),
+        threshold: vec![model.threshold; n],
         stimulus: Stimulus::default(),
         first_index: 0,
         model,

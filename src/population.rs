@@ -4,7 +4,9 @@
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::{Params, State};
+use crate::model::{ModelKind, Params, State, temperature_from_phi};
+use crate::model_file::Model;
+use crate::model_file::run::{FilePopulation, FileRunConfig};
 
 /// One neuron: its parameters, initial state and constant injected current.
 #[derive(Clone, Debug, PartialEq)]
@@ -106,4 +108,80 @@ impl Population {
         }
         self.stimulus.validate()
     }
+}
+
+impl RunConfig {
+    /// The same run for a population of a model file.
+    pub fn for_model_file(&self) -> FileRunConfig {
+        FileRunConfig {
+            method: self.method,
+            dt_ms: self.dt_ms,
+            n_steps: self.n_steps(),
+            record_every: self.record_every.unwrap_or(0),
+            spike_steps: self.spike_steps,
+        }
+    }
+}
+
+impl Population {
+    /// The population as neurons of the bundled model file of its model (`traub` or `hh`),
+    /// which is what every backend runs. All neurons must be of one model.
+    pub fn as_model_file(&self) -> Result<FilePopulation> {
+        let kind = self.neurons[0].params.kind;
+        if let Some(other) = self.neurons.iter().find(|s| s.params.kind != kind) {
+            return Err(Error::invalid(
+                "population",
+                format!("{:?} and {:?}", kind, other.params.kind),
+                "neurons of one model",
+            ));
+        }
+        let model = Model::bundled(match kind {
+            ModelKind::Traub => "traub",
+            ModelKind::Classic => "hh",
+        })?;
+        let state = |s: &State<f64>| vec![s.v, s.m, s.h, s.n];
+        Ok(FilePopulation {
+            params: self
+                .neurons
+                .iter()
+                .map(|s| file_parameters(&model, &s.params))
+                .collect(),
+            init: self.neurons.iter().map(|s| state(&s.init)).collect(),
+            current: self.neurons.iter().map(|s| s.current).collect(),
+            threshold: self.neurons.iter().map(|s| s.params.v_th).collect(),
+            stimulus: self.stimulus.clone(),
+            first_index: self.first_index,
+            model,
+        })
+    }
+}
+
+/// `p` as the parameters of its bundled model file, which names them as the sweep axes do.
+/// The Traub file's conductances are per area times `area`; with `area` = 1 they are `p`'s
+/// absolute ones exactly. The hh file scales its rates by 3^((T − 6.3)/10), so φ becomes T.
+fn file_parameters(model: &Model, p: &Params<f64>) -> Vec<f64> {
+    let mut values = model.default_parameters();
+    let mut set = |name: &str, value: f64| {
+        let k = model
+            .parameters
+            .iter()
+            .position(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("the bundled {} file has no parameter {name}", model.name));
+        values[k] = value;
+    };
+    set("c", p.c);
+    set("gna", p.g_na);
+    set("gk", p.g_k);
+    set("gl", p.g_l);
+    set("ena", p.e_na);
+    set("ek", p.e_k);
+    set("el", p.e_l);
+    match p.kind {
+        ModelKind::Traub => {
+            set("area", 1.0);
+            set("vt", p.vt);
+        }
+        ModelKind::Classic => set("T", temperature_from_phi(p.phi)),
+    }
+    values
 }

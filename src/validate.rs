@@ -4,7 +4,7 @@
 
 use crate::backend::gpu::GpuContext;
 use crate::backend::gpu::exp_check::exp_check;
-use crate::backend::{Engine, cpu, gpu};
+use crate::backend::{Engine, cpu};
 use crate::error::Result;
 use crate::input::Stimulus;
 use crate::integrate::Method;
@@ -19,7 +19,7 @@ use std::sync::Arc;
 /// The neuron a check runs.
 #[derive(Clone, Debug)]
 pub enum Neuron {
-    /// A hand-written model from its initial state.
+    /// A built-in model (run as its bundled file) from its initial state.
     BuiltIn {
         params: Params<f64>,
         init: InitialState,
@@ -83,16 +83,7 @@ impl Case {
                     record_every: None,
                     spike_steps: true,
                 };
-                let r = match (engine, precision) {
-                    (Engine::Gpu(ctx), Precision::F32) => {
-                        gpu::run_population::<f32>(ctx, &pop, &cfg)?
-                    }
-                    (Engine::Gpu(ctx), Precision::F64) => {
-                        gpu::run_population::<f64>(ctx, &pop, &cfg)?
-                    }
-                    (Engine::Cpu, Precision::F32) => cpu::run_population::<f32>(&pop, &cfg)?,
-                    (Engine::Cpu, Precision::F64) => cpu::run_population::<f64>(&pop, &cfg)?,
-                };
+                let r = engine.run(precision, &pop, &cfg)?;
                 Ok(Outcome {
                     v: r.final_states.iter().map(|s| s.v).collect(),
                     spikes: r.spikes,
@@ -106,6 +97,7 @@ impl Case {
                     params: vec![params.clone(); n],
                     init: vec![model.initial_state(params); n],
                     current: self.currents(n).collect(),
+                    threshold: vec![model.threshold; n],
                     stimulus: Stimulus::default(),
                     first_index: 0,
                 };

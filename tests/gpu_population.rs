@@ -1,15 +1,14 @@
-//! The GPU kernels against their CPU twins for independent neurons (both models, both GPU
-//! methods), the f64 software exp, one-step accuracy in f32, finiteness everywhere, and the split
-//! of large populations into several dispatches. With HHSIM_REQUIRE_GPU=1 none may skip.
+//! The built-in models' populations (their bundled files' generated kernels) on the GPU against
+//! the CPU twin (both models, both GPU methods): the f64 software exp, one-step accuracy in f32,
+//! finiteness everywhere, traces and stimuli. With HHSIM_REQUIRE_GPU=1 none may skip.
 
 mod common;
 
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::gpu::population::run_population_split;
-use hhsim::backend::{PopulationResult, cpu, gpu};
+use hhsim::backend::{Engine, PopulationResult};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::{ModelKind, Params, State};
+use hhsim::model::{ModelKind, Params, Precision, State};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
 use hhsim::validate::{
     Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, Neuron, V_AGREEMENT_F64_MV, cases, f32_counts,
@@ -19,6 +18,21 @@ use rand::{RngExt, SeedableRng};
 use std::sync::Arc;
 
 const N_NEURONS: usize = 1000;
+
+/// `pop` on the GPU in `precision`.
+fn on_gpu(
+    ctx: &Arc<GpuContext>,
+    precision: Precision,
+    pop: &Population,
+    cfg: &RunConfig,
+) -> PopulationResult {
+    Engine::Gpu(ctx.clone()).run(precision, pop, cfg).unwrap()
+}
+
+/// `pop` on the CPU twin in f64.
+fn on_cpu(pop: &Population, cfg: &RunConfig) -> PopulationResult {
+    Engine::Cpu.run(Precision::F64, pop, cfg).unwrap()
+}
 
 /// `n` neurons of a built-in case with currents spread over its range.
 fn population(case: &Case, n: usize) -> Population {
@@ -104,7 +118,7 @@ fn random_states(n: usize, seed: u64) -> Vec<State<f64>> {
 }
 
 fn one_step(
-    ctx: &GpuContext,
+    ctx: &Arc<GpuContext>,
     params: Params<f64>,
     states: &[State<f64>],
     method: Method,
@@ -130,12 +144,12 @@ fn one_step(
         record_every: None,
         spike_steps: true,
     };
-    let g = if f64_gpu {
-        gpu::run_population::<f64>(ctx, &pop, &cfg)
+    let precision = if f64_gpu {
+        Precision::F64
     } else {
-        gpu::run_population::<f32>(ctx, &pop, &cfg)
+        Precision::F32
     };
-    (g.unwrap(), cpu::run_population::<f64>(&pop, &cfg).unwrap())
+    (on_gpu(ctx, precision, &pop, &cfg), on_cpu(&pop, &cfg))
 }
 
 /// One step in f32 from a random state against f64. Each variable x' = x + Δ: x itself carries
@@ -148,6 +162,7 @@ fn one_f32_step_from_random_states_is_within_rounding_of_f64() {
     let Some(ctx) = common::gpu(false) else {
         return;
     };
+    let ctx = Arc::new(ctx);
     let states = random_states(4096, 11);
     for params in [Params::traub(), Params::classic()] {
         for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
@@ -202,6 +217,7 @@ fn singular_and_grid_states(params: &Params<f64>) -> Vec<State<f64>> {
 #[test]
 fn no_nan_or_inf_from_any_state_including_singular_voltages() {
     let Some(ctx) = common::gpu(true) else { return };
+    let ctx = Arc::new(ctx);
     for params in [Params::traub(), Params::classic()] {
         let states = singular_and_grid_states(&params);
         for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
@@ -234,27 +250,9 @@ fn software_exp_is_within_two_ulp_of_the_host_exp() {
 }
 
 #[test]
-fn a_population_split_over_several_dispatches_gives_the_same_result() {
-    let Some(ctx) = common::gpu(false) else {
-        return;
-    };
-    let case = &cases()[0];
-    let pop = population(case, 1000);
-    let cfg = RunConfig {
-        duration_ms: 100.0,
-        record_every: Some(10),
-        ..one_second(case)
-    };
-    let whole = gpu::run_population::<f32>(&ctx, &pop, &cfg).unwrap();
-    // 1000 neurons are 16 workgroups of 64; at most 3 per dispatch makes 6 dispatches per chunk.
-    let split = run_population_split::<f32>(&ctx, &pop, &cfg, 3).unwrap();
-    assert_eq!(whole, split);
-    assert!(!whole.spikes.is_empty());
-}
-
-#[test]
 fn traces_and_noise_match_the_cpu_twin_in_f64() {
     let Some(ctx) = common::gpu(true) else { return };
+    let ctx = Arc::new(ctx);
     let case = &cases()[2];
     let mut pop = population(case, 50);
     pop.stimulus = Stimulus {
@@ -277,8 +275,8 @@ fn traces_and_noise_match_the_cpu_twin_in_f64() {
         record_every: Some(7),
         ..one_second(case)
     };
-    let g = gpu::run_population::<f64>(&ctx, &pop, &cfg).unwrap();
-    let c = cpu::run_population::<f64>(&pop, &cfg).unwrap();
+    let g = on_gpu(&ctx, Precision::F64, &pop, &cfg);
+    let c = on_cpu(&pop, &cfg);
     assert_eq!(g.spikes, c.spikes);
     let (gt, ct) = (g.trace.unwrap(), c.trace.unwrap());
     assert_eq!(gt.steps, ct.steps);

@@ -2,11 +2,17 @@
 //! model fires periodically above threshold current, the sweep neuron fires tonically, and every
 //! method and precision counts the same spikes as an f64 RK4 run at a small step.
 
-use hhsim::backend::cpu::run_population;
+use hhsim::backend::{Engine, PopulationResult};
+use hhsim::error::Result;
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::{InitialState, Params, Real};
 use hhsim::population::{NeuronSpec, Population, RunConfig};
+
+/// `pop` on the CPU reference in precision `R`.
+fn run_population<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<PopulationResult> {
+    Engine::Cpu.run(R::PRECISION, pop, cfg)
+}
 
 fn population(params: Params<f64>, init: InitialState, currents: &[f64]) -> Population {
     let init = init.state(&params).unwrap();

@@ -2,9 +2,9 @@
 //! independent neurons or a network on it.
 
 use super::cpu::network::CpuNetEngine;
+use super::gpu::GpuContext;
 use super::gpu::network::GpuNetEngine;
-use super::gpu::{self, GpuContext};
-use super::{BackendChoice, PopulationResult, cpu};
+use super::{BackendChoice, PopulationResult};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::model::Precision;
@@ -48,11 +48,11 @@ impl Engine {
         match choice {
             BackendChoice::Cpu => Ok(Engine::Cpu),
             BackendChoice::Gpu => {
-                gpu::population::kernel_for(method)?;
+                crate::model_file::run::gpu_method(method)?;
                 Ok(Engine::Gpu(open(need_f64)?))
             }
             BackendChoice::Auto => {
-                if gpu::population::kernel_for(method).is_err() {
+                if crate::model_file::run::gpu_method(method).is_err() {
                     crate::notes::note(&format!(
                         "--method {} runs on the CPU reference backend only",
                         method.name()
@@ -84,19 +84,18 @@ impl Engine {
         }
     }
 
-    /// Runs a validated population.
+    /// Runs a validated population of a built-in model: the generated kernel of its bundled
+    /// model file, or that kernel's CPU twin.
     pub fn run(
         &self,
         precision: Precision,
         pop: &Population,
         cfg: &RunConfig,
     ) -> Result<PopulationResult> {
-        match (self, precision) {
-            (Engine::Cpu, Precision::F32) => cpu::run_population::<f32>(pop, cfg),
-            (Engine::Cpu, Precision::F64) => cpu::run_population::<f64>(pop, cfg),
-            (Engine::Gpu(ctx), Precision::F32) => gpu::run_population::<f32>(ctx, pop, cfg),
-            (Engine::Gpu(ctx), Precision::F64) => gpu::run_population::<f64>(ctx, pop, cfg),
-        }
+        let file = pop.as_model_file()?;
+        let result =
+            crate::model_file::run::run_population(self, precision, &file, &cfg.for_model_file())?;
+        Ok(PopulationResult::from_model_file(result))
     }
 
     /// Runs a network (validated with `cfg`) on this engine; `progress` gets the steps done.

@@ -1,5 +1,6 @@
-//! `--model`: a built-in model (`hh`, `traub`: the hand-written kernels) or a model file (a
-//! bundled one by name, e.g. `traub_km`, or a path), and `--set` on a model file's parameters.
+//! `--model`: a built-in model (`hh`, `traub`: the bundled files of those names behind the
+//! built-in option set, e.g. `--gna`, `--temperature`) or a model file (a bundled one by name,
+//! e.g. `traub_km`, or a path), and `--set` on a model file's parameters.
 
 use super::shared_args::ModelArg;
 use crate::error::{Error, Result};

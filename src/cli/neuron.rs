@@ -282,6 +282,7 @@ fn file_plan(args: &NeuronArgs, model: Model) -> Result<FilePlan> {
             spike_steps: true,
         },
         population: FilePopulation {
+            threshold: vec![model.threshold; n],
             model,
             params: vec![params.clone(); n],
             init: vec![init.clone(); n],

@@ -47,7 +47,8 @@ pub struct SweepArgs {
     current: String,
     /// Any parameter as an axis, given once (an f–I style curve) or twice (first: columns,
     /// second: rows), instead of --gna and --current. NAME is one of gna, gk, gl, ena, ek, el,
-    /// vt, current, threshold, temperature (hh only).
+    /// vt, current, threshold, temperature (hh only); for a model file, one of its parameters,
+    /// current or threshold.
     #[arg(long, value_name = "NAME=START:STOP:COUNT")]
     axis: Vec<String>,
     #[arg(long, value_enum, default_value = "exp-euler")]
@@ -485,7 +486,8 @@ fn grid_from(args: &SweepArgs) -> Result<Grid> {
     }
 }
 
-/// A model file's grid: `--axis` names its parameters (or `current`), `--set` its defaults.
+/// A model file's grid: `--axis` names its parameters (or `current`, or `threshold`), `--set`
+/// its defaults.
 fn file_sweep_from(args: &SweepArgs, model: Model) -> Result<FileSweep> {
     if args.axis.is_empty() {
         let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();

@@ -14,6 +14,11 @@ pub fn phi_from_temperature(temperature_c: f64) -> f64 {
     Q10.powf((temperature_c - CLASSIC_REFERENCE_TEMPERATURE_C) / 10.0)
 }
 
+/// The temperature [°C] at which the rates scale by φ (the inverse of [`phi_from_temperature`]).
+pub fn temperature_from_phi(phi: f64) -> f64 {
+    CLASSIC_REFERENCE_TEMPERATURE_C + 10.0 * phi.ln() / Q10.ln()
+}
+
 pub(super) fn params() -> Params<f64> {
     Params {
         kind: ModelKind::Classic,

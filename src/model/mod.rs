@@ -10,12 +10,12 @@ mod real;
 pub mod soft_exp;
 mod traub;
 
-pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature};
+pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature, temperature_from_phi};
 pub use exprel::{exprel, exprel_given, x_over_expm1};
 pub use initial::InitialState;
 pub use real::{Precision, Real};
 pub use traub::NS_PER_MS_PER_CM2 as TRAUB_NS_PER_MS_PER_CM2;
-/// The constants shaders/common.wgsl repeats, for the test that compares them.
+/// The shared-exponential factors of the rates, for the test of their values.
 #[cfg(test)]
 pub(crate) use {
     classic::{E_MINUS_2, E_MINUS_HALF},

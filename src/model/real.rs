@@ -11,6 +11,8 @@ pub trait Real:
     const EXPREL_SERIES_BELOW: Self;
     /// "f32" or "f64", as the command line and summaries spell it.
     const NAME: &'static str;
+    /// The precision this type is.
+    const PRECISION: Precision;
 
     /// Converts a reference (f64) value, rounding to nearest for f32.
     fn of(x: f64) -> Self {
@@ -33,6 +35,7 @@ pub trait Real:
 impl Real for f32 {
     const EXPREL_SERIES_BELOW: f32 = 0.3;
     const NAME: &'static str = "f32";
+    const PRECISION: Precision = Precision::F32;
 
     fn exp_twin(self) -> f32 {
         self.exp()
@@ -46,6 +49,7 @@ impl Real for f32 {
 impl Real for f64 {
     const EXPREL_SERIES_BELOW: f64 = 0.02;
     const NAME: &'static str = "f64";
+    const PRECISION: Precision = Precision::F64;
 
     fn exp_twin(self) -> f64 {
         super::soft_exp::exp_f64(self)

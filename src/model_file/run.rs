@@ -27,6 +27,8 @@ pub struct FilePopulation {
     pub init: Vec<Vec<f64>>,
     /// Constant injected current per neuron.
     pub current: Vec<f64>,
+    /// Spike threshold per neuron (upward crossing) [mV]; usually the model's.
+    pub threshold: Vec<f64>,
     pub stimulus: Stimulus,
     /// Neuron j draws noise from stream `first_index + j` (a sweep's cell index).
     pub first_index: usize,
@@ -54,13 +56,33 @@ pub struct FileResult {
     pub spikes_truncated: bool,
     /// Sample steps and, per state, neurons × samples.
     pub trace: Option<(Vec<u64>, Vec<Array2<f64>>)>,
+    /// The state after the last step (neurons × states), widened to f64.
+    pub final_states: Array2<f64>,
     pub n_steps: usize,
 }
 
-/// Steps per chunk: one chunk's loop stays within lavapipe's loop limit.
-const CHUNK_STEPS: usize = 10_000;
 /// Budget for the spike-step buffer [bytes]; within it every spike is kept.
 const SPIKE_BUFFER_BYTES: usize = 64 << 20;
+/// Budget for one chunk's noise and trace buffers [bytes].
+const CHUNK_BUFFER_BYTES: usize = 32 << 20;
+
+/// Steps per chunk: at most [`crate::backend::MAX_CHUNK_STEPS`] (lavapipe's loop limit), within
+/// the noise and trace budgets, and a multiple of the recording interval so that every chunk
+/// starts on a sample.
+fn chunk_steps(cfg: &FileRunConfig, n: usize, ns: usize, noise: bool, real: usize) -> usize {
+    let mut steps = cfg.n_steps.min(crate::backend::MAX_CHUNK_STEPS);
+    if noise {
+        steps = steps.min(CHUNK_BUFFER_BYTES / (n * real));
+    }
+    if cfg.record_every > 0 {
+        let every = cfg.record_every;
+        let samples = (CHUNK_BUFFER_BYTES / (n * ns * real)).max(1);
+        steps = steps.min(samples * every);
+        steps -= steps % every;
+        steps = steps.max(every);
+    }
+    steps.max(1)
+}
 
 /// The uniforms of one chunk, as `FileRun` in the generated kernel.
 #[derive(Clone, Copy, Debug)]
@@ -73,7 +95,6 @@ pub struct ChunkRun<R> {
     pub spike_capacity: u32,
     pub has_noise: u32,
     pub dt: R,
-    pub threshold: R,
 }
 
 impl<R: Real> ChunkRun<R> {
@@ -90,7 +111,6 @@ impl<R: Real> ChunkRun<R> {
         ];
         let mut bytes = bytemuck::cast_slice(&words).to_vec();
         bytes.extend_from_slice(bytemuck::bytes_of(&self.dt));
-        bytes.extend_from_slice(bytemuck::bytes_of(&self.threshold));
         // Uniform buffers are bound in multiples of 16 bytes.
         bytes.resize(bytes.len().next_multiple_of(16), 0);
         bytes
@@ -125,7 +145,8 @@ pub fn integrate_chunk<R: Real>(
 ) {
     let n = run.n_neurons as usize;
     let ns = b.states.len() / n;
-    let np = params.len() / n;
+    // A row per neuron: the model's parameters, then the spike threshold.
+    let row = params.len() / n;
     let cap = run.spike_capacity as usize;
     let first = run.first_neuron as usize;
     let active: Vec<usize> = (first..n).filter(|&i| b.status[i] == 0).collect();
@@ -136,7 +157,7 @@ pub fn integrate_chunk<R: Real>(
             .collect();
         let p: Vec<R> = batch
             .iter()
-            .flat_map(|&i| params[i * np..(i + 1) * np].iter().copied())
+            .flat_map(|&i| params[i * row..(i + 1) * row].iter().copied())
             .collect();
         let mut running = vec![true; batch.len()];
         let mut i_ext = vec![R::zero(); batch.len()];
@@ -152,7 +173,7 @@ pub fn integrate_chunk<R: Real>(
                     i_ext[lane] = i_ext[lane] + noise[k * n + i];
                 }
             }
-            let next = neuron.step(&p, np, &i_ext, &s, &[], run.dt);
+            let next = neuron.step(&p, row, &i_ext, &s, &[], run.dt);
             for (lane, &i) in batch.iter().enumerate() {
                 if !running[lane] {
                     continue;
@@ -163,7 +184,8 @@ pub fn integrate_chunk<R: Real>(
                     running[lane] = false;
                     continue;
                 }
-                if s[lane * ns] < run.threshold && new[0] >= run.threshold {
+                let threshold = params[i * row + row - 1];
+                if s[lane * ns] < threshold && new[0] >= threshold {
                     let count = b.spike_count[i] as usize;
                     if count < cap {
                         b.spike_steps[i * cap + count] = step;
@@ -209,7 +231,6 @@ impl<'a> GpuKernel<'a> {
         let n = current.len();
         let flag = |on: bool| f64::from(u8::from(on));
         let constants = [
-            ("MODEL", 0.0),
             ("RECORD_TRACE", flag(features[0])),
             ("HAS_NOISE", flag(features[1])),
             ("HAS_SHARED_INPUT", flag(features[2])),
@@ -290,6 +311,19 @@ impl<'a> GpuKernel<'a> {
     }
 }
 
+/// Checks that the GPU kernels have `method` (exponential Euler and RK4; Euler and RK2 exist on
+/// the CPU only).
+pub fn gpu_method(method: Method) -> Result<()> {
+    match method {
+        Method::ExpEuler | Method::Rk4 => Ok(()),
+        _ => Err(Error::invalid(
+            "--method",
+            method.name(),
+            "exp-euler or rk4 on the GPU backend (euler and rk2 run with --backend cpu)",
+        )),
+    }
+}
+
 /// Runs a population of a model file on `engine` in `precision`.
 pub fn run_population(
     engine: &Engine,
@@ -317,7 +351,18 @@ fn run_as<R: Real>(
             .flat_map(|r| (0..width).map(|k| R::of(r.get(k).copied().unwrap_or(0.0))))
             .collect()
     };
-    let params = flat(&pop.params, np);
+    let rows: Vec<Vec<f64>> = pop
+        .params
+        .iter()
+        .zip(&pop.threshold)
+        .map(|(p, &threshold)| {
+            let mut row = p.clone();
+            row.resize(np, 0.0);
+            row.push(threshold);
+            row
+        })
+        .collect();
+    let params = flat(&rows, np + 1);
     let current: Vec<R> = pop.current.iter().map(|&c| R::of(c)).collect();
     let shared: Vec<R> = pop
         .stimulus
@@ -334,11 +379,7 @@ fn run_as<R: Real>(
     } else {
         0
     };
-    let chunk = CHUNK_STEPS.min(cfg.n_steps).max(1);
-    let chunk = match cfg.record_every {
-        0 => chunk,
-        every => (chunk / every).max(1) * every,
-    };
+    let chunk = chunk_steps(cfg, n, ns, !noise_streams.is_empty(), size_of::<R>());
     let samples_per_chunk = if cfg.record_every == 0 {
         0
     } else {
@@ -353,19 +394,8 @@ fn run_as<R: Real>(
     let mut neuron = NeuronStep::<R>::new(model, cfg.method);
     let gpu = match engine {
         Engine::Gpu(ctx) => {
-            if !matches!(cfg.method, Method::ExpEuler | Method::Rk4) {
-                return Err(Error::invalid(
-                    "--method",
-                    cfg.method.name(),
-                    "exp-euler or rk4 on the GPU backend (euler and rk2 run with --backend cpu)",
-                ));
-            }
-            let precision = if size_of::<R>() == 8 {
-                Precision::F64
-            } else {
-                Precision::F32
-            };
-            let source = super::wgsl::population_module(model, cfg.method, precision);
+            gpu_method(cfg.method)?;
+            let source = super::wgsl::population_module(model, cfg.method, R::PRECISION);
             Some(GpuKernel::new::<R>(
                 ctx,
                 &source,
@@ -408,7 +438,6 @@ fn run_as<R: Real>(
             spike_capacity: spike_capacity as u32,
             has_noise: u32::from(!noise.is_empty()),
             dt: R::of(cfg.dt_ms),
-            threshold: R::of(model.threshold),
         };
         let n_samples = if cfg.record_every == 0 {
             0
@@ -505,6 +534,7 @@ fn run_as<R: Real>(
         spikes: Spikes::from_pairs(pairs),
         spike_counts: buffers.spike_count,
         trace,
+        final_states: Array2::from_shape_fn((n, ns), |(i, j)| buffers.states[i * ns + j].wide()),
         n_steps: cfg.n_steps,
     })
 }

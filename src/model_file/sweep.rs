@@ -1,4 +1,5 @@
-//! Parameter grids of a model file: any of its parameters (or the injected current) as an axis,
+//! Parameter grids of a model file: any of its parameters (or the injected current, or the spike
+//! threshold) as an axis,
 //! one uncoupled neuron per cell, each starting from its own steady state, run in chunks of
 //! cells on the generated kernel or its twin.
 
@@ -20,6 +21,8 @@ pub enum Target {
     Param(usize),
     /// The constant injected current.
     Current,
+    /// The spike threshold.
+    Threshold,
 }
 
 /// One axis: `count` values from `start` to `stop`, both included.
@@ -33,7 +36,8 @@ pub struct FileAxis {
 }
 
 impl FileAxis {
-    /// Parses `NAME=START:STOP:COUNT` with NAME a parameter of `model` or `current`.
+    /// Parses `NAME=START:STOP:COUNT` with NAME a parameter of `model`, `current` or
+    /// `threshold`.
     pub fn parse(model: &Model, text: &str) -> Result<Self> {
         let Some((name, range)) = text.split_once('=') else {
             return Err(Error::invalid(
@@ -46,13 +50,14 @@ impl FileAxis {
         let target = match model.parameters.iter().position(|(n, _)| n == name) {
             Some(k) => Target::Param(k),
             None if name == "current" => Target::Current,
+            None if name == "threshold" => Target::Threshold,
             None => {
                 let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
                 return Err(Error::invalid(
                     "--axis",
                     text,
                     format!(
-                        "NAME=START:STOP:COUNT with NAME current or a parameter of {}: {}",
+                        "NAME=START:STOP:COUNT with NAME current, threshold or a parameter of {}: {}",
                         model.name,
                         names.join(", ")
                     ),
@@ -206,9 +211,11 @@ impl FileSweep {
         let range_start = range.start;
         let mut params = Vec::with_capacity(range.len());
         let mut current = Vec::with_capacity(range.len());
+        let mut threshold = Vec::with_capacity(range.len());
         for index in range {
             let mut p = self.base.clone();
             let mut i = 0.0;
+            let mut theta = self.model.threshold;
             for ((axis, v), k) in self
                 .axes
                 .iter()
@@ -218,13 +225,16 @@ impl FileSweep {
                 match axis.target {
                     Target::Param(j) => p[j] = v[k],
                     Target::Current => i = v[k],
+                    Target::Threshold => theta = v[k],
                 }
             }
             params.push(p);
             current.push(i);
+            threshold.push(theta);
         }
         FilePopulation {
             init: self.model.initial_states(&params),
+            threshold,
             params,
             current,
             stimulus: self.stimulus.clone(),

@@ -90,13 +90,15 @@ pub fn module(model: &Model, precision: Precision) -> String {
 }
 
 /// The population kernel of a model file: `integrate_model` integrates neuron
-/// `run.first_neuron + gid` over a chunk of steps with `method`, as `shaders/population.wgsl`
-/// does for the built-in models, over flat arrays of `Real` (states × neurons, parameters ×
-/// neurons). Loops over the states are written out: lavapipe counts every loop iteration of an
-/// invocation against one limit. Twin: [`super::run::integrate_chunk`].
+/// `run.first_neuron + gid` over a chunk of steps with `method`, over flat arrays of `Real`
+/// (states × neurons; the parameters and the spike threshold × neurons). Loops over the states
+/// are written out: lavapipe counts every loop iteration of an invocation against one limit.
+/// Twin: [`super::run::integrate_chunk`].
 pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> String {
     let ns = model.states.len();
     let np = model.parameters.len().max(1);
+    // A row of parameters per neuron: the model's, then the spike threshold.
+    let row = np + 1;
     let each = |f: &dyn Fn(usize) -> String| (0..ns).map(f).collect::<Vec<_>>().join("\n");
     let step = match method {
         crate::integrate::Method::Rk4 => format!(
@@ -140,7 +142,6 @@ struct FileRun {{
     has_noise: u32,
     pad: u32,
     dt: Real,
-    threshold: Real,
 }}
 
 // Pipeline constants: the kernel carries no code for features a run does not use (lavapipe runs
@@ -176,7 +177,7 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
     // Read once: a storage read inside the loop costs every step.
     let i_const = current[i];
     let dt = run.dt;
-    let threshold = run.threshold;
+    let threshold = params[i * {row}u + {np}u];
     var count = spike_count[i];
     var failed_at = 0u;
     for (var k = 0u; k < run.n_steps; k++) {{
@@ -217,7 +218,7 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
             .collect::<Vec<_>>()
             .join(", "),
         load_p = (0..np)
-            .map(|j| format!("params[i * {np}u + {j}u]"))
+            .map(|j| format!("params[i * {row}u + {j}u]"))
             .collect::<Vec<_>>()
             .join(", "),
         record = each(&|j| format!("            trace[at + {j}u] = s.x{j};")),

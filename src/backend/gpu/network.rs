@@ -380,7 +380,6 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             };
             let neuron_constants = [
                 ("METHOD", method),
-                ("MODEL", 0.0),
                 ("SHARED_PARAMS", f64::from(u8::from(shared_params))),
                 ("RECORD_TRACE", f64::from(u8::from(u.n_recorded > 0))),
                 ("SHARED_REFRACTORY", f64::from(shared_refractory)),
@@ -405,9 +404,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let per_step = matches!(stepping, Stepping::Cooperative { .. })
                 .then(|| pipeline(best_row_walk(ctx).kernel(), &neuron_constants))
                 .transpose()?;
-            // common.wgsl's MODEL has no default, so every kernel that includes it needs a value
-            // (the built-in models' rates it selects are not used by generated neurons).
-            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[("MODEL", 0.0)])?;
+            let chunk_end = pipeline(Kernel::NetworkChunkEnd, &[])?;
             let init = |label, contents: &[u8], usage| {
                 device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
                     label: Some(label),

@@ -1,7 +1,8 @@
 //! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
-//! followed by the shared files a kernel builds on (`common.wgsl`, then `population.wgsl` or
-//! `network.wgsl` and, for the network steps, `network_neuron.wgsl`), for the network kernels
-//! the code generated from the neuron's model file, and the kernel's own file. naga parses and
+//! followed by the shared files a kernel builds on (`common.wgsl`, then `network.wgsl` and, for
+//! the network steps, `network_neuron.wgsl`), for the network kernels the code generated from
+//! the neuron's model file, and the kernel's own file. Population kernels are generated whole
+//! from their model file ([`crate::model_file::wgsl::population_module`]). naga parses and
 //! validates each assembled module; wgpu receives exactly that text.
 
 use crate::model::Precision;
@@ -10,8 +11,6 @@ use crate::model_file::Model;
 /// A compute kernel: one WGSL file, one entry point of the same name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kernel {
-    IntegrateExpEuler,
-    IntegrateRk4,
     ExpCheck,
     NetworkUpdate,
     /// `NetworkUpdate` with subgroups walking the rows; needs `wgpu::Features::SUBGROUP`.
@@ -23,9 +22,7 @@ pub enum Kernel {
 }
 
 impl Kernel {
-    pub const ALL: [Kernel; 7] = [
-        Kernel::IntegrateExpEuler,
-        Kernel::IntegrateRk4,
+    pub const ALL: [Kernel; 5] = [
         Kernel::ExpCheck,
         Kernel::NetworkUpdate,
         Kernel::NetworkUpdateSubgroup,
@@ -36,8 +33,6 @@ impl Kernel {
     /// The entry point, which is also the file's name and the CPU twin's name.
     pub fn entry_point(self) -> &'static str {
         match self {
-            Kernel::IntegrateExpEuler => "integrate_exp_euler",
-            Kernel::IntegrateRk4 => "integrate_rk4",
             Kernel::ExpCheck => "exp_check",
             Kernel::NetworkUpdate => "network_update",
             Kernel::NetworkUpdateSubgroup => "network_update_subgroup",
@@ -48,8 +43,6 @@ impl Kernel {
 
     fn body(self) -> &'static str {
         match self {
-            Kernel::IntegrateExpEuler => include_str!("../../../shaders/integrate_exp_euler.wgsl"),
-            Kernel::IntegrateRk4 => include_str!("../../../shaders/integrate_rk4.wgsl"),
             Kernel::ExpCheck => include_str!("../../../shaders/exp_check.wgsl"),
             Kernel::NetworkUpdate => include_str!("../../../shaders/network_update.wgsl"),
             Kernel::NetworkUpdateSubgroup => {
@@ -63,7 +56,6 @@ impl Kernel {
     /// The shared files the kernel builds on, after the prelude.
     fn includes(self) -> &'static [&'static str] {
         match self {
-            Kernel::IntegrateExpEuler | Kernel::IntegrateRk4 => &[COMMON, POPULATION],
             Kernel::ExpCheck => &[],
             Kernel::NetworkUpdate | Kernel::NetworkUpdateSubgroup | Kernel::NetworkCoop => {
                 &[COMMON, NETWORK, NETWORK_NEURON]
@@ -74,7 +66,6 @@ impl Kernel {
 }
 
 pub(crate) const COMMON: &str = include_str!("../../../shaders/common.wgsl");
-const POPULATION: &str = include_str!("../../../shaders/population.wgsl");
 const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
 const NETWORK_NEURON: &str = include_str!("../../../shaders/network_neuron.wgsl");
 

@@ -3,10 +3,8 @@
 
 use super::*;
 use crate::layout::{
-    CoopHeader, CoopProgress, NetUniforms, NeuronFlags, NeuronParams, RunUniforms, StepUniform,
-    WORKGROUP_SIZE,
+    CoopHeader, CoopProgress, NetUniforms, NeuronFlags, StepUniform, WORKGROUP_SIZE,
 };
-use crate::model::State;
 use std::mem::{offset_of, size_of};
 
 #[test]
@@ -58,76 +56,27 @@ macro_rules! assert_mirror {
 }
 
 #[test]
-fn layout_matches_wgsl() {
-    let f32_module = validate(&assemble(Kernel::IntegrateExpEuler, Precision::F32))
-        .unwrap()
-        .0;
-    let f64_module = validate(&assemble(Kernel::IntegrateExpEuler, Precision::F64))
-        .unwrap()
-        .0;
-    assert_mirror!(&f32_module, "State", State<f32>, [v, m, h, n]);
-    assert_mirror!(&f64_module, "State", State<f64>, [v, m, h, n]);
-    assert_mirror!(
-        &f32_module,
-        "NeuronParams",
-        NeuronParams<f32>,
-        [c, g_na, g_k, g_l, e_na, e_k, e_l, vt, phi, v_th, i_const]
-    );
-    assert_mirror!(
-        &f64_module,
-        "NeuronParams",
-        NeuronParams<f64>,
-        [c, g_na, g_k, g_l, e_na, e_k, e_l, vt, phi, v_th, i_const]
-    );
-    assert_mirror!(
-        &f32_module,
-        "RunUniforms",
-        RunUniforms<f32>,
-        [
-            n_neurons,
-            first_neuron,
-            n_steps,
-            first_step,
-            model,
-            record_every,
-            spike_capacity,
-            has_noise,
-            dt
-        ]
-    );
-    assert_mirror!(
-        &f64_module,
-        "RunUniforms",
-        RunUniforms<f64>,
-        [
-            n_neurons,
-            first_neuron,
-            n_steps,
-            first_step,
-            model,
-            record_every,
-            spike_capacity,
-            has_noise,
-            dt
-        ]
-    );
-}
-
-#[test]
 fn workgroup_size_matches_wgsl() {
-    for kernel in [
-        Kernel::IntegrateExpEuler,
-        Kernel::IntegrateRk4,
-        Kernel::NetworkUpdate,
-        Kernel::NetworkUpdateSubgroup,
-    ] {
-        let (module, _) = validate(&assemble(kernel, Precision::F32)).unwrap();
+    let traub = Model::bundled("traub").unwrap();
+    let population = crate::model_file::wgsl::population_module(
+        &traub,
+        crate::integrate::Method::ExpEuler,
+        Precision::F32,
+    );
+    let kernels = [Kernel::NetworkUpdate, Kernel::NetworkUpdateSubgroup]
+        .map(|k| (assemble(k, Precision::F32), k.entry_point()));
+    for (source, entry_point) in kernels.into_iter().chain([(population, "integrate_model")]) {
+        let (module, _) = validate(&source).unwrap();
         let entry = module
             .entry_points
             .iter()
-            .find(|e| e.name == kernel.entry_point())
+            .find(|e| e.name == entry_point)
             .unwrap();
-        assert_eq!(entry.workgroup_size, [WORKGROUP_SIZE, 1, 1], "{kernel:?}");
+        assert_eq!(
+            entry.workgroup_size,
+            [WORKGROUP_SIZE, 1, 1],
+            "{entry_point}"
+        );
     }
 }
 
@@ -172,20 +121,6 @@ fn exprel_threshold_matches_the_preludes() {
             value
         };
         assert_eq!(value, want, "{precision:?}");
-    }
-}
-
-/// The shared-exponential factors of the rates are the same f64 literals in WGSL and Rust, so
-/// both round them to Real identically.
-#[test]
-fn rate_constants_match_the_models() {
-    use crate::model::{E_MINUS_2, E_MINUS_5, E_MINUS_HALF};
-    for (name, want) in [
-        ("E_MINUS_5", E_MINUS_5),
-        ("E_MINUS_HALF", E_MINUS_HALF),
-        ("E_MINUS_2", E_MINUS_2),
-    ] {
-        assert_eq!(wgsl_const(COMMON, name), want, "{name}");
     }
 }
 

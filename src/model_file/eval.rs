@@ -112,7 +112,10 @@ pub struct Batch<R> {
 }
 
 impl<R: Real> Batch<R> {
-    pub fn evaluate(&mut self, tape: &Tape, inputs: &BatchInputs<R>) {
+    /// Evaluates `tape` for every lane. With `keep`, the ops it marks keep the values of the
+    /// previous evaluation, which the caller vouches were of the same tape and lanes and are
+    /// still right (e.g. [`Tape::invariant`] ops under unchanged parameters).
+    pub fn evaluate(&mut self, tape: &Tape, inputs: &BatchInputs<R>, keep: Option<&[bool]>) {
         let lanes = inputs.lanes;
         self.lanes = lanes;
         // Every value is written before it is read: grow, never clear.
@@ -120,17 +123,26 @@ impl<R: Real> Batch<R> {
             self.values.resize(tape.ops.len() * lanes, R::zero());
         }
         for (at, op) in tape.ops.iter().enumerate() {
+            if keep.is_some_and(|keep| keep[at]) {
+                continue;
+            }
             let (done, rest) = self.values.split_at_mut(at * lanes);
             let out = &mut rest[..lanes];
             let x = |id: usize| &done[id * lanes..(id + 1) * lanes];
-            let unary = |out: &mut [R], a: &[R], f: &dyn Fn(R) -> R| {
-                out.iter_mut().zip(a).for_each(|(o, &a)| *o = f(a));
-            };
-            let binary = |out: &mut [R], a: &[R], b: &[R], f: fn(R, R) -> R| {
-                for ((o, &a), &b) in out.iter_mut().zip(a).zip(b) {
-                    *o = f(a, b);
-                }
-            };
+            // Loops written out per op, so that each op's arithmetic is inlined into its loop
+            // rather than called per lane through a pointer.
+            macro_rules! unary {
+                ($a:expr, |$x:ident| $f:expr) => {
+                    out.iter_mut().zip($a).for_each(|(o, &$x)| *o = $f)
+                };
+            }
+            macro_rules! binary {
+                ($a:expr, $b:expr, |$x:ident, $y:ident| $f:expr) => {
+                    for ((o, &$x), &$y) in out.iter_mut().zip($a).zip($b) {
+                        *o = $f;
+                    }
+                };
+            }
             match *op {
                 Op::Const(c) => out.fill(R::of(c)),
                 Op::Input(Input::State(k)) => {
@@ -145,16 +157,16 @@ impl<R: Real> Batch<R> {
                 Op::Input(Input::Current) => out.copy_from_slice(inputs.current),
                 Op::Input(Input::ExtraConductance) => out.copy_from_slice(inputs.extra_conductance),
                 Op::Input(Input::ExtraDrive) => out.copy_from_slice(inputs.extra_drive),
-                Op::Add(a, b) => binary(out, x(a), x(b), |a, b| a + b),
-                Op::Sub(a, b) => binary(out, x(a), x(b), |a, b| a - b),
-                Op::Mul(a, b) => binary(out, x(a), x(b), |a, b| a * b),
-                Op::Div(a, b) => binary(out, x(a), x(b), |a, b| a / b),
-                Op::Neg(a) => unary(out, x(a), &|a| -a),
-                Op::Exp(a) => unary(out, x(a), &|a| a.exp_twin()),
-                Op::Log(a) => unary(out, x(a), &|a| a.ln_twin()),
-                Op::Sqrt(a) => unary(out, x(a), &|a| a.sqrt()),
-                Op::XOverExpm1(a, e) => binary(out, x(a), x(e), x_over_expm1),
-                Op::Exprel(a) => unary(out, x(a), &|a| exprel_given(a, a.exp_twin())),
+                Op::Add(a, b) => binary!(x(a), x(b), |a, b| a + b),
+                Op::Sub(a, b) => binary!(x(a), x(b), |a, b| a - b),
+                Op::Mul(a, b) => binary!(x(a), x(b), |a, b| a * b),
+                Op::Div(a, b) => binary!(x(a), x(b), |a, b| a / b),
+                Op::Neg(a) => unary!(x(a), |a| -a),
+                Op::Exp(a) => unary!(x(a), |a| a.exp_twin()),
+                Op::Log(a) => unary!(x(a), |a| a.ln_twin()),
+                Op::Sqrt(a) => unary!(x(a), |a| a.sqrt()),
+                Op::XOverExpm1(a, e) => binary!(x(a), x(e), |a, e| x_over_expm1(a, e)),
+                Op::Exprel(a) => unary!(x(a), |a| exprel_given(a, a.exp_twin())),
             }
         }
     }

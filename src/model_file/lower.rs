@@ -313,7 +313,7 @@ impl Lowerer<'_> {
 fn mark_operands(ops: &[Op], marked: &mut [bool]) {
     for id in (0..ops.len()).rev() {
         if marked[id] {
-            for operand in operands(ops[id]) {
+            for operand in ops[id].operands() {
                 marked[operand] = true;
             }
         }
@@ -328,24 +328,13 @@ fn mark_operands(ops: &[Op], marked: &mut [bool]) {
 fn by_level(ops: &[Op], live: &[bool]) -> Vec<Id> {
     let mut level = vec![0usize; ops.len()];
     for id in 0..ops.len() {
-        for operand in operands(ops[id]) {
+        for operand in ops[id].operands() {
             level[id] = level[id].max(level[operand] + 1);
         }
     }
     let mut order: Vec<Id> = (0..ops.len()).filter(|&id| live[id]).collect();
     order.sort_by_key(|&id| (level[id], id));
     order
-}
-
-/// The ops an op reads.
-pub(super) fn operands(op: Op) -> Vec<Id> {
-    match op {
-        Op::Const(_) | Op::Input(_) => vec![],
-        Op::Neg(a) | Op::Exp(a) | Op::Log(a) | Op::Sqrt(a) | Op::Exprel(a) => vec![a],
-        Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) | Op::XOverExpm1(a, b) => {
-            vec![a, b]
-        }
-    }
 }
 
 /// `op` reading its operands under their new ids.

@@ -37,6 +37,10 @@ pub struct NeuronStep<R> {
     derivatives: Lowered,
     n_states: usize,
     batch: Batch<R>,
+    /// [`Tape::invariant`](super::tape::Tape::invariant) of the tape `method` evaluates.
+    invariant: Vec<bool>,
+    /// The parameters (and their stride), dt and lanes whose invariant ops the batch holds.
+    invariant_for: Option<(Vec<R>, usize, R, usize)>,
 }
 
 /// Σ over the synapses of `term(k)`, then `last`: the kernels' left fold (`last` alone without
@@ -50,12 +54,20 @@ fn fold<R: Real>(n_syn: usize, term: impl Fn(usize) -> R, last: R) -> R {
 
 impl<R: Real> NeuronStep<R> {
     pub fn new(model: &Model, method: Method) -> Self {
+        let exp_euler = lower::exp_euler_tape(model, true, true);
+        let derivatives = lower::derivative_tape(model, true, true);
+        let invariant = match method {
+            Method::ExpEuler => exp_euler.tape.invariant(),
+            _ => derivatives.tape.invariant(),
+        };
         NeuronStep {
             method,
-            exp_euler: lower::exp_euler_tape(model, true, true),
-            derivatives: lower::derivative_tape(model, true, true),
+            exp_euler,
+            derivatives,
             n_states: model.states.len(),
             batch: Batch::default(),
+            invariant,
+            invariant_for: None,
         }
     }
 
@@ -74,6 +86,18 @@ impl<R: Real> NeuronStep<R> {
         let lanes = current.len();
         let (ns, n_syn) = (self.n_states, syn.len());
         let width = ns + n_syn;
+        // Ops of parameters, dt and constants only keep their values while those stay the same
+        // (a batch's steps, and an RK4 step's stages): values, not just order, as computed.
+        let unchanged = self
+            .invariant_for
+            .as_ref()
+            .is_some_and(|(p, stride, d, l)| {
+                (*l, *stride, *d) == (lanes, param_stride, dt) && p.as_slice() == params
+            });
+        if !unchanged {
+            self.invariant_for = Some((params.to_vec(), param_stride, dt, lanes));
+        }
+        let mut keep_invariant = unchanged;
         let g = |l: usize, k: usize| s[l * width + ns + k];
         let zeros = vec![R::zero(); lanes];
         let mut next = vec![R::zero(); lanes * width];
@@ -97,6 +121,7 @@ impl<R: Real> NeuronStep<R> {
                     fold(n_syn, |k| g_at(l, k) * (syn[k][0] - v), current[l])
                 })
                 .collect();
+            let keep = keep_invariant.then_some(self.invariant.as_slice());
             self.batch.evaluate(
                 &self.derivatives.tape,
                 &BatchInputs {
@@ -105,7 +130,9 @@ impl<R: Real> NeuronStep<R> {
                     current: &i,
                     ..no_input
                 },
+                keep,
             );
+            keep_invariant = true;
             let out: Vec<Vec<R>> = (self.derivatives.outputs.iter())
                 .map(|&(_, id)| self.batch.values(id).to_vec())
                 .collect();
@@ -163,6 +190,7 @@ impl<R: Real> NeuronStep<R> {
                         extra_drive: &drive,
                         ..no_input
                     },
+                    keep_invariant.then_some(self.invariant.as_slice()),
                 );
                 for (j, &(_, id)) in self.exp_euler.outputs.iter().enumerate() {
                     for (l, &value) in self.batch.values(id).iter().enumerate() {

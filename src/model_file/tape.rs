@@ -157,12 +157,43 @@ struct SharedExp {
 }
 
 /// The tape and what it computes, by name.
+impl Op {
+    /// The ops this op reads.
+    pub fn operands(self) -> Vec<Id> {
+        match self {
+            Op::Const(_) | Op::Input(_) => vec![],
+            Op::Neg(a) | Op::Exp(a) | Op::Log(a) | Op::Sqrt(a) | Op::Exprel(a) => vec![a],
+            Op::Add(a, b)
+            | Op::Sub(a, b)
+            | Op::Mul(a, b)
+            | Op::Div(a, b)
+            | Op::XOverExpm1(a, b) => vec![a, b],
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Tape {
     pub ops: Vec<Op>,
 }
 
 impl Tape {
+    /// For each op, whether its value depends on the parameters, dt and constants only (not on
+    /// the states or the inputs), so that it stays the same over a neuron's steps: the twin
+    /// computes such ops once per batch of neurons.
+    pub fn invariant(&self) -> Vec<bool> {
+        let mut invariant = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let value = match *op {
+                Op::Const(_) | Op::Input(Input::Param(_)) | Op::Input(Input::Dt) => true,
+                Op::Input(_) => false,
+                op => op.operands().iter().all(|&a| invariant[a]),
+            };
+            invariant.push(value);
+        }
+        invariant
+    }
+
     /// How many exponentials one evaluation computes (`Exprel` computes one).
     pub fn exp_count(&self) -> usize {
         self.ops

@@ -2,7 +2,7 @@
 //! optimisations, the removable singularities, the generated WGSL, and every kind of bad input.
 
 use super::eval::{Inputs, evaluate};
-use super::lower::{Lowered, derivative_tape, exp_euler_tape, operands, rate_tape};
+use super::lower::{Lowered, derivative_tape, exp_euler_tape, rate_tape};
 use super::{BUNDLED, Model};
 use crate::integrate::exp_euler_hh;
 use crate::model::{Params, Precision, Real, State};
@@ -131,7 +131,7 @@ fn tapes_are_ordered_by_level() {
         ] {
             let mut level = Vec::new();
             for (id, &op) in lowered.tape.ops.iter().enumerate() {
-                let reads = operands(op);
+                let reads = op.operands();
                 assert!(
                     reads.iter().all(|&o| o < id),
                     "{name}: op {id} reads a later op"
@@ -357,7 +357,8 @@ fn bad_model_files_are_refused_with_their_place() {
 }
 
 /// A batch of neurons through the tape gives every lane exactly what the one-neuron evaluation
-/// gives it (the network twin runs batches, the population twin single neurons).
+/// gives it, also when the ops of parameters alone keep their values from an evaluation at
+/// other states (as the twin does over a batch's steps).
 #[test]
 fn batch_evaluation_equals_one_neuron_at_a_time() {
     use super::eval::{Batch, BatchInputs};
@@ -381,21 +382,27 @@ fn batch_evaluation_equals_one_neuron_at_a_time() {
             let current: Vec<f64> = (0..lanes).map(|l| l as f64 * 3.0).collect();
             let g: Vec<f64> = (0..lanes).map(|l| l as f64 * 0.5).collect();
             let drive: Vec<f64> = (0..lanes).map(|l| 7.0 - l as f64).collect();
+            let inputs = BatchInputs {
+                lanes,
+                states: &states,
+                state_stride: ns,
+                params: &all_params,
+                param_stride: np,
+                dt: 0.05,
+                current: &current,
+                extra_conductance: &g,
+                extra_drive: &drive,
+            };
+            let invariant = tape.tape.invariant();
+            assert!(invariant.contains(&true) && invariant.contains(&false));
+            let elsewhere: Vec<f64> = states.iter().map(|x| 0.5 * x).collect();
             let mut batch = Batch::default();
-            batch.evaluate(
-                &tape.tape,
-                &BatchInputs {
-                    lanes,
-                    states: &states,
-                    state_stride: ns,
-                    params: &all_params,
-                    param_stride: np,
-                    dt: 0.05,
-                    current: &current,
-                    extra_conductance: &g,
-                    extra_drive: &drive,
-                },
-            );
+            let inputs_elsewhere = BatchInputs {
+                states: &elsewhere,
+                ..inputs
+            };
+            batch.evaluate(&tape.tape, &inputs_elsewhere, None);
+            batch.evaluate(&tape.tape, &inputs, Some(&invariant));
             for l in 0..lanes {
                 let one = Inputs {
                     states: states[l * ns..(l + 1) * ns].to_vec(),

@@ -351,18 +351,12 @@ fn run_as<R: Real>(
             .flat_map(|r| (0..width).map(|k| R::of(r.get(k).copied().unwrap_or(0.0))))
             .collect()
     };
-    let rows: Vec<Vec<f64>> = pop
-        .params
-        .iter()
+    // A row per neuron: its parameters, then its threshold (as the kernel reads them).
+    let params: Vec<R> = flat(&pop.params, np)
+        .chunks(np)
         .zip(&pop.threshold)
-        .map(|(p, &threshold)| {
-            let mut row = p.clone();
-            row.resize(np, 0.0);
-            row.push(threshold);
-            row
-        })
+        .flat_map(|(row, &threshold)| row.iter().copied().chain([R::of(threshold)]))
         .collect();
-    let params = flat(&rows, np + 1);
     let current: Vec<R> = pop.current.iter().map(|&c| R::of(c)).collect();
     let shared: Vec<R> = pop
         .stimulus

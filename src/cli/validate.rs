@@ -56,8 +56,9 @@ pub fn compute(args: &ValidateArgs, host: &Host) -> Result<ValidateRun> {
             "a finite time > 0 ms",
         ));
     }
-    // `traub` and `hh` name the hand-written models here, as in `neuron`; the model files of
-    // the same names are checked by their path or as `models/traub.toml`.
+    // `traub` and `hh` name the built-in models here (their bundled files behind the built-in
+    // parameters and initial states), as in `neuron`; the files' own defaults are checked by
+    // path, e.g. `models/traub.toml`.
     let cases = match args.model.as_deref().map(ModelChoice::parse).transpose()? {
         None => cases(),
         Some(ModelChoice::BuiltIn(_)) if !args.set.is_empty() => {

@@ -86,8 +86,9 @@ impl<R: Real> NeuronStep<R> {
         let lanes = current.len();
         let (ns, n_syn) = (self.n_states, syn.len());
         let width = ns + n_syn;
-        // Ops of parameters, dt and constants only keep their values while those stay the same
-        // (a batch's steps, and an RK4 step's stages): values, not just order, as computed.
+        // Ops of parameters, dt and constants alone keep their values while those stay the same
+        // (over a batch's steps and an RK4 step's stages): evaluated once, bit for bit as if
+        // evaluated every time.
         let unchanged = self
             .invariant_for
             .as_ref()

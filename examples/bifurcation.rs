@@ -3,14 +3,15 @@
 //!
 //! cargo run --release --example bifurcation
 
-use hhsim::analysis::{BifurcationSpec, CycleSearch, System, bifurcation};
+use hhsim::analysis::{BifurcationSpec, CycleSearch, Parameter, System, bifurcation};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::integrate::Method;
-use hhsim::model::{Params, Precision};
-use hhsim::sweep::SweepParam;
+use hhsim::model::Precision;
+use hhsim::model_file::Model;
 
 fn main() -> hhsim::Result<()> {
-    let base = System::new(Params::classic(), 0.0).with(SweepParam::Gl, 0.3);
+    let hh = System::new(Model::bundled("hh")?, 0.0);
+    let base = hh.with(hh.parameter("gl")?, 0.3);
     let search = CycleSearch {
         method: Method::ExpEuler,
         precision: Precision::F64,
@@ -20,7 +21,7 @@ fn main() -> hhsim::Result<()> {
     };
     let spec = BifurcationSpec {
         base,
-        param: SweepParam::Current,
+        param: Parameter::Current,
         values: (0..=400).map(|k| k as f64 * 0.5).collect(),
         search,
     };

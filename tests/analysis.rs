@@ -6,20 +6,30 @@
 mod common;
 
 use hhsim::analysis::{
-    BifurcationSpec, CycleSearch, Direction, PhasePlaneSpec, Reduction, System, bifurcation,
-    equilibria, equilibrium_branches, fi_curve, phase_plane,
+    BifurcationSpec, CycleSearch, Direction, Parameter, PhasePlaneSpec, Reduction, System,
+    bifurcation, equilibria, equilibrium_branches, fi_curve, phase_plane,
 };
 use hhsim::backend::Engine;
 use hhsim::input::Stimulus;
-use hhsim::integrate::{Method, step};
-use hhsim::model::{InitialState, Params, Precision, State};
-use hhsim::population::{NeuronSpec, Population, RunConfig};
-use hhsim::sweep::SweepParam;
-use nalgebra::{Matrix4, Vector4};
+use hhsim::integrate::Method;
+use hhsim::model::Precision;
+use hhsim::model_file::Model;
+use hhsim::model_file::run::{FilePopulation, FileRunConfig, run_population};
+use nalgebra::{DMatrix, DVector};
+
+/// A bundled model at its defaults, without input.
+fn bundled(name: &str) -> System {
+    System::new(Model::bundled(name).unwrap(), 0.0)
+}
+
+/// `sys` with parameter (or `current`) `name` set to `value`.
+fn set(sys: &System, name: &str, value: f64) -> System {
+    sys.with(sys.parameter(name).unwrap(), value)
+}
 
 fn classic(gl: Option<f64>) -> System {
-    let sys = System::new(Params::classic(), 0.0);
-    gl.map_or(sys, |g| sys.with(SweepParam::Gl, g))
+    let sys = bundled("hh");
+    gl.map_or(sys.clone(), |g| set(&sys, "gl", g))
 }
 
 fn search(window_ms: f64) -> CycleSearch {
@@ -35,7 +45,7 @@ fn search(window_ms: f64) -> CycleSearch {
 fn grid(base: System, start: f64, stop: f64, count: usize, window_ms: f64) -> BifurcationSpec {
     BifurcationSpec {
         base,
-        param: SweepParam::Current,
+        param: Parameter::Current,
         values: (0..count)
             .map(|k| start + (stop - start) * k as f64 / (count - 1) as f64)
             .collect(),
@@ -45,12 +55,14 @@ fn grid(base: System, start: f64, stop: f64, count: usize, window_ms: f64) -> Bi
 
 #[test]
 fn equilibria_solve_the_steady_state_and_attract_long_simulations_where_stable() {
-    let traub = System::new(Params::traub(), 0.0);
+    let traub = bundled("traub");
     for sys in [
         classic(None),
         classic(Some(0.3)),
-        classic(None).with(SweepParam::Current, 50.0),
-        traub,
+        set(&classic(None), "current", 50.0),
+        traub.clone(),
+        bundled("traub_km"),
+        bundled("hh_a"),
     ] {
         let eq = equilibria(&sys);
         assert!(!eq.is_empty());
@@ -63,17 +75,13 @@ fn equilibria_solve_the_steady_state_and_attract_long_simulations_where_stable()
             if e.stable() {
                 // RK4 leaves an equilibrium fixed, so a kicked start must come back to it; the
                 // slowest decay (≥ 0.01/ms here) shrinks a 1 mV kick below 1e-8 mV in 2 s.
-                assert!(e.eigenvalues[0].re < -0.01);
-                let mut s = State {
-                    v: e.v() + 1.0,
-                    m: e.state[1],
-                    h: e.state[2],
-                    n: e.state[3],
-                };
+                assert!(e.eigenvalues[0].re < -0.01, "{sys:?}: {:?}", e.eigenvalues);
+                let mut s = e.state.clone();
+                s[0] += 1.0;
                 for _ in 0..200_000 {
-                    s = step(Method::Rk4, &sys.params, &s, sys.current, 0.01);
+                    s = sys.step(Method::Rk4, &s, 0.01);
                 }
-                assert!((s.v - e.v()).abs() < 1e-6, "{} vs {}", s.v, e.v());
+                assert!((s[0] - e.v()).abs() < 1e-6, "{} vs {}", s[0], e.v());
             }
         }
     }
@@ -86,29 +94,51 @@ fn equilibria_solve_the_steady_state_and_attract_long_simulations_where_stable()
 
 #[test]
 fn jacobian_and_its_eigenvalues_match_finite_differences() {
-    let rest = equilibria(&classic(Some(0.3)))[0].state;
+    let rest = equilibria(&classic(Some(0.3)))[0].state.clone();
     let cases = [
         (classic(Some(0.3)), rest),
-        (classic(None), Vector4::new(-50.0, 0.2, 0.5, 0.4)),
+        (classic(None), DVector::from_vec(vec![-50.0, 0.2, 0.5, 0.4])),
         (
-            System::new(Params::traub(), 100.0),
-            Vector4::new(-55.0, 0.1, 0.6, 0.3),
+            set(&bundled("traub"), "current", 100.0),
+            DVector::from_vec(vec![-55.0, 0.1, 0.6, 0.3]),
+        ),
+        // The singular voltage of the Traub file's αm (13 − (v − vt) = 0 at vt = −63).
+        (
+            bundled("traub"),
+            DVector::from_vec(vec![-50.0, 0.1, 0.6, 0.3]),
+        ),
+        // Models with five and six states.
+        (
+            bundled("traub_km"),
+            DVector::from_vec(vec![-55.0, 0.1, 0.6, 0.3, 0.05]),
+        ),
+        (
+            set(&bundled("hh_a"), "current", 10.0),
+            DVector::from_vec(vec![-60.0, 0.1, 0.5, 0.3, 0.4, 0.2]),
         ),
     ];
     for (sys, x) in cases {
+        assert_eq!(x.len(), sys.dim(), "{sys:?}");
         // Central differences with steps 1e-4 mV and 1e-6: truncation ≈ h²·f''' and rounding
         // ≈ ε·|f|/h both stay near 1e-9 of the largest entry, well inside 1e-6.
-        let mut fd = Matrix4::zeros();
-        for k in 0..4 {
+        let n = sys.dim();
+        let mut fd = DMatrix::zeros(n, n);
+        for k in 0..n {
             let h = if k == 0 { 1e-4 } else { 1e-6 };
-            let mut e = Vector4::zeros();
+            let mut e = DVector::zeros(n);
             e[k] = h;
-            fd.set_column(k, &((sys.rhs(&(x + e)) - sys.rhs(&(x - e))) / (2.0 * h)));
+            fd.set_column(
+                k,
+                &((sys.rhs(&(&x + &e)) - sys.rhs(&(&x - &e))) / (2.0 * h)),
+            );
         }
         let analytic = sys.jacobian(&x);
         let scale = fd.amax();
-        assert!((analytic - fd).amax() <= 1e-6 * scale, "{analytic} vs {fd}");
-        let sorted = |m: Matrix4<f64>| {
+        assert!(
+            (&analytic - &fd).amax() <= 1e-6 * scale,
+            "{analytic} vs {fd}"
+        );
+        let sorted = |m: DMatrix<f64>| {
             let mut e: Vec<_> = m.complex_eigenvalues().iter().copied().collect();
             e.sort_by(|a, b| a.re.total_cmp(&b.re).then(a.im.total_cmp(&b.im)));
             e
@@ -171,32 +201,33 @@ fn classic_hopf_points_and_cycle_fold_hold_under_grid_refinement() {
 
 #[test]
 fn traub_sweep_neuron_fires_spontaneously_as_a_cycle_at_zero_current() {
-    let spec = grid(System::new(Params::traub(), 0.0), 0.0, 10.0, 3, 300.0);
+    let spec = grid(bundled("traub"), 0.0, 10.0, 3, 300.0);
     let f = fi_curve(&Engine::Cpu, &spec, |_| {}).expect("the analysis runs");
     assert!(f.up_hz[0] > 5.0 && f.down_hz[0] > 5.0, "{f:?}");
     assert_eq!(f.rheobase, Some(0.0));
 }
 
-/// The firing frequency of one `hhsim neuron` run (BrainPy's initial state) from its spikes
-/// after `settle_ms`.
+/// The firing frequency of one neuron run from the model's initial state (BrainPy's, for
+/// `hh`) from its spikes after `settle_ms`.
 fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
-    let pop = Population {
-        neurons: vec![NeuronSpec {
-            params: sys.params,
-            init: InitialState::Brainpy.state(&sys.params).unwrap(),
-            current: sys.current,
-        }],
+    let model = sys.model().clone();
+    let pop = FilePopulation {
+        init: vec![model.initial_state(&sys.params)],
+        params: vec![sys.params.clone()],
+        current: vec![sys.current],
+        threshold: vec![model.threshold],
         stimulus: Stimulus::default(),
         first_index: 0,
+        model,
     };
-    let cfg = RunConfig {
+    let cfg = FileRunConfig {
         method: Method::ExpEuler,
         dt_ms: 0.01,
-        duration_ms: 1000.0,
-        record_every: None,
+        n_steps: 100_000,
+        record_every: 0,
         spike_steps: true,
     };
-    let r = Engine::Cpu.run(Precision::F64, &pop, &cfg).unwrap();
+    let r = run_population(&Engine::Cpu, Precision::F64, &pop, &cfg).unwrap();
     let t: Vec<f64> = r
         .spikes
         .times_ms(0.01)
@@ -210,7 +241,7 @@ fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
 fn batched_cycle_frequency_equals_a_single_neuron_run() {
     let spec = grid(classic(None), 18.0, 22.0, 3, 100.0);
     let f = fi_curve(&Engine::Cpu, &spec, |_| {}).expect("the analysis runs");
-    let single = single_run_frequency_hz(&classic(None).with(SweepParam::Current, 20.0), 300.0);
+    let single = single_run_frequency_hz(&set(&classic(None), "current", 20.0), 300.0);
     // Spike times sit on the 0.01 ms grid (±0.01 ms over a 700 ms span) and the batched period
     // averages interpolated crossings: both within 1e-4 of the cycle's frequency.
     assert!(
@@ -241,39 +272,59 @@ fn gpu_cycle_search_equals_the_cpu_twin() {
 
 #[test]
 fn phase_plane_fixed_points_lie_on_both_nullclines() {
-    let spec = PhasePlaneSpec {
-        sys: classic(Some(0.3)),
-        reduction: Reduction::Rinzel,
-        v_range: (-90.0, 60.0),
-        n_range: (0.0, 1.0),
-        starts: vec![(-50.0, 0.4)],
-        method: Method::ExpEuler,
-        dt_ms: 0.01,
-        duration_ms: 20.0,
-    };
-    let plane = phase_plane(&spec).unwrap();
-    assert!(!plane.fixed_points.is_empty());
-    for f in &plane.fixed_points {
-        let (dv, dn) = spec.field(f.v, f.n);
-        assert!(dv.abs() < 1e-8 && dn.abs() < 1e-8, "{f:?}: {dv}, {dn}");
+    let km = set(&bundled("traub_km"), "current", 20.0);
+    let p = km.state_index("p").unwrap();
+    // The 1952 model's V–n plane in Rinzel's reduction, and the M-current model's V–p plane
+    // with every other gate at steady state.
+    for (sys, gate, reduction) in [
+        (classic(Some(0.3)), 3, Reduction::Rinzel),
+        (km, p, Reduction::Steady),
+    ] {
+        let spec = PhasePlaneSpec {
+            sys: sys.clone(),
+            gate,
+            reduction,
+            v_range: (-90.0, 60.0),
+            n_range: (0.0, 1.0),
+            starts: vec![(-50.0, 0.4)],
+            method: Method::ExpEuler,
+            dt_ms: 0.01,
+            duration_ms: 20.0,
+        };
+        let plane = phase_plane(&spec).unwrap();
+        assert!(!plane.fixed_points.is_empty(), "{sys:?}");
+        for f in &plane.fixed_points {
+            let (dv, dn) = spec.field(f.v, f.gate);
+            assert!(dv.abs() < 1e-8 && dn.abs() < 1e-8, "{f:?}: {dv}, {dn}");
+        }
+        assert_eq!(plane.trajectories[0].len(), 201);
+        if reduction == Reduction::Steady {
+            // With every gate at steady state the plane's fixed points are the full model's
+            // equilibria, V for V.
+            let full: Vec<f64> = equilibria(&sys).iter().map(|e| e.v()).collect();
+            assert_eq!(full.len(), plane.fixed_points.len(), "{full:?}");
+            for (f, v) in plane.fixed_points.iter().zip(&full) {
+                assert!((f.v - v).abs() < 1e-6, "{} vs {v}", f.v);
+            }
+        } else {
+            // The reduced model rests stably near the full model's resting potential.
+            let rest = equilibria(&sys)[0].v();
+            assert!(
+                plane
+                    .fixed_points
+                    .iter()
+                    .any(|f| f.stable && (f.v - rest).abs() < 5.0)
+            );
+        }
     }
-    // The reduced model rests stably near the full model's resting potential.
-    let rest = equilibria(&classic(Some(0.3)))[0].v();
-    assert!(
-        plane
-            .fixed_points
-            .iter()
-            .any(|f| f.stable && (f.v - rest).abs() < 5.0)
-    );
-    assert_eq!(plane.trajectories[0].len(), 201);
 }
 
 #[test]
 fn folds_of_equilibria_are_where_a_real_eigenvalue_crosses_zero() {
     // With gK lowered to 5 mS/cm² the steady-state I–V curve of the classic model is N-shaped:
     // two folds along the current, where equilibria are born and die in pairs.
-    let base = classic(None).with(SweepParam::Gk, 5.0);
-    let folds = |count| equilibrium_branches(&grid(base, -40.0, 10.0, count, 100.0)).2;
+    let base = set(&classic(None), "gk", 5.0);
+    let folds = |count| equilibrium_branches(&grid(base.clone(), -40.0, 10.0, count, 100.0)).2;
     let (coarse, fine) = (folds(26), folds(51));
     assert_eq!(fine.len(), 2, "{fine:?}");
     for (a, b) in coarse.iter().zip(&fine) {
@@ -281,7 +332,7 @@ fn folds_of_equilibria_are_where_a_real_eigenvalue_crosses_zero() {
             (a.value - b.value).abs() <= 1e-6 * b.value.abs().max(1.0),
             "{a:?} vs {b:?}"
         );
-        let sys = base.with(SweepParam::Current, b.value);
+        let sys = set(&base, "current", b.value);
         let x = sys.resting_at(b.v);
         // At the fold the state is an equilibrium with a zero eigenvalue; bisection leaves the
         // value within 1e-10 of it, so both vanish to well below the eigenvalues' scale (≈ 1).

@@ -81,6 +81,27 @@ fn analyze_writes_json_npz_and_figures() {
     for name in ["phase_plane.json", "phase_plane.npz", "phase_plane.png"] {
         assert!(out.join(name).is_file(), "{name}");
     }
+    // A model file with a fifth state, on the plane of its M-current gate.
+    let out = tmp.path().join("pp_km");
+    analyze(
+        &[
+            "phase-plane",
+            "--model",
+            "traub_km",
+            "--gate",
+            "p",
+            "--set",
+            "gm=0.1",
+            "--duration",
+            "5",
+        ],
+        &out,
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("phase_plane.json")).unwrap())
+            .unwrap();
+    assert_eq!(json["gate"], "p");
+    assert_eq!(json["model"], "traub_km");
 }
 
 #[test]
@@ -115,4 +136,28 @@ fn analyze_refuses_bad_input() {
     );
     assert_refused(&["analyze", "phase-plane", "--current", "1e9"], "--current");
     assert_refused(&["analyze", "phase-plane", "--start", "-50,2"], "--start");
+    assert_refused(
+        &[
+            "analyze",
+            "phase-plane",
+            "--model",
+            "traub_km",
+            "--gate",
+            "q",
+        ],
+        "--gate",
+    );
+    assert_refused(
+        &[
+            "analyze",
+            "phase-plane",
+            "--model",
+            "traub_km",
+            "--gate",
+            "p",
+            "--reduction",
+            "rinzel",
+        ],
+        "rinzel",
+    );
 }

@@ -5,7 +5,7 @@ use super::{NetworkResult, NetworkRun, run_detached};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::cli::Host;
 use hhsim::cli::cobahh::{GroupSummary, group_summaries, write_network_files};
-use hhsim::cli::model_choice::{apply_file_overrides, network_model};
+use hhsim::cli::model_choice::{apply_file_overrides, model_file};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
@@ -153,7 +153,7 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
     let method: Method = choice("method", &spec.run.method)?;
     let precision: Precision = choice("precision", &spec.run.precision)?;
     let backend: BackendChoice = choice("backend", &spec.run.backend)?;
-    let mut model = network_model(&spec.model)?;
+    let mut model = model_file(&spec.model)?;
     let s = &spec.synapses;
     for (name, what, value) in [
         (EXCITATORY, "tau_e", s.tau_e),

@@ -6,12 +6,10 @@
 use super::cycles::{self, Cycle, CycleScan, CycleSearch, Direction};
 use super::equilibria::{Equilibrium, EquilibriumPoint, equilibria_along, newton};
 use super::shooting;
-use super::system::System;
+use super::system::{Parameter, System};
 use crate::backend::Engine;
 use crate::error::{Error, Result};
-use crate::population::{NeuronSpec, Population};
-use crate::sweep::SweepParam;
-use nalgebra::Vector4;
+use nalgebra::DVector;
 use serde::Serialize;
 use std::time::Instant;
 
@@ -20,7 +18,7 @@ use std::time::Instant;
 pub struct BifurcationSpec {
     /// The model with every other parameter (and the current, unless it is `param`) set.
     pub base: System,
-    pub param: SweepParam,
+    pub param: Parameter,
     /// The grid, in increasing order.
     pub values: Vec<f64>,
     pub search: CycleSearch,
@@ -45,8 +43,6 @@ const SHOOTING_AGREEMENT: f64 = 0.02;
 impl BifurcationSpec {
     /// Checks the grid, the parameter and the search; called before any work.
     pub fn validate(&self) -> Result<()> {
-        let kind = self.base.params.kind;
-        System::parameter(kind, self.param.name())?;
         if self.values.len() < MIN_VALUES {
             return Err(Error::invalid(
                 "number of values",
@@ -65,24 +61,10 @@ impl BifurcationSpec {
                 "STOP > START",
             ));
         }
-        self.search.validate()?;
-        let corner = |value: f64| {
-            let sys = self.base.with(self.param, value);
-            NeuronSpec {
-                params: sys.params,
-                init: sys.params.gates_at_rest(sys.params.e_l),
-                current: sys.current,
-            }
-        };
-        Population {
-            neurons: vec![
-                corner(self.values[0]),
-                corner(self.values[self.values.len() - 1]),
-            ],
-            stimulus: Default::default(),
-            first_index: 0,
+        if let Some(bad) = self.values.iter().find(|v| !v.is_finite()) {
+            return Err(Error::invalid("parameter value", bad, "a finite number"));
         }
-        .validate()
+        self.search.validate()
     }
 
     fn systems(&self) -> Vec<System> {
@@ -90,6 +72,11 @@ impl BifurcationSpec {
             .iter()
             .map(|&v| self.base.with(self.param, v))
             .collect()
+    }
+
+    /// The name of the swept parameter.
+    pub fn param_name(&self) -> String {
+        self.base.parameter_name(self.param).to_string()
     }
 }
 
@@ -163,7 +150,7 @@ impl Effort {
 /// The bifurcation diagram. The field names are those of `bifurcation.json`.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Bifurcation {
-    pub param: &'static str,
+    pub param: String,
     pub values: Vec<f64>,
     pub equilibria: Vec<EquilibriumPoint>,
     pub hopf: Vec<HopfPoint>,
@@ -217,13 +204,13 @@ fn locate_hopf(
     (mut pb, eb): (f64, &Equilibrium),
 ) -> Option<HopfPoint> {
     let growth_a = ea.oscillatory_growth()?;
-    let (mut xa, mut xb) = (ea.state, eb.state);
+    let (mut xa, mut xb) = (ea.state.clone(), eb.state.clone());
     let mut last = ea.clone();
     while (pb - pa).abs() > LOCATE_TOLERANCE * pa.abs().max(1.0) {
         let p = 0.5 * (pa + pb);
         let sys = spec.base.with(spec.param, p);
-        let x = newton(&sys, 0.5 * (xa + xb))?;
-        let e = Equilibrium::at(&sys, x);
+        let x = newton(&sys, (&xa + &xb) * 0.5)?;
+        let e = Equilibrium::at(&sys, x.clone());
         let g = e.oscillatory_growth()?;
         if (g < 0.0) == (growth_a < 0.0) {
             (pa, xa) = (p, x);
@@ -306,15 +293,15 @@ fn golden_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
 
 /// Where each value's simulations start: its stable equilibrium (the first in V when there
 /// are several) or else its first unstable one, with V kicked upwards.
-fn kicked_starts(systems: &[System], eq: &[Vec<Equilibrium>]) -> Vec<Vector4<f64>> {
+fn kicked_starts(systems: &[System], eq: &[Vec<Equilibrium>]) -> Vec<DVector<f64>> {
     eq.iter()
         .zip(systems)
         .map(|(list, sys)| {
             let chosen = list.iter().find(|e| e.stable()).or(list.first());
             let mut x = match chosen {
-                Some(e) => e.state,
+                Some(e) => e.state.clone(),
                 // No equilibrium in range (a strongly driven neuron): any state will do.
-                None => sys.resting_at(sys.params.e_l),
+                None => sys.resting_at(sys.model().initial[0].expect("v has an initial value")),
             };
             x[0] += if chosen.is_some_and(|e| e.stable()) {
                 KICK_STABLE_MV
@@ -349,7 +336,9 @@ fn cycles_along(
             Direction::Up => &scan.up,
             Direction::Down => &scan.down,
         };
-        let cycle: Cycle = found[last].expect("a bracket starts at a value with a cycle");
+        let cycle: Cycle = found[last]
+            .clone()
+            .expect("a bracket starts at a value with a cycle");
         brackets.push((spec.values[last], cycle, spec.values[first]));
         directions.push(direction);
     }
@@ -418,13 +407,16 @@ pub fn bifurcation(
     let (scan, cycle_fold, cycles) = cycles_along(engine, spec, &eq, &mut progress)?;
     let effort = Effort::of(equilibria_s, started, &scan);
     Ok(Bifurcation {
-        param: spec.param.name(),
+        param: spec.param_name(),
         values: spec.values.clone(),
         equilibria: spec
             .values
             .iter()
             .zip(&eq)
-            .flat_map(|(&value, list)| list.iter().map(move |e| EquilibriumPoint::new(value, e)))
+            .flat_map(|(&value, list)| {
+                list.iter()
+                    .map(move |e| EquilibriumPoint::new(&spec.base, value, e))
+            })
             .collect(),
         hopf,
         fold,
@@ -437,7 +429,7 @@ pub fn bifurcation(
 /// An f–I curve (or f against any parameter) with hysteresis.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct FiCurve {
-    pub param: &'static str,
+    pub param: String,
     pub values: Vec<f64>,
     /// Firing frequency of the up- and down-sweep at each value, 0 at rest [Hz].
     pub up_hz: Vec<f64>,
@@ -466,7 +458,7 @@ pub fn fi_curve(
     let hz = |found: &[Option<Cycle>]| -> Vec<f64> {
         found
             .iter()
-            .map(|c| c.map_or(0.0, |c| c.frequency_hz()))
+            .map(|c| c.as_ref().map_or(0.0, Cycle::frequency_hz))
             .collect()
     };
     let (up_hz, down_hz) = (hz(&scan.up), hz(&scan.down));
@@ -483,7 +475,7 @@ pub fn fi_curve(
         .filter(|f| *f > 0.0)
         .min_by(f64::total_cmp);
     Ok(FiCurve {
-        param: spec.param.name(),
+        param: spec.param_name(),
         values: spec.values.clone(),
         up_hz,
         down_hz,

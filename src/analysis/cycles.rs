@@ -4,15 +4,15 @@
 //! or unresolved. The extrema of each cycle are then taken on the host over one period at every
 //! step, from the state the engine ended in.
 
-use super::system::{System, from_state, to_state};
+use super::system::{Parameter, System};
 use crate::backend::Engine;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
-use crate::integrate::{Method, step};
+use crate::integrate::Method;
 use crate::model::Precision;
-use crate::population::{NeuronSpec, Population, RunConfig};
-use crate::sweep::SweepParam;
-use nalgebra::Vector4;
+use crate::model_file::run::{FilePopulation, run_population};
+use crate::population::RunConfig;
+use nalgebra::DVector;
 use serde::Serialize;
 
 /// How the engine simulates the starts.
@@ -78,7 +78,7 @@ const PERIOD_SPREAD: f64 = 0.01;
 const AMPLITUDE_SPREAD: f64 = 0.05;
 
 /// A limit cycle found by simulation.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Cycle {
     /// [mV], over one period at every step.
     pub v_min: f64,
@@ -89,7 +89,7 @@ pub struct Cycle {
     /// farthest from the equilibrium and from any unstable cycle around it, so a start at a
     /// nearby value lands on that value's stable cycle whenever it exists (a state from an
     /// arbitrary phase, e.g. the afterhyperpolarisation, can fall inside the unstable cycle).
-    pub state: Vector4<f64>,
+    pub state: DVector<f64>,
 }
 
 impl Cycle {
@@ -99,7 +99,7 @@ impl Cycle {
 }
 
 /// What one start settled into.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Rest,
     Cycle(Cycle),
@@ -122,46 +122,55 @@ pub fn settle(
     engine: &Engine,
     search: &CycleSearch,
     systems: &[System],
-    starts: &[Vector4<f64>],
+    starts: &[DVector<f64>],
 ) -> Result<Vec<Outcome>> {
     debug_assert_eq!(systems.len(), starts.len(), "one start per system");
-    if systems.is_empty() {
+    let Some(first) = systems.first() else {
         return Ok(Vec::new());
-    }
-    let population = |states: &[Vector4<f64>]| Population {
-        neurons: systems
-            .iter()
-            .zip(states)
-            .map(|(sys, x)| NeuronSpec {
-                params: sys.params,
-                init: to_state(x),
-                current: sys.current,
-            })
-            .collect(),
+    };
+    let population = |states: Vec<Vec<f64>>| FilePopulation {
+        model: first.model().clone(),
+        params: systems.iter().map(|sys| sys.params.clone()).collect(),
+        init: states,
+        current: systems.iter().map(|sys| sys.current).collect(),
+        threshold: vec![first.model().threshold; systems.len()],
         stimulus: Stimulus::default(),
         first_index: 0,
     };
-    let settle_cfg = search.config(search.transient_ms, None);
-    let settled = engine.run(search.precision, &population(starts), &settle_cfg)?;
-    let after: Vec<Vector4<f64>> = settled.final_states.iter().map(from_state).collect();
+    let rows = |x: &[DVector<f64>]| x.iter().map(|s| s.iter().copied().collect()).collect();
+    let settle_cfg = search.config(search.transient_ms, None).for_model_file();
+    let settled = run_population(
+        engine,
+        search.precision,
+        &population(rows(starts)),
+        &settle_cfg,
+    )?;
+    let after: Vec<Vec<f64>> = settled
+        .final_states
+        .rows()
+        .into_iter()
+        .map(|r| r.to_vec())
+        .collect();
 
     let every = search.record_every();
-    let window_cfg = search.config(search.window_ms, Some(every));
-    let window = engine.run(search.precision, &population(&after), &window_cfg)?;
-    let trace = window.trace.expect("the window is recorded");
+    let window_cfg = search
+        .config(search.window_ms, Some(every))
+        .for_model_file();
+    let window = run_population(engine, search.precision, &population(after), &window_cfg)?;
+    let (_, trace) = window.trace.expect("the window is recorded");
     let sample_ms = every as f64 * search.dt_ms;
     Ok(systems
         .iter()
-        .zip(&window.final_states)
+        .zip(window.final_states.rows())
         .enumerate()
         .map(|(j, (sys, end))| {
-            let v: Vec<f64> = trace.v.row(j).to_vec();
+            let v: Vec<f64> = trace[0].row(j).to_vec();
             match classify(&v, sample_ms) {
                 Classified::Rest => Outcome::Rest,
                 Classified::Unresolved => Outcome::Unresolved,
                 Classified::Cycle { period_ms } => {
-                    let (v_min, v_max, state) =
-                        extrema_over(sys, search, &from_state(end), period_ms);
+                    let end = DVector::from_iterator(end.len(), end.iter().copied());
+                    let (v_min, v_max, state) = extrema_over(sys, search, &end, period_ms);
                     Outcome::Cycle(Cycle {
                         v_min,
                         v_max,
@@ -226,20 +235,20 @@ fn classify(v: &[f64], sample_ms: f64) -> Classified {
 fn extrema_over(
     sys: &System,
     search: &CycleSearch,
-    start: &Vector4<f64>,
+    start: &DVector<f64>,
     period_ms: f64,
-) -> (f64, f64, Vector4<f64>) {
+) -> (f64, f64, DVector<f64>) {
     let steps = (period_ms / search.dt_ms).ceil() as usize + 1;
-    let mut s = to_state(start);
-    let (mut lo, mut peak) = (s.v, s);
+    let mut s = start.clone();
+    let (mut lo, mut peak) = (s[0], s.clone());
     for _ in 0..steps {
-        s = step(search.method, &sys.params, &s, sys.current, search.dt_ms);
-        lo = lo.min(s.v);
-        if s.v > peak.v {
-            peak = s;
+        s = sys.step(search.method, &s, search.dt_ms);
+        lo = lo.min(s[0]);
+        if s[0] > peak[0] {
+            peak = s.clone();
         }
     }
-    (lo, peak.v, from_state(&peak))
+    (lo, peak[0], peak)
 }
 
 /// Which way a quasi-static sweep of the parameter runs: each value starts where the previous
@@ -279,7 +288,7 @@ pub fn scan(
     engine: &Engine,
     search: &CycleSearch,
     systems: &[System],
-    starts: &[Vector4<f64>],
+    starts: &[DVector<f64>],
     mut progress: impl FnMut(&str),
 ) -> Result<CycleScan> {
     let k = systems.len();
@@ -291,7 +300,7 @@ pub fn scan(
         neuron_runs: k,
         ..CycleScan::default()
     };
-    #[derive(Clone, Copy, PartialEq)]
+    #[derive(Clone, PartialEq)]
     enum Slot {
         Found(Cycle),
         None,
@@ -299,7 +308,7 @@ pub fn scan(
     }
     let initial: Vec<Slot> = base
         .iter()
-        .map(|o| o.cycle().map_or(Slot::Pending, |c| Slot::Found(*c)))
+        .map(|o| o.cycle().map_or(Slot::Pending, |c| Slot::Found(c.clone())))
         .collect();
     let mut slots = [initial.clone(), initial];
     let orders: [Vec<usize>; 2] = [(0..k).collect(), (0..k).rev().collect()];
@@ -330,12 +339,12 @@ pub fn scan(
         let mut batch_systems = Vec::new();
         let mut batch_starts = Vec::new();
         for (d, block) in &blocks {
-            let Slot::Found(from) = slots[*d][orders[*d][block[0] - 1]] else {
+            let Slot::Found(from) = &slots[*d][orders[*d][block[0] - 1]] else {
                 unreachable!("a block follows a value with a cycle")
             };
             for &q in block {
-                batch_systems.push(systems[orders[*d][q]]);
-                batch_starts.push(from.state);
+                batch_systems.push(systems[orders[*d][q]].clone());
+                batch_starts.push(from.state.clone());
             }
         }
         let results = settle(engine, search, &batch_systems, &batch_starts)?;
@@ -347,7 +356,7 @@ pub fn scan(
             for (n, (&q, outcome)) in block.iter().zip(&outcomes).enumerate() {
                 let i = orders[d][q];
                 match outcome {
-                    Outcome::Cycle(c) => slots[d][i] = Slot::Found(*c),
+                    Outcome::Cycle(c) => slots[d][i] = Slot::Found(c.clone()),
                     other => {
                         if n == 0 {
                             // Started from its immediate neighbour's cycle: the sweep's cycle
@@ -367,7 +376,7 @@ pub fn scan(
         }
     }
     let found = |s: &Slot| match s {
-        Slot::Found(c) => Some(*c),
+        Slot::Found(c) => Some(c.clone()),
         _ => None,
     };
     out.up = slots[0].iter().map(found).collect();
@@ -388,7 +397,7 @@ pub fn refine_folds(
     engine: &Engine,
     search: &CycleSearch,
     base: &System,
-    param: SweepParam,
+    param: Parameter,
     mut brackets: Vec<(f64, Cycle, f64)>,
 ) -> Result<Vec<(f64, Cycle, f64)>> {
     let probe = |a: f64, b: f64, p: usize| a + (b - a) * p as f64 / (FOLD_PROBES + 1) as f64;
@@ -398,18 +407,18 @@ pub fn refine_folds(
         for (a, cycle, b) in &brackets {
             for p in 1..=FOLD_PROBES {
                 systems.push(base.with(param, probe(*a, *b, p)));
-                starts.push(cycle.state);
+                starts.push(cycle.state.clone());
             }
         }
         let outcomes = settle(engine, search, &systems, &starts)?;
         for (bracket, mine) in brackets.iter_mut().zip(outcomes.chunks(FOLD_PROBES)) {
-            let (a, cycle, b) = *bracket;
+            let (a, b) = (bracket.0, bracket.2);
             let cycling = mine.iter().take_while(|o| o.cycle().is_some()).count();
             *bracket = match cycling {
-                0 => (a, cycle, probe(a, b, 1)),
+                0 => (a, bracket.1.clone(), probe(a, b, 1)),
                 n => (
                     probe(a, b, n),
-                    *mine[n - 1].cycle().expect("counted as cycling"),
+                    mine[n - 1].cycle().expect("counted as cycling").clone(),
                     probe(a, b, n + 1),
                 ),
             };

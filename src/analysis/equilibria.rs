@@ -1,16 +1,16 @@
 //! Equilibria of one neuron and their stability. At an equilibrium every gate sits at its
 //! steady state, so the equilibria are the roots of dV/dt along the steady-state curve, a
 //! function of V alone: a scan of V brackets every root (every branch, where there are several),
-//! bisection narrows each, and Newton on the full 4-D system polishes it to f(x*) ≈ 0. Along a
+//! bisection narrows each, and Newton on the full system polishes it to f(x*) ≈ 0. Along a
 //! parameter, Newton also continues each branch from the previous value, which keeps the two
 //! roots next to a fold that the scan's step cannot separate.
 
 use super::system::System;
-use nalgebra::{Complex, Vector4};
+use nalgebra::{Complex, DVector};
 use serde::Serialize;
 
 /// The V range scanned for equilibria [mV]: wider than any resting or depolarised state of
-/// either model (the reversal potentials lie within it).
+/// a neuron (the reversal potentials of the bundled models lie well within it).
 pub const SCAN_RANGE_MV: (f64, f64) = (-150.0, 100.0);
 /// Scan step [mV]: roots closer than this (next to a fold) may be missed by the scan; the
 /// fold search in `bifurcation` finds where such a pair disappears.
@@ -25,16 +25,17 @@ pub const REAL_EIGENVALUE_IM: f64 = 1e-9;
 /// An equilibrium with the eigenvalues of its Jacobian, largest real part first.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Equilibrium {
-    /// (V [mV], m, h, n).
-    pub state: Vector4<f64>,
+    /// V [mV] and the gates, in the model's state order.
+    pub state: DVector<f64>,
     pub eigenvalues: Vec<Complex<f64>>,
 }
 
 impl Equilibrium {
     /// Evaluates the Jacobian's eigenvalues at the equilibrium `state` of `sys`.
-    pub fn at(sys: &System, state: Vector4<f64>) -> Self {
+    pub fn at(sys: &System, state: DVector<f64>) -> Self {
         let mut eigenvalues: Vec<Complex<f64>> = sys
             .jacobian(&state)
+            .clone()
             .complex_eigenvalues()
             .iter()
             .copied()
@@ -110,7 +111,7 @@ pub fn equilibria_along(systems: &[System]) -> Vec<Vec<Equilibrium>> {
             .last()
             .into_iter()
             .flatten()
-            .filter_map(|e| newton(sys, e.state));
+            .filter_map(|e| newton(sys, e.state.clone()));
         for x in continued.collect::<Vec<_>>() {
             if !found.iter().any(|e| (e.v() - x[0]).abs() < SAME_ROOT_MV) {
                 found.push(Equilibrium::at(sys, x));
@@ -123,12 +124,12 @@ pub fn equilibria_along(systems: &[System]) -> Vec<Vec<Equilibrium>> {
 }
 
 /// Two equilibria closer than this in V are one [mV]: Newton pins a root to ≈ 1e-12 mV, and
-/// distinct roots of either model lie far further apart except within ≈ 1e-10 of a fold.
+/// distinct roots lie far further apart except within ≈ 1e-10 of a fold.
 const SAME_ROOT_MV: f64 = 1e-6;
 
 /// Newton's method on f(x) = 0 from `x0`; `None` when it does not reach
 /// [`RESIDUAL_TOLERANCE`] or leaves the physical range of the gates.
-pub fn newton(sys: &System, x0: Vector4<f64>) -> Option<Vector4<f64>> {
+pub fn newton(sys: &System, x0: DVector<f64>) -> Option<DVector<f64>> {
     let mut x = x0;
     for _ in 0..MAX_NEWTON_STEPS {
         let f = sys.rhs(&x);
@@ -137,7 +138,8 @@ pub fn newton(sys: &System, x0: Vector4<f64>) -> Option<Vector4<f64>> {
         }
         let step = sys.jacobian(&x).lu().solve(&(-f))?;
         x += step;
-        let gates_ok = (1..4).all(|k| x[k].is_finite() && (-1e-9..=1.0 + 1e-9).contains(&x[k]));
+        let gates_ok =
+            (1..x.len()).all(|k| x[k].is_finite() && (-1e-9..=1.0 + 1e-9).contains(&x[k]));
         if !x[0].is_finite() || !gates_ok {
             return None;
         }
@@ -174,24 +176,30 @@ pub struct EquilibriumPoint {
     pub value: f64,
     /// [mV].
     pub v: f64,
-    pub m: f64,
-    pub h: f64,
-    pub n: f64,
+    /// Every gate by name, in the model's state order (a JSON object).
+    #[serde(serialize_with = "as_map")]
+    pub gates: Vec<(String, f64)>,
     pub stable: bool,
     /// [re, im] [1/ms], largest real part first.
     pub eigenvalues: Vec<[f64; 2]>,
 }
 
 impl EquilibriumPoint {
-    pub fn new(value: f64, e: &Equilibrium) -> Self {
+    pub fn new(sys: &System, value: f64, e: &Equilibrium) -> Self {
         EquilibriumPoint {
             value,
             v: e.state[0],
-            m: e.state[1],
-            h: e.state[2],
-            n: e.state[3],
+            gates: (sys.model().states.iter().zip(&e.state))
+                .skip(1)
+                .map(|(name, &x)| (name.clone(), x))
+                .collect(),
             stable: e.stable(),
             eigenvalues: e.eigenvalue_pairs(),
         }
     }
+}
+
+/// Name–value pairs as a JSON object, in their order.
+fn as_map<S: serde::Serializer>(pairs: &[(String, f64)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(pairs.iter().map(|(name, x)| (name, x)))
 }

@@ -1,23 +1,24 @@
-//! The V–n phase plane of the reduced model: m fast, at m∞(V), and h slaved to n, either by
-//! the textbook relation h = 0.89 − 1.1·n (Rinzel's reduction of the 1952 model, as FitzHugh
-//! and Izhikevich draw it) or at its steady state h∞(V). Nullclines, the vector field and the
-//! fixed points with their type are those of this 2-D system; the trajectories are of the full
-//! 4-D model, started on the plane and projected onto it.
+//! The phase plane of V and one gate (n, say) of the reduced model: every other gate at its
+//! steady state x∞(V), fast ones as m is; or, in Rinzel's reduction of the 1952 model (as
+//! FitzHugh and Izhikevich draw it), h slaved to n by h = 0.89 − 1.1·n. Nullclines, the vector
+//! field and the fixed points with their type are those of this 2-D system; the trajectories
+//! are of the full model, started on the plane and projected onto it.
 
 use super::equilibria::bisect_root;
 use super::system::System;
 use crate::error::{Error, Result};
-use crate::integrate::{Method, step};
-use crate::model::State;
+use crate::integrate::Method;
+use nalgebra::DVector;
 use serde::Serialize;
 
-/// How h follows the plane's variables.
+/// How the gates off the plane follow its variables.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Reduction {
-    /// h = 0.89 − 1.1·n.
+    /// h = 0.89 − 1.1·n (the plane's gate must be n, and the model must have h), every other
+    /// gate at steady state.
     Rinzel,
-    /// h = h∞(V).
+    /// Every gate off the plane at steady state, x∞(V).
     Steady,
 }
 
@@ -25,11 +26,13 @@ pub enum Reduction {
 #[derive(Clone, Debug, PartialEq)]
 pub struct PhasePlaneSpec {
     pub sys: System,
+    /// The state index of the plane's gate.
+    pub gate: usize,
     pub reduction: Reduction,
     /// [mV]
     pub v_range: (f64, f64),
     pub n_range: (f64, f64),
-    /// Starts (V [mV], n) of the full-model trajectories.
+    /// Starts (V [mV], gate) of the full-model trajectories.
     pub starts: Vec<(f64, f64)>,
     pub method: Method,
     pub dt_ms: f64,
@@ -49,7 +52,8 @@ const TRAJECTORY_EVERY: usize = 10;
 pub struct FixedPoint {
     /// [mV]
     pub v: f64,
-    pub n: f64,
+    /// The plane's gate.
+    pub gate: f64,
     /// "stable node", "unstable focus", "saddle", …
     pub kind: String,
     pub stable: bool,
@@ -62,14 +66,14 @@ pub struct FixedPoint {
 pub struct PhasePlane {
     pub field_v: Vec<f64>,
     pub field_n: Vec<f64>,
-    /// dV/dt [mV/ms] and dn/dt [1/ms], indexed [n][v].
+    /// dV/dt [mV/ms] and the gate's rate of change [1/ms], indexed [gate][v].
     pub field_dv: Vec<Vec<f64>>,
     pub field_dn: Vec<Vec<f64>>,
-    /// Points (V, n) of the V-nullcline (possibly several n per V) and of the n-nullcline.
+    /// Points (V, gate) of the V-nullcline (possibly several per V) and of the gate's.
     pub v_nullcline: Vec<(f64, f64)>,
     pub n_nullcline: Vec<(f64, f64)>,
     pub fixed_points: Vec<FixedPoint>,
-    /// Per start: samples (t [ms], V, n).
+    /// Per start: samples (t [ms], V, gate).
     pub trajectories: Vec<Vec<(f64, f64, f64)>>,
 }
 
@@ -84,12 +88,25 @@ impl PhasePlaneSpec {
                 "LOW:HIGH with HIGH > LOW [mV]",
             ));
         }
+        let model = self.sys.model();
+        if self.reduction == Reduction::Rinzel
+            && (model.states[self.gate] != "n" || self.sys.state_index("h").is_none())
+        {
+            return Err(Error::invalid(
+                "--reduction",
+                "rinzel",
+                format!(
+                    "steady here: rinzel (h = 0.89 − 1.1·n) needs the plane's gate to be n and a gate h; the plane of {} has {}",
+                    model.name, model.states[self.gate]
+                ),
+            ));
+        }
         for &(v, n) in &self.starts {
             if !(v.is_finite() && (0.0..=1.0).contains(&n)) {
                 return Err(Error::invalid(
                     "--start",
                     format!("{v},{n}"),
-                    "V,N with V finite [mV] and 0 ≤ N ≤ 1",
+                    "V,X with V finite [mV] and 0 ≤ X ≤ 1 (the plane's gate)",
                 ));
             }
         }
@@ -103,35 +120,30 @@ impl PhasePlaneSpec {
         .validate()
     }
 
-    /// h on the plane at (V, n).
-    fn h(&self, v: f64, n: f64) -> f64 {
-        match self.reduction {
-            Reduction::Rinzel => 0.89 - 1.1 * n,
-            Reduction::Steady => self.sys.params.gates_at_rest(v).h,
+    /// The full model's state on the plane at (V, gate): the other gates at steady state, or
+    /// h by Rinzel's relation.
+    fn state(&self, v: f64, n: f64) -> DVector<f64> {
+        let mut x = self.sys.resting_at(v);
+        x[self.gate] = n;
+        if self.reduction == Reduction::Rinzel {
+            let h = self
+                .sys
+                .state_index("h")
+                .expect("validated: the model has h");
+            x[h] = 0.89 - 1.1 * n;
         }
+        x
     }
 
-    /// The full model's state on the plane at (V, n).
-    fn state(&self, v: f64, n: f64) -> State<f64> {
-        State {
-            v,
-            m: self.sys.params.gates_at_rest(v).m,
-            h: self.h(v, n),
-            n,
-        }
-    }
-
-    /// (dV/dt, dn/dt) of the reduced system.
+    /// (dV/dt, d(gate)/dt) of the reduced system.
     pub fn field(&self, v: f64, n: f64) -> (f64, f64) {
-        let d = self
-            .sys
-            .params
-            .derivatives(&self.state(v, n), self.sys.current);
-        (d.v, d.n)
+        let d = self.sys.rhs(&self.state(v, n));
+        (d[0], d[self.gate])
     }
 
+    /// The gate's steady state at V.
     fn n_inf(&self, v: f64) -> f64 {
-        self.sys.params.gates_at_rest(v).n
+        self.sys.resting_at(v)[self.gate]
     }
 }
 
@@ -235,28 +247,22 @@ fn fixed_point(spec: &PhasePlaneSpec, v: f64, n: f64) -> FixedPoint {
     };
     FixedPoint {
         v,
-        n,
+        gate: n,
         kind,
         stable,
         eigenvalues,
     }
 }
 
-/// The full model from (V, n) on the plane, integrated on the host in f64.
+/// The full model from (V, gate) on the plane, integrated on the host in f64.
 fn trajectory(spec: &PhasePlaneSpec, v: f64, n: f64) -> Vec<(f64, f64, f64)> {
     let steps = (spec.duration_ms / spec.dt_ms).round() as usize;
     let mut s = spec.state(v, n);
-    let mut out = vec![(0.0, s.v, s.n)];
+    let mut out = vec![(0.0, s[0], s[spec.gate])];
     for k in 1..=steps {
-        s = step(
-            spec.method,
-            &spec.sys.params,
-            &s,
-            spec.sys.current,
-            spec.dt_ms,
-        );
+        s = spec.sys.step(spec.method, &s, spec.dt_ms);
         if k % TRAJECTORY_EVERY == 0 || k == steps {
-            out.push((k as f64 * spec.dt_ms, s.v, s.n));
+            out.push((k as f64 * spec.dt_ms, s[0], s[spec.gate]));
         }
     }
     out

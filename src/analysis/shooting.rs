@@ -1,16 +1,14 @@
 //! The fold of limit cycles located precisely, by shooting on a Poincaré section. A cycle
-//! crosses the section V = V_s upwards once per period; the return map P takes the gates
-//! (m, h, n) at one crossing to those at the next. A cycle is a fixed point of P, and at a
+//! crosses the section V = V_s upwards once per period; the return map P takes the gates at
+//! one crossing to those at the next. A cycle is a fixed point of P, and at a
 //! fold of cycles one multiplier of P passes 1, so (y, p) solves the extended system
 //! P(y; p) − y = 0, det(DP(y; p) − I) = 0, which Newton's method solves from the simulated
 //! bracket. The flow is integrated on the host by RK4 with a small fixed step, so the fold is
 //! the ODE's, not that of the coarser step the engine ran.
 
-use super::system::System;
-use crate::integrate::{Method, step};
-use crate::model::State;
-use crate::sweep::SweepParam;
-use nalgebra::{Matrix3, Matrix4, Vector3, Vector4};
+use super::system::{Parameter, System};
+use crate::integrate::Method;
+use nalgebra::{DMatrix, DVector};
 
 /// RK4 step of the shooting [ms]: its local error (≈ dt⁵) keeps P accurate to far below the
 /// finite-difference steps used on it.
@@ -41,72 +39,74 @@ const MAX_PARAMETER_STEP: f64 = 0.01;
 /// A model along one parameter, with the section its cycles cross.
 struct Shooter<'a> {
     base: &'a System,
-    param: SweepParam,
+    param: Parameter,
     section_v: f64,
 }
 
 impl Shooter<'_> {
-    fn flow_step(sys: &System, s: &State<f64>, dt: f64) -> State<f64> {
-        step(Method::Rk4, &sys.params, s, sys.current, dt)
+    fn flow_step(sys: &System, s: &DVector<f64>, dt: f64) -> DVector<f64> {
+        sys.step(Method::Rk4, s, dt)
     }
 
     /// From any state, the gates at the next upward crossing of the section after V has been
     /// below it.
-    fn next_crossing(&self, sys: &System, mut s: State<f64>) -> Option<Vector3<f64>> {
-        let mut armed = s.v < self.section_v;
+    fn next_crossing(&self, sys: &System, mut s: DVector<f64>) -> Option<DVector<f64>> {
+        let mut armed = s[0] < self.section_v;
         let steps = (MAX_RETURN_MS / SHOOT_DT_MS) as usize;
         for _ in 0..steps {
             let next = Self::flow_step(sys, &s, SHOOT_DT_MS);
-            if !next.v.is_finite() {
+            if !next[0].is_finite() {
                 return None;
             }
-            if armed && next.v >= self.section_v {
+            if armed && next[0] >= self.section_v {
                 // The partial step that lands on the section, by bisection on its length: P
                 // stays smooth in y, which the finite differences rely on.
                 let (mut lo, mut hi) = (0.0, SHOOT_DT_MS);
                 for _ in 0..60 {
                     let mid = 0.5 * (lo + hi);
-                    if Self::flow_step(sys, &s, mid).v < self.section_v {
+                    if Self::flow_step(sys, &s, mid)[0] < self.section_v {
                         lo = mid;
                     } else {
                         hi = mid;
                     }
                 }
                 let x = Self::flow_step(sys, &s, 0.5 * (lo + hi));
-                return Some(Vector3::new(x.m, x.h, x.n));
+                return Some(x.rows(1, x.len() - 1).into_owned());
             }
-            armed |= next.v < self.section_v;
+            armed |= next[0] < self.section_v;
             s = next;
         }
         None
     }
 
     /// P(y; p).
-    fn ret(&self, y: &Vector3<f64>, p: f64) -> Option<Vector3<f64>> {
+    fn ret(&self, y: &DVector<f64>, p: f64) -> Option<DVector<f64>> {
         let sys = self.base.with(self.param, p);
-        let s = State {
-            v: self.section_v,
-            m: y[0],
-            h: y[1],
-            n: y[2],
-        };
+        let s = DVector::from_iterator(
+            y.len() + 1,
+            std::iter::once(self.section_v).chain(y.iter().copied()),
+        );
         self.next_crossing(&sys, s)
     }
 
-    /// The extended system: P(y) − y and det(DP − I).
-    fn extended(&self, z: &Vector4<f64>) -> Option<Vector4<f64>> {
-        let (y, p) = (Vector3::new(z[0], z[1], z[2]), z[3]);
+    /// The extended system: P(y) − y and det(DP − I), for z = (y, p).
+    fn extended(&self, z: &DVector<f64>) -> Option<DVector<f64>> {
+        let g = z.len() - 1;
+        let (y, p) = (z.rows(0, g).into_owned(), z[g]);
         let py = self.ret(&y, p)?;
-        let mut dp = Matrix3::zeros();
-        for k in 0..3 {
-            let mut e = Vector3::zeros();
+        let mut dp = DMatrix::zeros(g, g);
+        for k in 0..g {
+            let mut e = DVector::zeros(g);
             e[k] = DP_STEP;
-            let column = (self.ret(&(y + e), p)? - self.ret(&(y - e), p)?) / (2.0 * DP_STEP);
+            let column = (self.ret(&(&y + &e), p)? - self.ret(&(&y - &e), p)?) / (2.0 * DP_STEP);
             dp.set_column(k, &column);
         }
-        let det = (dp - Matrix3::identity()).determinant();
+        let det = (dp - DMatrix::identity(g, g)).determinant();
         let r = py - y;
-        Some(Vector4::new(r[0], r[1], r[2], det))
+        Some(DVector::from_iterator(
+            g + 1,
+            r.iter().copied().chain([det]),
+        ))
     }
 }
 
@@ -114,9 +114,9 @@ impl Shooter<'_> {
 /// `p0`, with the section at `section_v` [mV]. `None` when Newton does not converge.
 pub fn locate_cycle_fold(
     base: &System,
-    param: SweepParam,
+    param: Parameter,
     p0: f64,
-    start: &Vector4<f64>,
+    start: &DVector<f64>,
     section_v: f64,
 ) -> Option<f64> {
     let shooter = Shooter {
@@ -125,43 +125,45 @@ pub fn locate_cycle_fold(
         section_v,
     };
     let sys = base.with(param, p0);
-    let s = super::system::to_state(start);
-    let y = shooter.next_crossing(&sys, s)?;
-    let mut z = Vector4::new(y[0], y[1], y[2], p0);
+    let y = shooter.next_crossing(&sys, start.clone())?;
+    // z = (gates at the section, parameter).
+    let last = y.len();
+    let mut z = DVector::from_iterator(last + 1, y.iter().copied().chain([p0]));
     let scale = p0.abs().max(1.0);
     let mut g = shooter.extended(&z)?;
     for _ in 0..MAX_NEWTON_STEPS {
-        let mut jac = Matrix4::zeros();
-        for k in 0..4 {
-            let h = if k == 3 {
+        let mut jac = DMatrix::zeros(last + 1, last + 1);
+        for k in 0..=last {
+            let h = if k == last {
                 NEWTON_FD_STEP * scale
             } else {
                 NEWTON_FD_STEP
             };
-            let mut e = Vector4::zeros();
+            let mut e = DVector::zeros(last + 1);
             e[k] = h;
-            let column = (shooter.extended(&(z + e))? - shooter.extended(&(z - e))?) / (2.0 * h);
+            let column =
+                (shooter.extended(&(&z + &e))? - shooter.extended(&(&z - &e))?) / (2.0 * h);
             jac.set_column(k, &column);
         }
-        let mut full = jac.lu().solve(&(-g))?;
+        let mut full = jac.lu().solve(&(-&g))?;
         // Converged once the parameter stops moving: it is what the search reports, and the
         // gates are pinned only to the ≈1e-9 that the noise of the finite-difference DP
         // allows, below which no step lowers the residual any more.
-        let settled = (0..3).all(|k| full[k].abs() < GATE_TOLERANCE)
-            && full[3].abs() < NEWTON_STEP_TOLERANCE * scale;
+        let settled = (0..last).all(|k| full[k].abs() < GATE_TOLERANCE)
+            && full[last].abs() < NEWTON_STEP_TOLERANCE * scale;
         if settled {
-            return Some(z[3] + full[3]);
+            return Some(z[last] + full[last]);
         }
         // A trust region on the parameter: the fold lies near the simulated one, and a long
         // step would carry Newton to another solution.
         let limit = MAX_PARAMETER_STEP * scale;
-        if full[3].abs() > limit {
-            full *= limit / full[3].abs();
+        if full[last].abs() > limit {
+            full *= limit / full[last].abs();
         }
         // Damped: halve the step until the residual shrinks.
         let mut t = 1.0;
         let (next, g_next) = loop {
-            let candidate = z + full * t;
+            let candidate = &z + &full * t;
             if let Some(gc) = shooter.extended(&candidate)
                 && gc.amax() < g.amax()
             {

@@ -1,52 +1,186 @@
-//! One neuron of a model as an autonomous ODE x' = f(x; p) with x = (V, m, h, n), for the
-//! analysis on the host: the right-hand side, its Jacobian and the steady state of the gates.
+//! One neuron of a model file as an autonomous ODE x' = f(x; p), x = (V, gates…) in the file's
+//! state order, for the analysis on the host: the right-hand side and the integration steps
+//! from the model's own tapes (those the kernels and their twin run), the Jacobian by
+//! forward-mode differentiation of the derivative tape, and the gates' steady states.
 //! Everything here is f64: the analysis solves for equilibria to 1e-10.
 
 use crate::error::{Error, Result};
-use crate::model::{ModelKind, Params, State};
-use crate::population::NeuronSpec;
-use crate::sweep::SweepParam;
-use nalgebra::{Matrix4, Vector4};
+use crate::integrate::Method;
+use crate::model::Real;
+use crate::model_file::Model;
+use crate::model_file::eval::{self, Inputs};
+use crate::model_file::lower::{self, Lowered};
+use crate::model_file::tape::{Input, Op};
+use nalgebra::{DMatrix, DVector};
+use std::sync::Arc;
 
-/// A model's parameters and the constant current injected into it.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// What an analysis can vary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Parameter {
+    /// Parameter k of the model, in file order.
+    Model(usize),
+    /// The constant injected current.
+    Current,
+}
+
+/// A model's tapes, lowered once and shared by every system of the model.
+struct Tapes {
+    model: Model,
+    derivatives: Lowered,
+    exp_euler: Lowered,
+    rates: Lowered,
+    /// The rate tape's op of each state's steady state (`None` for v).
+    steady: Vec<Option<usize>>,
+}
+
+/// A model with its parameters and the constant current injected into it.
+#[derive(Clone)]
 pub struct System {
-    pub params: Params<f64>,
-    /// Injected current [pA | µA/cm²].
+    tapes: Arc<Tapes>,
+    /// The model's parameters, in file order.
+    pub params: Vec<f64>,
+    /// Injected current [pA | µA/cm², by the model's units].
     pub current: f64,
 }
 
-/// Step of the central differences that give the rates' voltage derivatives [mV]. With one
-/// Richardson extrapolation the truncation error is ≈ (h/s)⁴ relative for rates varying on a
-/// scale s ≥ 4 mV (below 1e-10), and the rounding error ≈ ε·|α|/h (≈ 1e-13 relative): far
-/// below the 1e-6 that eigenvalue comparisons need.
-const RATE_DERIVATIVE_STEP_MV: f64 = 0.01;
+impl PartialEq for System {
+    fn eq(&self, other: &Self) -> bool {
+        self.tapes.model.source == other.tapes.model.source
+            && self.params == other.params
+            && self.current == other.current
+    }
+}
+
+impl std::fmt::Debug for System {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("System")
+            .field("model", &self.tapes.model.name)
+            .field("params", &self.params)
+            .field("current", &self.current)
+            .finish()
+    }
+}
 
 impl System {
-    pub fn new(params: Params<f64>, current: f64) -> Self {
-        System { params, current }
+    /// `model` at its default parameters under `current`.
+    pub fn new(model: Model, current: f64) -> Self {
+        let rates = lower::rate_tape(&model);
+        let steady = model
+            .states
+            .iter()
+            .map(|state| {
+                let name = format!("steady state of gate {state}");
+                rates.outputs.iter().find(|(n, _)| *n == name).map(|o| o.1)
+            })
+            .collect();
+        System {
+            params: model.default_parameters(),
+            current,
+            tapes: Arc::new(Tapes {
+                derivatives: lower::derivative_tape(&model, true, true),
+                exp_euler: lower::exp_euler_tape(&model, true, true),
+                rates,
+                steady,
+                model,
+            }),
+        }
     }
 
-    /// This system with `param` set to `value` (in the unit a sweep axis uses).
-    pub fn with(&self, param: SweepParam, value: f64) -> System {
-        let mut spec = NeuronSpec {
-            params: self.params,
-            init: State::default(),
+    pub fn model(&self) -> &Model {
+        &self.tapes.model
+    }
+
+    /// The number of states (V and every gate with kinetics).
+    pub fn dim(&self) -> usize {
+        self.tapes.model.states.len()
+    }
+
+    /// The index of state `name` (v is 0).
+    pub fn state_index(&self, name: &str) -> Option<usize> {
+        self.tapes.model.states.iter().position(|s| s == name)
+    }
+
+    /// The unit of the injected current.
+    pub fn current_unit(&self) -> &'static str {
+        self.tapes.model.units.current_unit()
+    }
+
+    /// This system with `param` set to `value`.
+    pub fn with(&self, param: Parameter, value: f64) -> System {
+        let mut sys = self.clone();
+        match param {
+            Parameter::Model(k) => sys.params[k] = value,
+            Parameter::Current => sys.current = value,
+        }
+        sys
+    }
+
+    /// The value of `param`.
+    pub fn get(&self, param: Parameter) -> f64 {
+        match param {
+            Parameter::Model(k) => self.params[k],
+            Parameter::Current => self.current,
+        }
+    }
+
+    /// `current` or the name of one of the model's parameters, or says which there are.
+    pub fn parameter(&self, name: &str) -> Result<Parameter> {
+        let model = &self.tapes.model;
+        if name == "current" {
+            return Ok(Parameter::Current);
+        }
+        match model.parameters.iter().position(|(n, _)| n == name) {
+            Some(k) => Ok(Parameter::Model(k)),
+            None => {
+                let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+                Err(Error::invalid(
+                    "parameter",
+                    name,
+                    format!(
+                        "current or a parameter of {}: {}",
+                        model.name,
+                        names.join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+
+    /// The name of `param` as [`Self::parameter`] reads it.
+    pub fn parameter_name(&self, param: Parameter) -> &str {
+        match param {
+            Parameter::Model(k) => &self.tapes.model.parameters[k].0,
+            Parameter::Current => "current",
+        }
+    }
+
+    fn inputs(&self, x: &DVector<f64>) -> Inputs<f64> {
+        Inputs {
+            states: x.iter().copied().collect(),
+            params: self.params.clone(),
+            dt: 0.0,
             current: self.current,
-        };
-        param.apply(&mut spec, value);
-        System::new(spec.params, spec.current)
+            extra_conductance: 0.0,
+            extra_drive: 0.0,
+        }
     }
 
     /// f(x): dV/dt [mV/ms] and the gates' rates of change [1/ms].
-    pub fn rhs(&self, x: &Vector4<f64>) -> Vector4<f64> {
-        let d = self.params.derivatives(&to_state(x), self.current);
-        Vector4::new(d.v, d.m, d.h, d.n)
+    pub fn rhs(&self, x: &DVector<f64>) -> DVector<f64> {
+        let d = &self.tapes.derivatives;
+        let values = eval::evaluate::<f64>(&d.tape, &self.inputs(x));
+        DVector::from_iterator(d.outputs.len(), d.outputs.iter().map(|&(_, id)| values[id]))
     }
 
-    /// The gates at their steady state at potential `v`.
-    pub fn resting_at(&self, v: f64) -> Vector4<f64> {
-        from_state(&self.params.gates_at_rest(v))
+    /// The state at potential `v` with every gate at its steady state.
+    pub fn resting_at(&self, v: f64) -> DVector<f64> {
+        let t = &self.tapes;
+        let values =
+            eval::evaluate::<f64>(&t.rates.tape, &Inputs::at_rest(&t.model, &self.params, v));
+        DVector::from_iterator(
+            self.dim(),
+            t.steady.iter().map(|id| id.map_or(v, |id| values[id])),
+        )
     }
 
     /// dV/dt with every gate at its steady state: zero exactly at the equilibria, whose gates
@@ -55,91 +189,132 @@ impl System {
         self.rhs(&self.resting_at(v))[0]
     }
 
-    /// ∂f/∂x, analytic in the gates and conductances; only the rates' derivatives in V are
-    /// taken numerically (Richardson-extrapolated central differences, see
-    /// [`RATE_DERIVATIVE_STEP_MV`]).
-    pub fn jacobian(&self, x: &Vector4<f64>) -> Matrix4<f64> {
-        let p = &self.params;
-        let (v, m, h, n) = (x[0], x[1], x[2], x[3]);
-        let r = p.rates(v);
-        let dr = rate_derivatives(p, v);
-        let c = p.c;
-        let mut j = Matrix4::zeros();
-        j[(0, 0)] = -(p.g_na * m * m * m * h + p.g_k * n.powi(4) + p.g_l) / c;
-        j[(0, 1)] = 3.0 * p.g_na * m * m * h * (p.e_na - v) / c;
-        j[(0, 2)] = p.g_na * m * m * m * (p.e_na - v) / c;
-        j[(0, 3)] = 4.0 * p.g_k * n.powi(3) * (p.e_k - v) / c;
-        let gates = [
-            (1, m, r.alpha_m, r.beta_m, dr[0], dr[1]),
-            (2, h, r.alpha_h, r.beta_h, dr[2], dr[3]),
-            (3, n, r.alpha_n, r.beta_n, dr[4], dr[5]),
-        ];
-        for (row, x, alpha, beta, d_alpha, d_beta) in gates {
-            j[(row, 0)] = d_alpha * (1.0 - x) - d_beta * x;
-            j[(row, row)] = -(alpha + beta);
+    /// ∂f/∂x, exact up to rounding: the derivative tape evaluated with a tangent per state
+    /// (forward-mode differentiation, op by op).
+    pub fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
+        let d = &self.tapes.derivatives;
+        let values = eval::evaluate::<f64>(&d.tape, &self.inputs(x));
+        let n = self.dim();
+        // tangent[op · n + k] = ∂(op's value)/∂x_k.
+        let mut tangent = vec![0.0; d.tape.ops.len() * n];
+        for (at, op) in d.tape.ops.iter().enumerate() {
+            let (done, rest) = tangent.split_at_mut(at * n);
+            let out = &mut rest[..n];
+            let t = |id: usize| &done[id * n..(id + 1) * n];
+            let v = |id: usize| values[id];
+            let mut scaled = |id: usize, k: f64| {
+                for (o, &a) in out.iter_mut().zip(t(id)) {
+                    *o = k * a;
+                }
+            };
+            match *op {
+                Op::Input(Input::State(k)) => out[k] = 1.0,
+                Op::Const(_) | Op::Input(_) => {}
+                Op::Neg(a) => scaled(a, -1.0),
+                Op::Exp(a) => scaled(a, values[at]),
+                Op::Log(a) => scaled(a, 1.0 / v(a)),
+                Op::Sqrt(a) => scaled(a, 0.5 / values[at]),
+                Op::XOverExpm1(a, e) => scaled(a, x_over_expm1_slope(v(a), v(e))),
+                Op::Exprel(a) => scaled(a, exprel_slope(v(a))),
+                Op::Add(a, b) | Op::Sub(a, b) | Op::Mul(a, b) | Op::Div(a, b) => {
+                    // ∂(a ∘ b) = ka·∂a + kb·∂b
+                    let (ka, kb) = match *op {
+                        Op::Add(..) => (1.0, 1.0),
+                        Op::Sub(..) => (1.0, -1.0),
+                        Op::Mul(..) => (v(b), v(a)),
+                        _ => (1.0 / v(b), -values[at] / v(b)),
+                    };
+                    for ((o, &ta), &tb) in out.iter_mut().zip(t(a)).zip(t(b)) {
+                        *o = ka * ta + kb * tb;
+                    }
+                }
+            }
         }
-        j
+        DMatrix::from_fn(n, n, |row, k| tangent[d.outputs[row].1 * n + k])
     }
 
-    /// The parameters an analysis can vary for this model: every sweep axis except the spike
-    /// threshold (it changes no dynamics) and the one rate shift the model lacks.
-    pub fn parameters(kind: ModelKind) -> Vec<SweepParam> {
-        SweepParam::ALL
-            .into_iter()
-            .filter(|p| match p {
-                SweepParam::Threshold => false,
-                SweepParam::Vt => kind == ModelKind::Traub,
-                SweepParam::Temperature => kind == ModelKind::Classic,
-                _ => true,
-            })
-            .collect()
-    }
-
-    /// Parses a parameter name this model has, or says which it has.
-    pub fn parameter(kind: ModelKind, name: &str) -> Result<SweepParam> {
-        let known = Self::parameters(kind);
-        SweepParam::parse(name)
-            .ok()
-            .filter(|p| known.contains(p))
-            .ok_or_else(|| {
-                let names: Vec<&str> = known.iter().map(|p| p.name()).collect();
-                Error::invalid(
-                    "parameter",
-                    name,
-                    format!("a parameter of this model: {}", names.join(", ")),
-                )
-            })
-    }
-}
-
-/// dα/dV and dβ/dV of the three gates [1/(ms·mV)], in the order αm, βm, αh, βh, αn, βn.
-fn rate_derivatives(p: &Params<f64>, v: f64) -> [f64; 6] {
-    let rates = |v: f64| {
-        let r = p.rates(v);
-        [
-            r.alpha_m, r.beta_m, r.alpha_h, r.beta_h, r.alpha_n, r.beta_n,
-        ]
-    };
-    let central = |h: f64| {
-        let (up, down) = (rates(v + h), rates(v - h));
-        std::array::from_fn::<f64, 6, _>(|k| (up[k] - down[k]) / (2.0 * h))
-    };
-    let (coarse, fine) = (
-        central(RATE_DERIVATIVE_STEP_MV),
-        central(RATE_DERIVATIVE_STEP_MV / 2.0),
-    );
-    std::array::from_fn(|k| (4.0 * fine[k] - coarse[k]) / 3.0)
-}
-
-pub fn to_state(x: &Vector4<f64>) -> State<f64> {
-    State {
-        v: x[0],
-        m: x[1],
-        h: x[2],
-        n: x[3],
+    /// One step of `method` from `x` over `dt` [ms], from the tapes the kernels run (in f64 and
+    /// with their operations; the twin's batches give the same values).
+    pub fn step(&self, method: Method, x: &DVector<f64>, dt: f64) -> DVector<f64> {
+        let half = 0.5 * dt;
+        match method {
+            Method::ExpEuler => {
+                let e = &self.tapes.exp_euler;
+                let inputs = Inputs {
+                    dt,
+                    current: 0.0,
+                    extra_drive: self.current,
+                    ..self.inputs(x)
+                };
+                let values = eval::evaluate::<f64>(&e.tape, &inputs);
+                DVector::from_iterator(x.len(), e.outputs.iter().map(|&(_, id)| values[id]))
+            }
+            Method::Euler => x + self.rhs(x) * dt,
+            Method::Rk2 => {
+                let k1 = self.rhs(x);
+                x + self.rhs(&(x + &k1 * half)) * dt
+            }
+            Method::Rk4 => {
+                let k1 = self.rhs(x);
+                let k2 = self.rhs(&(x + &k1 * half));
+                let k3 = self.rhs(&(x + &k2 * half));
+                let k4 = self.rhs(&(x + &k3 * dt));
+                x + (k1 + (k2 + k3) * 2.0 + k4) * (dt / 6.0)
+            }
+        }
     }
 }
 
-pub fn from_state(s: &State<f64>) -> Vector4<f64> {
-    Vector4::new(s.v, s.m, s.h, s.n)
+/// d/dx of x/(eˣ − 1) given e = eˣ: (e − 1 − x·e)/(e − 1)², and near 0, where that cancels,
+/// its series −1/2 + x/6 − x³/180 + x⁵/5040 (the next term, x⁷/151200, is below 1e-17 at the
+/// switch).
+fn x_over_expm1_slope(x: f64, e: f64) -> f64 {
+    if x.abs() < f64::EXPREL_SERIES_BELOW {
+        let x2 = x * x;
+        -0.5 + x * (1.0 / 6.0 + x2 * (-1.0 / 180.0 + x2 / 5040.0))
+    } else {
+        let em1 = e - 1.0;
+        (em1 - x * e) / (em1 * em1)
+    }
+}
+
+/// d/dx of (eˣ − 1)/x: (x·eˣ − eˣ + 1)/x², and near 0 its series 1/2 + x/3 + x²/8 + x³/30 +
+/// x⁴/144 (the next term, x⁵/840, is below 4e-12 at the switch).
+fn exprel_slope(x: f64) -> f64 {
+    if x.abs() < f64::EXPREL_SERIES_BELOW {
+        0.5 + x * (1.0 / 3.0 + x * (1.0 / 8.0 + x * (1.0 / 30.0 + x / 144.0)))
+    } else {
+        let e = x.exp();
+        (x * e - e + 1.0) / (x * x)
+    }
+}
+
+/// The slopes at the series switch agree with the closed forms on either side (the quotient's
+/// cancellation costs ≈ ε/x² ≈ 3e-13 there).
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slopes_are_continuous_at_the_series_switch() {
+        let s = f64::EXPREL_SERIES_BELOW;
+        for x in [-s, s] {
+            let (inside, outside) = (x * (1.0 - 1e-12), x * (1.0 + 1e-12));
+            let gap = x_over_expm1_slope(inside, inside.exp())
+                - x_over_expm1_slope(outside, outside.exp());
+            assert!(gap.abs() < 1e-11, "x/(eˣ−1) at {x}: {gap}");
+            let gap = exprel_slope(inside) - exprel_slope(outside);
+            assert!(gap.abs() < 1e-11, "exprel at {x}: {gap}");
+        }
+        // Against a central difference of the functions themselves away from the switch.
+        for x in [-3.0, -0.5, 0.01, 0.7, 4.0] {
+            let h = 1e-5;
+            let f = |x: f64| crate::model::x_over_expm1(x, x.exp());
+            let fd = (f(x + h) - f(x - h)) / (2.0 * h);
+            assert!((x_over_expm1_slope(x, x.exp()) - fd).abs() < 1e-9, "at {x}");
+            let g = |x: f64| crate::model::exprel(x);
+            let fd = (g(x + h) - g(x - h)) / (2.0 * h);
+            assert!((exprel_slope(x) - fd).abs() < 1e-9, "at {x}");
+        }
+    }
 }

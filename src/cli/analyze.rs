@@ -1,17 +1,18 @@
 //! `hhsim analyze`: bifurcation diagrams, f–I curves and phase planes of one neuron model.
 
-use super::shared_args::ModelArg;
+use super::model_choice::{apply_file_overrides, model_file};
 use crate::analysis::{
-    self, Bifurcation, BifurcationSpec, CycleSearch, FiCurve, PhasePlane, PhasePlaneSpec,
-    Reduction, System, equilibria,
+    self, Bifurcation, BifurcationSpec, CycleSearch, FiCurve, Parameter, PhasePlane,
+    PhasePlaneSpec, Reduction, System, equilibria,
 };
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::{ModelKind, Precision};
+use crate::model::Precision;
+use crate::model_file::CHECKED_VOLTAGES;
 use crate::output::diagram::{self, Labels};
 use crate::output::{OutputDir, arrays};
-use crate::sweep::{Axis, SweepParam};
+use crate::sweep::parse_range;
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, Array3};
 use serde::Serialize;
@@ -35,66 +36,67 @@ pub enum AnalyzeCommand {
     PhasePlane(Box<PhasePlaneArgs>),
 }
 
-/// The largest injected current accepted [µA/cm² for hh, pA for traub]: far beyond any
-/// physiological drive of either model (the classic model's upper Hopf point is near 155).
+/// The largest injected current accepted [the model's current unit]: far beyond any
+/// physiological drive of the bundled models (the 1952 model's upper Hopf point is near 155
+/// µA/cm²).
 pub const MAX_CURRENT: f64 = 10_000.0;
 
 /// The model and its parameter overrides.
 #[derive(clap::Args, Debug)]
 pub struct ModelArgs {
-    /// Neuron model: `hh` (1952 squid axon, per-area units) or `traub` (Traub–Miles, pA/nS).
-    #[arg(long, value_enum, default_value = "hh")]
-    model: ModelArg,
-    /// Override a parameter, NAME=VALUE, in the units of `sweep --axis` (repeatable).
+    /// Neuron model: `hh` (1952 squid axon, per-area units), `traub` (Traub–Miles, pA/nS),
+    /// another bundled model (`hhsim models`) or the path of a model file.
+    #[arg(long, default_value = "hh")]
+    model: String,
+    /// Override a parameter of the model, NAME=VALUE, in the file's units (repeatable).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
-    /// Constant injected current [µA/cm² for hh, pA for traub] (default 0).
+    /// Constant injected current [µA/cm² for hh, pA for traub: the model's unit] (default 0).
     #[arg(long)]
     current: Option<f64>,
 }
 
 impl ModelArgs {
-    /// The model with the overrides applied, and the current fixed unless `swept` is it.
-    fn system(&self, swept: Option<SweepParam>) -> Result<System> {
-        let params = self.model.params(None)?;
-        let kind = params.kind;
+    /// The model with the overrides applied, the current fixed unless `--param` names it, and
+    /// that parameter (when `param` is given).
+    fn system(&self, param: Option<&str>) -> Result<(System, Option<Parameter>)> {
+        let model = model_file(&self.model)?;
         let current = self.current.unwrap_or(0.0);
         if !(current.is_finite() && current.abs() <= MAX_CURRENT) {
             return Err(Error::invalid(
                 "--current",
                 current,
-                format!("a current within ±{MAX_CURRENT} {}", current_unit(kind)),
+                format!(
+                    "a current within ±{MAX_CURRENT} {}",
+                    model.units.current_unit()
+                ),
             ));
         }
-        if self.current.is_some() && swept == Some(SweepParam::Current) {
+        let mut sys = System::new(model, current);
+        let swept = param.map(|name| sys.parameter(name)).transpose()?;
+        if self.current.is_some() && swept == Some(Parameter::Current) {
             return Err(Error::invalid(
                 "--current",
                 current,
                 "nothing while --param sweeps the current",
             ));
         }
-        let mut sys = System::new(params, current);
-        for item in &self.set {
-            let (name, value) = item
-                .split_once('=')
-                .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE, e.g. gl=0.3"))?;
-            let param = System::parameter(kind, name.trim())?;
-            let value: f64 = value
-                .trim()
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE with a finite VALUE"))?;
-            if Some(param) == swept {
-                return Err(Error::invalid(
-                    "--set",
-                    item,
-                    "a parameter other than the one --param sweeps",
-                ));
-            }
-            sys = sys.with(param, value);
+        let mut params = sys.params.clone();
+        apply_file_overrides(sys.model(), &mut params, &self.set)?;
+        if let Some(Parameter::Model(k)) = swept
+            && let Some(item) = self.set.iter().find(|item| {
+                item.split_once('=')
+                    .is_some_and(|(name, _)| name.trim() == sys.model().parameters[k].0)
+            })
+        {
+            return Err(Error::invalid(
+                "--set",
+                item,
+                "a parameter other than the one --param sweeps",
+            ));
         }
-        Ok(sys)
+        sys.params = params;
+        Ok((sys, swept))
     }
 }
 
@@ -126,8 +128,8 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 300.0)]
     transient: f64,
     /// Time sampled after the transient to classify a start [ms]; a cycle needs 3 periods in it.
-    /// Default: 100 for hh (whose cycles run at 50 Hz and more), 300 for traub (it fires
-    /// spontaneously at about 14 Hz).
+    /// Default: 100 for hh (whose cycles run at 50 Hz and more), 300 for other models (traub
+    /// fires spontaneously at about 14 Hz).
     #[arg(long)]
     window: Option<f64>,
     /// Output directory.
@@ -139,16 +141,21 @@ pub struct SweepArgs {
 pub struct PhasePlaneArgs {
     #[command(flatten)]
     model: ModelArgs,
-    /// How h follows the plane: `rinzel` (h = 0.89 − 1.1·n) or `steady` (h = h∞(V)).
-    /// Default: rinzel for hh, steady for traub.
+    /// The gate on the plane's second axis. Default: n where the model has it, else its last
+    /// gate.
+    #[arg(long)]
+    gate: Option<String>,
+    /// How the gates off the plane follow it: `steady` (each at x∞(V)) or `rinzel` (h = 0.89 −
+    /// 1.1·n, the others at steady state; the plane's gate must be n). Default: rinzel for hh,
+    /// steady for other models.
     #[arg(long, value_enum)]
     reduction: Option<Reduction>,
-    /// The V range shown, LOW:HIGH [mV]. Default: EK − 10 to ENa + 5.
+    /// The V range shown, LOW:HIGH [mV]. Default: -100:60, where every rate is checked finite.
     #[arg(long, value_name = "LOW:HIGH", allow_hyphen_values = true)]
     v_range: Option<String>,
-    /// A trajectory start V,N on the plane (repeatable). Default: three kicks of the resting
-    /// state.
-    #[arg(long = "start", value_name = "V,N", allow_hyphen_values = true)]
+    /// A trajectory start V,X on the plane, X the gate (repeatable). Default: three kicks of
+    /// the resting state.
+    #[arg(long = "start", value_name = "V,X", allow_hyphen_values = true)]
     starts: Vec<String>,
     #[arg(long, value_enum, default_value = "exp-euler")]
     method: Method,
@@ -171,28 +178,14 @@ pub fn run(command: AnalyzeCommand, started: Instant) -> Result<()> {
     }
 }
 
-fn current_unit(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::Classic => "µA/cm²",
-        ModelKind::Traub => "pA",
-    }
-}
-
-fn model_title(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::Classic => "HH 1952",
-        ModelKind::Traub => "Traub–Miles",
-    }
-}
-
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     Bifurcation,
     Fi,
 }
 
-/// Parses `--param NAME=START:STOP:COUNT` for a model.
-fn parse_param(kind: ModelKind, text: &str) -> Result<Axis> {
+/// Splits `--param NAME=START:STOP:COUNT` into the name and its grid.
+fn parse_param(text: &str) -> Result<(&str, Vec<f64>)> {
     let Some((name, range)) = text.split_once('=') else {
         return Err(Error::invalid(
             "--param",
@@ -200,13 +193,24 @@ fn parse_param(kind: ModelKind, text: &str) -> Result<Axis> {
             "NAME=START:STOP:COUNT, e.g. current=0:200:2001",
         ));
     };
-    Axis::parse(System::parameter(kind, name.trim())?, range)
+    let name = name.trim();
+    let (start, stop, count) = parse_range(name, range)?;
+    Ok((name, crate::sweep::linspace(start, stop, count)))
+}
+
+/// The name figures give a model.
+fn model_title(model: &crate::model_file::Model) -> String {
+    match model.name.as_str() {
+        "hh" => "HH 1952".to_string(),
+        "traub" => "Traub–Miles".to_string(),
+        name => name.to_string(),
+    }
 }
 
 /// What a sweep's JSON says besides its results.
 #[derive(Serialize)]
 struct RunInfo {
-    model: ModelKind,
+    model: String,
     unit: &'static str,
     current: Option<f64>,
     set: Vec<String>,
@@ -225,22 +229,28 @@ struct Report<'a, T: Serialize> {
 }
 
 fn run_sweep(args: SweepArgs, started: Instant, kind: Kind) -> Result<()> {
-    let model_kind = args.model.model.params(None)?.kind;
-    let axis = parse_param(model_kind, &args.param)?;
+    let (name, values) = parse_param(&args.param)?;
+    let (base, param) = args.model.system(Some(name))?;
+    let param = param.expect("a parameter was named");
+    let model = base.model().clone();
     let spec = BifurcationSpec {
-        base: args.model.system(Some(axis.param))?,
-        param: axis.param,
-        values: axis.values(),
+        base,
+        param,
+        values,
         search: CycleSearch {
             method: args.engine.method,
             precision: args.engine.precision,
             dt_ms: args.engine.dt,
             transient_ms: args.transient,
-            window_ms: args.window.unwrap_or(match model_kind {
-                ModelKind::Classic => 100.0,
-                ModelKind::Traub => 300.0,
-            }),
+            window_ms: args
+                .window
+                .unwrap_or(if model.name == "hh" { 100.0 } else { 300.0 }),
         },
+    };
+    // The unit of the swept quantity: the current's, or none a file names for a parameter.
+    let unit = match param {
+        Parameter::Current => model.units.current_unit(),
+        Parameter::Model(_) => "",
     };
     spec.validate()?;
     let dir = OutputDir::create(&args.out)?;
@@ -273,8 +283,8 @@ fn run_sweep(args: SweepArgs, started: Instant, kind: Kind) -> Result<()> {
         }
     };
     let info = RunInfo {
-        model: model_kind,
-        unit: axis.param.unit(model_kind),
+        model: model.name.clone(),
+        unit,
         current: args.model.current,
         set: args.model.set.clone(),
         backend: engine.backend_name(),
@@ -285,7 +295,7 @@ fn run_sweep(args: SweepArgs, started: Instant, kind: Kind) -> Result<()> {
     let labels = Labels {
         title: format!(
             "{}: {} ({}, {}, dt = {} ms)",
-            model_title(model_kind),
+            model_title(&model),
             match kind {
                 Kind::Bifurcation => "bifurcation diagram",
                 Kind::Fi => "f–I curve, up and down sweeps",
@@ -294,7 +304,10 @@ fn run_sweep(args: SweepArgs, started: Instant, kind: Kind) -> Result<()> {
             spec.search.precision.name(),
             spec.search.dt_ms
         ),
-        param: format!("{} ({})", axis.param.symbol(), axis.param.unit(model_kind)),
+        param: match param {
+            Parameter::Current => format!("I ({unit})"),
+            Parameter::Model(_) => name.to_string(),
+        },
     };
     match result {
         Outcome::Bifurcation(d) => {
@@ -347,38 +360,57 @@ fn column<T: Clone>(items: &[T], pick: impl Fn(&T) -> f64) -> Array1<f64> {
 
 fn write_bifurcation_npz(dir: &OutputDir, d: &Bifurcation) -> Result<()> {
     let eq = &d.equilibria;
-    let eigen = Array3::from_shape_fn((eq.len(), 4, 2), |(i, k, c)| eq[i].eigenvalues[k][c]);
+    let dim = eq.first().map_or(0, |e| e.eigenvalues.len());
+    let eigen = Array3::from_shape_fn((eq.len(), dim, 2), |(i, k, c)| eq[i].eigenvalues[k][c]);
     let eq_stable: Array1<bool> = eq.iter().map(|e| e.stable).collect();
     let up = |dir: &analysis::Direction| *dir == analysis::Direction::Up;
     let cycle_up: Array1<bool> = d.cycles.iter().map(|c| up(&c.direction)).collect();
     let cycle_fold_up: Array1<bool> = d.cycle_fold.iter().map(|c| up(&c.direction)).collect();
-    arrays::write_npz_arrays(
-        dir,
-        "bifurcation.npz",
-        &[
-            ("values", &Array1::from(d.values.clone())),
-            ("eq_value", &column(eq, |e| e.value)),
-            ("eq_v", &column(eq, |e| e.v)),
-            ("eq_m", &column(eq, |e| e.m)),
-            ("eq_h", &column(eq, |e| e.h)),
-            ("eq_n", &column(eq, |e| e.n)),
-            ("eq_stable", &eq_stable),
-            ("eq_eigenvalues", &eigen),
-            ("hopf_value", &column(&d.hopf, |h| h.value)),
-            ("hopf_v", &column(&d.hopf, |h| h.v)),
-            ("hopf_frequency_hz", &column(&d.hopf, |h| h.frequency_hz)),
-            ("fold_value", &column(&d.fold, |f| f.value)),
-            ("fold_v", &column(&d.fold, |f| f.v)),
-            ("cycle_fold_value", &column(&d.cycle_fold, |f| f.value)),
-            ("cycle_fold_up", &cycle_fold_up),
-            ("cycle_value", &column(&d.cycles, |c| c.value)),
-            ("cycle_v_min", &column(&d.cycles, |c| c.v_min)),
-            ("cycle_v_max", &column(&d.cycles, |c| c.v_max)),
-            ("cycle_period_ms", &column(&d.cycles, |c| c.period_ms)),
-            ("cycle_frequency_hz", &column(&d.cycles, |c| c.frequency_hz)),
-            ("cycle_up", &cycle_up),
-        ],
-    )
+    // One column per gate, `eq_<gate>`, in the model's state order.
+    let gate_names: Vec<String> = eq.first().map_or(Vec::new(), |e| {
+        e.gates
+            .iter()
+            .map(|(name, _)| format!("eq_{name}"))
+            .collect()
+    });
+    let gate_columns: Vec<Array1<f64>> = (0..gate_names.len())
+        .map(|k| column(eq, |e| e.gates[k].1))
+        .collect();
+    let values = Array1::from(d.values.clone());
+    let columns = [
+        ("eq_value", column(eq, |e| e.value)),
+        ("eq_v", column(eq, |e| e.v)),
+        ("hopf_value", column(&d.hopf, |h| h.value)),
+        ("hopf_v", column(&d.hopf, |h| h.v)),
+        ("hopf_frequency_hz", column(&d.hopf, |h| h.frequency_hz)),
+        ("fold_value", column(&d.fold, |f| f.value)),
+        ("fold_v", column(&d.fold, |f| f.v)),
+        ("cycle_fold_value", column(&d.cycle_fold, |f| f.value)),
+        ("cycle_value", column(&d.cycles, |c| c.value)),
+        ("cycle_v_min", column(&d.cycles, |c| c.v_min)),
+        ("cycle_v_max", column(&d.cycles, |c| c.v_max)),
+        ("cycle_period_ms", column(&d.cycles, |c| c.period_ms)),
+        ("cycle_frequency_hz", column(&d.cycles, |c| c.frequency_hz)),
+    ];
+    let mut arrays: Vec<(&str, &dyn arrays::WriteNpyArray)> = vec![
+        ("values", &values),
+        ("eq_stable", &eq_stable),
+        ("eq_eigenvalues", &eigen),
+        ("cycle_fold_up", &cycle_fold_up),
+        ("cycle_up", &cycle_up),
+    ];
+    arrays.extend(
+        columns
+            .iter()
+            .map(|(name, a)| (*name, a as &dyn arrays::WriteNpyArray)),
+    );
+    arrays.extend(
+        gate_names
+            .iter()
+            .zip(&gate_columns)
+            .map(|(name, a)| (name.as_str(), a as &dyn arrays::WriteNpyArray)),
+    );
+    arrays::write_npz_arrays(dir, "bifurcation.npz", &arrays)
 }
 
 fn write_fi_npz(dir: &OutputDir, f: &FiCurve) -> Result<()> {
@@ -408,9 +440,10 @@ fn pair(name: &'static str, text: &str, sep: char, expected: &str) -> Result<(f6
 /// The phase plane's JSON: the fixed points and what was drawn.
 #[derive(Serialize)]
 struct PhasePlaneReport<'a> {
-    model: ModelKind,
+    model: &'a str,
     current: f64,
     set: &'a [String],
+    gate: &'a str,
     reduction: Reduction,
     v_range: (f64, f64),
     starts: &'a [(f64, f64)],
@@ -418,17 +451,47 @@ struct PhasePlaneReport<'a> {
     wall_s: f64,
 }
 
+/// The state index of `--gate`, or n where the model has it, else its last gate.
+fn plane_gate(sys: &System, name: Option<&str>) -> Result<usize> {
+    let states = &sys.model().states;
+    match name {
+        Some(name) => sys.state_index(name).filter(|&k| k > 0).ok_or_else(|| {
+            Error::invalid(
+                "--gate",
+                name,
+                format!(
+                    "a gate of {} with kinetics: {}",
+                    sys.model().name,
+                    states[1..].join(", ")
+                ),
+            )
+        }),
+        None => Ok(sys.state_index("n").unwrap_or(states.len() - 1)),
+    }
+}
+
 fn run_phase_plane(args: PhasePlaneArgs, started: Instant) -> Result<()> {
-    let sys = args.model.system(None)?;
-    let p = &sys.params;
+    let (sys, _) = args.model.system(None)?;
+    if sys.dim() < 2 {
+        return Err(Error::invalid(
+            "--model",
+            &args.model.model,
+            "a model with at least one gate with kinetics, for the plane's second axis",
+        ));
+    }
+    let gate = plane_gate(&sys, args.gate.as_deref())?;
     let v_range = match &args.v_range {
         Some(text) => pair("--v-range", text, ':', "LOW:HIGH [mV], e.g. -90:60")?,
-        None => (p.e_k - 10.0, p.e_na + 5.0),
+        None => CHECKED_VOLTAGES,
     };
     let starts = if args.starts.is_empty() {
-        let rest = equilibria(&sys)
-            .first()
-            .map_or((p.e_l, p.gates_at_rest(p.e_l).n), |e| (e.v(), e.state[3]));
+        let rest = match equilibria(&sys).first() {
+            Some(e) => (e.v(), e.state[gate]),
+            None => {
+                let v = sys.model().initial[0].expect("v has an initial value");
+                (v, sys.resting_at(v)[gate])
+            }
+        };
         vec![
             (rest.0 + 3.0, rest.1),
             (rest.0 + 15.0, rest.1),
@@ -437,14 +500,18 @@ fn run_phase_plane(args: PhasePlaneArgs, started: Instant) -> Result<()> {
     } else {
         args.starts
             .iter()
-            .map(|s| pair("--start", s, ',', "V,N, e.g. -50,0.4"))
+            .map(|s| pair("--start", s, ',', "V,X, e.g. -50,0.4"))
             .collect::<Result<_>>()?
     };
+    let model = sys.model().clone();
+    let gate_name = model.states[gate].clone();
     let spec = PhasePlaneSpec {
         sys,
-        reduction: args.reduction.unwrap_or(match p.kind {
-            ModelKind::Classic => Reduction::Rinzel,
-            ModelKind::Traub => Reduction::Steady,
+        gate,
+        reduction: args.reduction.unwrap_or(if model.name == "hh" {
+            Reduction::Rinzel
+        } else {
+            Reduction::Steady
         }),
         v_range,
         n_range: (0.0, 1.0),
@@ -465,22 +532,23 @@ fn run_phase_plane(args: PhasePlaneArgs, started: Instant) -> Result<()> {
     write_phase_plane_npz(&dir, &plane)?;
     let labels = Labels {
         title: format!(
-            "{}: V–n plane, I = {} {}, h {}",
-            model_title(p.kind),
-            sys.current,
-            current_unit(p.kind),
+            "{}: V–{gate_name} plane, I = {} {}, {}",
+            model_title(&model),
+            spec.sys.current,
+            model.units.current_unit(),
             match spec.reduction {
-                Reduction::Rinzel => "= 0.89 − 1.1 n",
-                Reduction::Steady => "= h∞(V)",
+                Reduction::Rinzel => "h = 0.89 − 1.1 n",
+                Reduction::Steady => "other gates at x∞(V)",
             }
         ),
-        param: String::new(),
+        param: gate_name.clone(),
     };
     diagram::write_phase_plane_png(&dir, &plane, &labels)?;
     let report = PhasePlaneReport {
-        model: p.kind,
-        current: sys.current,
+        model: &model.name,
+        current: spec.sys.current,
         set: &args.model.set,
+        gate: &gate_name,
         reduction: spec.reduction,
         v_range,
         starts: &spec.starts,
@@ -505,6 +573,7 @@ fn run_phase_plane(args: PhasePlaneArgs, started: Instant) -> Result<()> {
     Ok(())
 }
 
+/// `_n` in these names is the plane's gate, which `phase_plane.json` names.
 fn write_phase_plane_npz(dir: &OutputDir, p: &PhasePlane) -> Result<()> {
     let grid = |g: &[Vec<f64>]| Array2::from_shape_fn((g.len(), g[0].len()), |(j, i)| g[j][i]);
     let samples = p.trajectories.iter().map(Vec::len).max().unwrap_or(0);
@@ -528,7 +597,7 @@ fn write_phase_plane_npz(dir: &OutputDir, p: &PhasePlane) -> Result<()> {
             ("n_nullcline_v", &column(&p.n_nullcline, |q| q.0)),
             ("n_nullcline_n", &column(&p.n_nullcline, |q| q.1)),
             ("fixed_v", &column(&p.fixed_points, |f| f.v)),
-            ("fixed_n", &column(&p.fixed_points, |f| f.n)),
+            ("fixed_n", &column(&p.fixed_points, |f| f.gate)),
             ("fixed_stable", &fixed_stable),
             ("trajectory_t", &traj(|s| s.0)),
             ("trajectory_v", &traj(|s| s.1)),

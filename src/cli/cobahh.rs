@@ -1,7 +1,7 @@
 //! `hhsim cobahh`: the COBA-HH benchmark network; writes spikes.npz, raster.png, summary.json
 //! and, with --record-v, trace.npz.
 
-use super::model_choice::{apply_file_overrides, network_model};
+use super::model_choice::{apply_file_overrides, model_file};
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
@@ -184,7 +184,7 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
 /// Checks the arguments, builds the network and runs it; writes nothing.
 pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHhRun> {
     let record = record_ids(&args)?;
-    let mut neuron = network_model(&args.model)?;
+    let mut neuron = model_file(&args.model)?;
     for (flag, name, tau) in [
         ("--tau-e", EXCITATORY, args.tau_e),
         ("--tau-i", INHIBITORY, args.tau_i),

@@ -41,9 +41,9 @@ impl ModelChoice {
     }
 }
 
-/// The model file `--model` names for a network, whose neurons are always generated from a
-/// file: `traub` and `hh` are the bundled files of the built-in models.
-pub fn network_model(text: &str) -> Result<Model> {
+/// The model file `--model` names, for commands that run every model from its file (networks,
+/// the analysis): `traub` and `hh` are the bundled files of the built-in models.
+pub fn model_file(text: &str) -> Result<Model> {
     match ModelChoice::parse(text)? {
         ModelChoice::BuiltIn(ModelArg::Traub) => Model::bundled("traub"),
         ModelChoice::BuiltIn(ModelArg::Hh) => Model::bundled("hh"),

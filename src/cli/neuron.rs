@@ -442,7 +442,7 @@ impl NeuronRun {
                     ),
                     model.threshold,
                     plan.population.current.clone(),
-                    file_current_unit(model.units),
+                    Units::current_unit(model.units),
                 )
             }
         };
@@ -546,14 +546,6 @@ impl NeuronRun {
 
 fn to_json(value: &impl Serialize) -> serde_json::Value {
     serde_json::to_value(value).expect("summaries serialize")
-}
-
-/// The current unit of a model file's unit family.
-fn file_current_unit(units: Units) -> &'static str {
-    match units {
-        Units::Absolute => "pA",
-        Units::Density => "µA/cm²",
-    }
 }
 
 fn current_unit(kind: ModelKind) -> &'static str {

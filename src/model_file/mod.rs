@@ -30,6 +30,16 @@ pub enum Units {
     Density,
 }
 
+impl Units {
+    /// The unit of injected currents.
+    pub fn current_unit(self) -> &'static str {
+        match self {
+            Units::Absolute => "pA",
+            Units::Density => "µA/cm²",
+        }
+    }
+}
+
 /// How a gate's kinetics are written.
 #[derive(Clone, Debug)]
 pub enum Kinetics {

@@ -1,5 +1,5 @@
 //! The figures of `hhsim analyze`: the bifurcation diagram with the f–I curve beneath, the f–I
-//! curve alone, and the V–n phase plane.
+//! curve alone, and the phase plane of V and one gate.
 
 use super::OutputDir;
 use super::plot::{FONT, register_font};
@@ -265,7 +265,7 @@ pub fn write_fi_png(dir: &OutputDir, f: &FiCurve, labels: &Labels) -> Result<()>
 }
 
 /// `phase_plane.png`: the vector field (grey arrows of equal length, the dot at the head), the V-nullcline
-/// (orange), the n-nullcline (green), fixed points (filled: stable, open: unstable) and the
+/// (orange), the gate's nullcline (green; `labels.param` names the gate), fixed points (filled: stable, open: unstable) and the
 /// full model's trajectories from their starts (circles).
 pub fn write_phase_plane_png(dir: &OutputDir, p: &PhasePlane, labels: &Labels) -> Result<()> {
     dir.write("phase_plane.png", |tmp| {
@@ -288,7 +288,7 @@ fn draw_phase_plane(path: &Path, p: &PhasePlane, labels: &Labels) -> Drawn {
     chart
         .configure_mesh()
         .x_desc("V (mV)")
-        .y_desc("n")
+        .y_desc(labels.param.as_str())
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 15))
         .light_line_style(WHITE.mix(0.0))
@@ -338,7 +338,7 @@ fn draw_phase_plane(path: &Path, p: &PhasePlane, labels: &Labels) -> Drawn {
         } else {
             BLACK.stroke_width(2)
         };
-        chart.draw_series([Circle::new((f.v, f.n), 6, style)])?;
+        chart.draw_series([Circle::new((f.v, f.gate), 6, style)])?;
     }
     draw_legend(&mut chart)?;
     root.present()?;

@@ -159,7 +159,7 @@ impl Population {
 /// `p` as the parameters of its bundled model file, which names them as the sweep axes do.
 /// The Traub file's conductances are per area times `area`; with `area` = 1 they are `p`'s
 /// absolute ones exactly. The hh file scales its rates by 3^((T − 6.3)/10), so φ becomes T.
-fn file_parameters(model: &Model, p: &Params<f64>) -> Vec<f64> {
+pub(crate) fn file_parameters(model: &Model, p: &Params<f64>) -> Vec<f64> {
     let mut values = model.default_parameters();
     let mut set = |name: &str, value: f64| {
         let k = model

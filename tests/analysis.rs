@@ -212,8 +212,8 @@ fn traub_sweep_neuron_fires_spontaneously_as_a_cycle_at_zero_current() {
 fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
     let model = sys.model().clone();
     let pop = FilePopulation {
-        init: vec![model.initial_state(&sys.params)],
-        params: vec![sys.params.clone()],
+        init: vec![model.initial_state(sys.params())],
+        params: vec![sys.params().to_vec()],
         current: vec![sys.current],
         threshold: vec![model.threshold],
         stimulus: Stimulus::default(),

@@ -1,13 +1,33 @@
-//! Each CPU integrator converges to an f64 RK4 solution at a far smaller step with its
-//! published order, for both models, at a fixed time before the first spike.
+//! Each integrator of the CPU reference converges to an f64 RK4 solution at a far smaller step
+//! with its published order, for both built-in models, at a fixed time before the first spike.
 
-use hhsim::integrate::{Method, step};
-use hhsim::model::{InitialState, Params, State};
+use hhsim::backend::Engine;
+use hhsim::input::Stimulus;
+use hhsim::integrate::Method;
+use hhsim::model::{InitialState, Params, Precision, State};
+use hhsim::population::{NeuronSpec, Population, RunConfig};
 
-/// Integrates `p` from `s` for `t_ms` under constant `i_ext` and returns V at the end.
+/// Integrates `p` from `s` for `t_ms` under constant `i_ext` on the CPU reference in f64 and
+/// returns V at the end.
 fn v_after(method: Method, p: &Params<f64>, s: State<f64>, i_ext: f64, dt: f64, t_ms: f64) -> f64 {
-    let n = (t_ms / dt).round() as usize;
-    (0..n).fold(s, |s, _| step(method, p, &s, i_ext, dt)).v
+    let pop = Population {
+        neurons: vec![NeuronSpec {
+            params: *p,
+            init: s,
+            current: i_ext,
+        }],
+        stimulus: Stimulus::default(),
+        first_index: 0,
+    };
+    let cfg = RunConfig {
+        method,
+        dt_ms: dt,
+        duration_ms: t_ms,
+        record_every: None,
+        spike_steps: false,
+    };
+    let r = Engine::Cpu.run(Precision::F64, &pop, &cfg).unwrap();
+    r.final_states[0].v
 }
 
 /// Least-squares slope of log(error) against log(dt).

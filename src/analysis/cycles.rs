@@ -130,7 +130,7 @@ pub fn settle(
     };
     let population = |states: Vec<Vec<f64>>| FilePopulation {
         model: first.model().clone(),
-        params: systems.iter().map(|sys| sys.params.clone()).collect(),
+        params: systems.iter().map(|sys| sys.params().to_vec()).collect(),
         init: states,
         current: systems.iter().map(|sys| sys.current).collect(),
         threshold: vec![first.model().threshold; systems.len()],

@@ -8,6 +8,7 @@
 
 use super::system::{Parameter, System};
 use crate::integrate::Method;
+use crate::model_file::step::NeuronStep;
 use nalgebra::{DMatrix, DVector};
 
 /// RK4 step of the shooting [ms]: its local error (≈ dt⁵) keeps P accurate to far below the
@@ -48,65 +49,111 @@ impl Shooter<'_> {
         sys.step(Method::Rk4, s, dt)
     }
 
-    /// From any state, the gates at the next upward crossing of the section after V has been
-    /// below it.
-    fn next_crossing(&self, sys: &System, mut s: DVector<f64>) -> Option<DVector<f64>> {
-        let mut armed = s[0] < self.section_v;
+    /// From each (state, parameter value), the gates at the next upward crossing of the section
+    /// after V has been below it. Every start flows in lockstep as one lane of a batch of the
+    /// twin's RK4 steps (a batch spreads the tape's interpretation over its lanes: several
+    /// times faster than one neuron at a time); each crossing is then narrowed alone.
+    fn crossings(&self, starts: &[(DVector<f64>, f64)]) -> Vec<Option<DVector<f64>>> {
+        let lanes = starts.len();
+        let systems: Vec<System> = starts
+            .iter()
+            .map(|&(_, p)| self.base.with(self.param, p))
+            .collect();
+        let model = self.base.model();
+        let ns = model.states.len();
+        let stride = model.parameters.len().max(1);
+        let params: Vec<f64> = (systems.iter())
+            .flat_map(|sys| (0..stride).map(|k| sys.params().get(k).copied().unwrap_or(0.0)))
+            .collect();
+        let current: Vec<f64> = systems.iter().map(|sys| sys.current).collect();
+        let mut s: Vec<f64> = starts.iter().flat_map(|(x, _)| x.iter().copied()).collect();
+        let mut armed: Vec<bool> = starts.iter().map(|(x, _)| x[0] < self.section_v).collect();
+        let mut found: Vec<Option<DVector<f64>>> = vec![None; lanes];
+        let mut active = vec![true; lanes];
+        let mut rk4 = NeuronStep::<f64>::new(model, Method::Rk4);
         let steps = (MAX_RETURN_MS / SHOOT_DT_MS) as usize;
         for _ in 0..steps {
-            let next = Self::flow_step(sys, &s, SHOOT_DT_MS);
-            if !next[0].is_finite() {
-                return None;
+            if !active.contains(&true) {
+                break;
             }
-            if armed && next[0] >= self.section_v {
-                // The partial step that lands on the section, by bisection on its length: P
-                // stays smooth in y, which the finite differences rely on.
-                let (mut lo, mut hi) = (0.0, SHOOT_DT_MS);
-                for _ in 0..60 {
-                    let mid = 0.5 * (lo + hi);
-                    if Self::flow_step(sys, &s, mid)[0] < self.section_v {
-                        lo = mid;
-                    } else {
-                        hi = mid;
-                    }
+            let next = rk4.step(&params, stride, &current, &s, &[], SHOOT_DT_MS);
+            for l in 0..lanes {
+                if !active[l] {
+                    continue;
                 }
-                let x = Self::flow_step(sys, &s, 0.5 * (lo + hi));
-                return Some(x.rows(1, x.len() - 1).into_owned());
+                let v = next[l * ns];
+                if !v.is_finite() {
+                    active[l] = false;
+                } else if armed[l] && v >= self.section_v {
+                    let before = DVector::from_column_slice(&s[l * ns..(l + 1) * ns]);
+                    found[l] = Some(self.onto_section(&systems[l], &before));
+                    active[l] = false;
+                }
+                armed[l] |= v < self.section_v;
             }
-            armed |= next[0] < self.section_v;
             s = next;
         }
-        None
+        found
     }
 
-    /// P(y; p).
-    fn ret(&self, y: &DVector<f64>, p: f64) -> Option<DVector<f64>> {
-        let sys = self.base.with(self.param, p);
-        let s = DVector::from_iterator(
-            y.len() + 1,
-            std::iter::once(self.section_v).chain(y.iter().copied()),
-        );
-        self.next_crossing(&sys, s)
-    }
-
-    /// The extended system: P(y) − y and det(DP − I), for z = (y, p).
-    fn extended(&self, z: &DVector<f64>) -> Option<DVector<f64>> {
-        let g = z.len() - 1;
-        let (y, p) = (z.rows(0, g).into_owned(), z[g]);
-        let py = self.ret(&y, p)?;
-        let mut dp = DMatrix::zeros(g, g);
-        for k in 0..g {
-            let mut e = DVector::zeros(g);
-            e[k] = DP_STEP;
-            let column = (self.ret(&(&y + &e), p)? - self.ret(&(&y - &e), p)?) / (2.0 * DP_STEP);
-            dp.set_column(k, &column);
+    /// The gates where the step from `s`, which crosses the section, meets it: the partial
+    /// step's length by bisection, so that P stays smooth in y, which the finite differences
+    /// rely on.
+    fn onto_section(&self, sys: &System, s: &DVector<f64>) -> DVector<f64> {
+        let (mut lo, mut hi) = (0.0, SHOOT_DT_MS);
+        for _ in 0..60 {
+            let mid = 0.5 * (lo + hi);
+            if Self::flow_step(sys, s, mid)[0] < self.section_v {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
         }
-        let det = (dp - DMatrix::identity(g, g)).determinant();
-        let r = py - y;
-        Some(DVector::from_iterator(
-            g + 1,
-            r.iter().copied().chain([det]),
-        ))
+        let x = Self::flow_step(sys, s, 0.5 * (lo + hi));
+        x.rows(1, x.len() - 1).into_owned()
+    }
+
+    /// The extended system P(y) − y and det(DP − I) at each z = (y, p), every return map of
+    /// them in one batch.
+    fn extended(&self, zs: &[DVector<f64>]) -> Vec<Option<DVector<f64>>> {
+        let Some(g) = zs.first().map(|z| z.len() - 1) else {
+            return Vec::new();
+        };
+        // Per z: y, then y ± DP_STEP along each gate, all on the section.
+        let on_section = |y: &DVector<f64>| {
+            DVector::from_iterator(
+                g + 1,
+                std::iter::once(self.section_v).chain(y.iter().copied()),
+            )
+        };
+        let mut starts = Vec::with_capacity(zs.len() * (2 * g + 1));
+        for z in zs {
+            let (y, p) = (z.rows(0, g).into_owned(), z[g]);
+            starts.push((on_section(&y), p));
+            for k in 0..g {
+                let mut e = DVector::zeros(g);
+                e[k] = DP_STEP;
+                starts.push((on_section(&(&y + &e)), p));
+                starts.push((on_section(&(&y - &e)), p));
+            }
+        }
+        let returns = self.crossings(&starts);
+        zs.iter()
+            .zip(returns.chunks(2 * g + 1))
+            .map(|(z, r)| {
+                let r: Vec<&DVector<f64>> = r.iter().map(Option::as_ref).collect::<Option<_>>()?;
+                let mut dp = DMatrix::zeros(g, g);
+                for k in 0..g {
+                    dp.set_column(k, &((r[1 + 2 * k] - r[2 + 2 * k]) / (2.0 * DP_STEP)));
+                }
+                let det = (dp - DMatrix::identity(g, g)).determinant();
+                let residual = r[0] - z.rows(0, g);
+                Some(DVector::from_iterator(
+                    g + 1,
+                    residual.iter().copied().chain([det]),
+                ))
+            })
+            .collect()
     }
 }
 
@@ -124,26 +171,36 @@ pub fn locate_cycle_fold(
         param,
         section_v,
     };
-    let sys = base.with(param, p0);
-    let y = shooter.next_crossing(&sys, start.clone())?;
+    let y = shooter.crossings(&[(start.clone(), p0)]).remove(0)?;
     // z = (gates at the section, parameter).
     let last = y.len();
     let mut z = DVector::from_iterator(last + 1, y.iter().copied().chain([p0]));
     let scale = p0.abs().max(1.0);
-    let mut g = shooter.extended(&z)?;
+    let extended_at = |z: &DVector<f64>| shooter.extended(std::slice::from_ref(z)).remove(0);
+    let mut g = extended_at(&z)?;
     for _ in 0..MAX_NEWTON_STEPS {
-        let mut jac = DMatrix::zeros(last + 1, last + 1);
-        for k in 0..=last {
-            let h = if k == last {
+        // Central differences in every direction, all their return maps in one batch.
+        let step = |k: usize| {
+            if k == last {
                 NEWTON_FD_STEP * scale
             } else {
                 NEWTON_FD_STEP
+            }
+        };
+        let probes: Vec<DVector<f64>> = (0..=last)
+            .flat_map(|k| {
+                let mut e = DVector::zeros(last + 1);
+                e[k] = step(k);
+                [&z + &e, &z - &e]
+            })
+            .collect();
+        let sides = shooter.extended(&probes);
+        let mut jac = DMatrix::zeros(last + 1, last + 1);
+        for k in 0..=last {
+            let (Some(up), Some(down)) = (&sides[2 * k], &sides[2 * k + 1]) else {
+                return None;
             };
-            let mut e = DVector::zeros(last + 1);
-            e[k] = h;
-            let column =
-                (shooter.extended(&(&z + &e))? - shooter.extended(&(&z - &e))?) / (2.0 * h);
-            jac.set_column(k, &column);
+            jac.set_column(k, &((up - down) / (2.0 * step(k))));
         }
         let mut full = jac.lu().solve(&(-&g))?;
         // Converged once the parameter stops moving: it is what the search reports, and the
@@ -164,7 +221,7 @@ pub fn locate_cycle_fold(
         let mut t = 1.0;
         let (next, g_next) = loop {
             let candidate = &z + &full * t;
-            if let Some(gc) = shooter.extended(&candidate)
+            if let Some(gc) = extended_at(&candidate)
                 && gc.amax() < g.amax()
             {
                 break (candidate, gc);

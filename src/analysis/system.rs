@@ -1,17 +1,19 @@
 //! One neuron of a model file as an autonomous ODE x' = f(x; p), x = (V, gates…) in the file's
 //! state order, for the analysis on the host: the right-hand side and the integration steps
-//! from the model's own tapes (those the kernels and their twin run), the Jacobian by
-//! forward-mode differentiation of the derivative tape, and the gates' steady states.
-//! Everything here is f64: the analysis solves for equilibria to 1e-10.
+//! from the model's own tapes (those the kernels and their twin run, here with libm's `exp`,
+//! which is faster than the kernels' software one), the Jacobian by forward-mode
+//! differentiation of the derivative tape, and the gates' steady states. Everything here is
+//! f64: the analysis solves for equilibria to 1e-10.
 
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::model::Real;
 use crate::model_file::Model;
-use crate::model_file::eval::{self, Inputs};
+use crate::model_file::eval::{self, Inputs, Math, evaluate_ops};
 use crate::model_file::lower::{self, Lowered};
 use crate::model_file::tape::{Input, Op};
 use nalgebra::{DMatrix, DVector};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// What an analysis can vary.
@@ -27,6 +29,8 @@ pub enum Parameter {
 struct Tapes {
     model: Model,
     derivatives: Lowered,
+    /// [`Tape::invariant`](crate::model_file::tape::Tape::invariant) of `derivatives`.
+    invariant: Vec<bool>,
     exp_euler: Lowered,
     rates: Lowered,
     /// The rate tape's op of each state's steady state (`None` for v).
@@ -38,9 +42,17 @@ struct Tapes {
 pub struct System {
     tapes: Arc<Tapes>,
     /// The model's parameters, in file order.
-    pub params: Vec<f64>,
+    params: Vec<f64>,
+    /// The derivative tape evaluated at `params`, of which the ops of parameters alone are
+    /// kept by every evaluation: the analysis evaluates f millions of times per parameter set.
+    fixed: Arc<Vec<f64>>,
     /// Injected current [pA | µA/cm², by the model's units].
     pub current: f64,
+}
+
+thread_local! {
+    /// The op values of the evaluation in progress, reused to spare an allocation per call.
+    static SCRATCH: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
 }
 
 impl PartialEq for System {
@@ -73,16 +85,52 @@ impl System {
                 rates.outputs.iter().find(|(n, _)| *n == name).map(|o| o.1)
             })
             .collect();
+        let derivatives = lower::derivative_tape(&model, true, true);
+        let tapes = Arc::new(Tapes {
+            invariant: derivatives.tape.invariant(),
+            derivatives,
+            exp_euler: lower::exp_euler_tape(&model, true, true),
+            rates,
+            steady,
+            model,
+        });
+        let params = tapes.model.default_parameters();
         System {
-            params: model.default_parameters(),
+            fixed: Arc::new(Self::fixed_values(&tapes, &params)),
+            params,
             current,
-            tapes: Arc::new(Tapes {
-                derivatives: lower::derivative_tape(&model, true, true),
-                exp_euler: lower::exp_euler_tape(&model, true, true),
-                rates,
-                steady,
-                model,
-            }),
+            tapes,
+        }
+    }
+
+    fn fixed_values(tapes: &Tapes, params: &[f64]) -> Vec<f64> {
+        let tape = &tapes.derivatives.tape;
+        let zeros = vec![0.0; tapes.model.states.len()];
+        let mut values = vec![0.0; tape.ops.len()];
+        evaluate_ops(
+            tape,
+            &zeros,
+            params,
+            [0.0; 4],
+            &mut values,
+            None,
+            Math::Twin,
+        );
+        values
+    }
+
+    /// The model's parameters, in file order.
+    pub fn params(&self) -> &[f64] {
+        &self.params
+    }
+
+    /// This system with the model's parameters `params` (in file order).
+    pub fn with_params(&self, params: Vec<f64>) -> System {
+        assert_eq!(params.len(), self.params.len(), "one value per parameter");
+        System {
+            fixed: Arc::new(Self::fixed_values(&self.tapes, &params)),
+            params,
+            ..self.clone()
         }
     }
 
@@ -107,12 +155,17 @@ impl System {
 
     /// This system with `param` set to `value`.
     pub fn with(&self, param: Parameter, value: f64) -> System {
-        let mut sys = self.clone();
         match param {
-            Parameter::Model(k) => sys.params[k] = value,
-            Parameter::Current => sys.current = value,
+            Parameter::Model(k) => {
+                let mut params = self.params.clone();
+                params[k] = value;
+                self.with_params(params)
+            }
+            Parameter::Current => System {
+                current: value,
+                ..self.clone()
+            },
         }
-        sys
     }
 
     /// The value of `param`.
@@ -154,22 +207,25 @@ impl System {
         }
     }
 
-    fn inputs(&self, x: &DVector<f64>) -> Inputs<f64> {
-        Inputs {
-            states: x.iter().copied().collect(),
-            params: self.params.clone(),
-            dt: 0.0,
-            current: self.current,
-            extra_conductance: 0.0,
-            extra_drive: 0.0,
-        }
+    /// Runs `then` on the derivative tape's op values at state `x`.
+    fn with_derivative_values<T>(&self, x: &[f64], then: impl FnOnce(&[f64]) -> T) -> T {
+        SCRATCH.with_borrow_mut(|values| {
+            values.clear();
+            values.extend_from_slice(&self.fixed);
+            let scalars = [0.0, self.current, 0.0, 0.0];
+            let tape = &self.tapes.derivatives.tape;
+            let keep = Some(self.tapes.invariant.as_slice());
+            evaluate_ops(tape, x, &self.params, scalars, values, keep, Math::Twin);
+            then(values)
+        })
     }
 
     /// f(x): dV/dt [mV/ms] and the gates' rates of change [1/ms].
     pub fn rhs(&self, x: &DVector<f64>) -> DVector<f64> {
-        let d = &self.tapes.derivatives;
-        let values = eval::evaluate::<f64>(&d.tape, &self.inputs(x));
-        DVector::from_iterator(d.outputs.len(), d.outputs.iter().map(|&(_, id)| values[id]))
+        let outputs = &self.tapes.derivatives.outputs;
+        self.with_derivative_values(x.as_slice(), |values| {
+            DVector::from_iterator(outputs.len(), outputs.iter().map(|&(_, id)| values[id]))
+        })
     }
 
     /// The state at potential `v` with every gate at its steady state.
@@ -193,7 +249,7 @@ impl System {
     /// (forward-mode differentiation, op by op).
     pub fn jacobian(&self, x: &DVector<f64>) -> DMatrix<f64> {
         let d = &self.tapes.derivatives;
-        let values = eval::evaluate::<f64>(&d.tape, &self.inputs(x));
+        let values = self.with_derivative_values(x.as_slice(), <[f64]>::to_vec);
         let n = self.dim();
         // tangent[op · n + k] = ∂(op's value)/∂x_k.
         let mut tangent = vec![0.0; d.tape.ops.len() * n];
@@ -234,21 +290,21 @@ impl System {
     }
 
     /// One step of `method` from `x` over `dt` [ms], from the tapes the kernels run (in f64 and
-    /// with their operations; the twin's batches give the same values).
+    /// with their operations; the twin's batches differ only by its software `exp`, within an
+    /// ulp or two of libm's).
     pub fn step(&self, method: Method, x: &DVector<f64>, dt: f64) -> DVector<f64> {
         let half = 0.5 * dt;
         match method {
-            Method::ExpEuler => {
+            Method::ExpEuler => SCRATCH.with_borrow_mut(|values| {
+                // The injected current enters as drive, as in the kernels.
                 let e = &self.tapes.exp_euler;
-                let inputs = Inputs {
-                    dt,
-                    current: 0.0,
-                    extra_drive: self.current,
-                    ..self.inputs(x)
-                };
-                let values = eval::evaluate::<f64>(&e.tape, &inputs);
+                let scalars = [dt, 0.0, 0.0, self.current];
+                values.clear();
+                values.resize(e.tape.ops.len(), 0.0);
+                let x = x.as_slice();
+                evaluate_ops(&e.tape, x, &self.params, scalars, values, None, Math::Twin);
                 DVector::from_iterator(x.len(), e.outputs.iter().map(|&(_, id)| values[id]))
-            }
+            }),
             Method::Euler => x + self.rhs(x) * dt,
             Method::Rk2 => {
                 let k1 = self.rhs(x);

@@ -72,7 +72,7 @@ impl ModelArgs {
                 ),
             ));
         }
-        let mut sys = System::new(model, current);
+        let sys = System::new(model, current);
         let swept = param.map(|name| sys.parameter(name)).transpose()?;
         if self.current.is_some() && swept == Some(Parameter::Current) {
             return Err(Error::invalid(
@@ -81,7 +81,7 @@ impl ModelArgs {
                 "nothing while --param sweeps the current",
             ));
         }
-        let mut params = sys.params.clone();
+        let mut params = sys.params().to_vec();
         apply_file_overrides(sys.model(), &mut params, &self.set)?;
         if let Some(Parameter::Model(k)) = swept
             && let Some(item) = self.set.iter().find(|item| {
@@ -95,8 +95,7 @@ impl ModelArgs {
                 "a parameter other than the one --param sweeps",
             ));
         }
-        sys.params = params;
-        Ok((sys, swept))
+        Ok((sys.with_params(params), swept))
     }
 }
 

@@ -42,7 +42,18 @@ impl InitialState {
                 h: 0.772,
                 n: 0.235,
             }),
-            (InitialState::Rest, ModelKind::Traub) => Some(p.gates_at_rest(p.e_l)),
+            (InitialState::Rest, ModelKind::Traub) => {
+                let model =
+                    crate::model_file::Model::bundled("traub").expect("the bundled file parses");
+                let params = crate::population::file_parameters(&model, p);
+                let x = model.steady_states(&[params], p.e_l).remove(0);
+                Some(State {
+                    v: x[0],
+                    m: x[1],
+                    h: x[2],
+                    n: x[3],
+                })
+            }
             (InitialState::Sweep, ModelKind::Traub) => Some(State {
                 v: p.e_l,
                 ..State::default()

@@ -470,6 +470,19 @@ impl Model {
     /// [`Self::initial_state`] for many parameter sets, lowering the rates once.
     pub fn initial_states(&self, params: &[Vec<f64>]) -> Vec<Vec<f64>> {
         let v = self.initial[0].expect("v is checked to have an initial value");
+        let steady = self.steady_states(params, v);
+        steady
+            .into_iter()
+            .map(|at_rest| {
+                (self.initial.iter().zip(at_rest))
+                    .map(|(given, x)| given.unwrap_or(x))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// For each parameter set, the state at potential `v` with every gate at its steady state.
+    pub fn steady_states(&self, params: &[Vec<f64>], v: f64) -> Vec<Vec<f64>> {
         let rates = lower::rate_tape(self);
         let steady: Vec<Option<usize>> = self
             .states
@@ -488,10 +501,9 @@ impl Model {
             .map(|p| {
                 let at = eval::Inputs::at_rest(self, p, v);
                 let values = eval::evaluate::<f64>(&rates.tape, &at);
-                self.initial
+                steady
                     .iter()
-                    .zip(&steady)
-                    .map(|(given, id)| given.unwrap_or_else(|| values[id.expect("gates have one")]))
+                    .map(|id| id.map_or(v, |id| values[id]))
                     .collect()
             })
             .collect()

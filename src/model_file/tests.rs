@@ -1,11 +1,10 @@
-//! Model files: the bundled models against the hand-written rates and steps, the tape's
-//! optimisations, the removable singularities, the generated WGSL, and every kind of bad input.
+//! Model files: the bundled models against the textbook equations, the tape's optimisations,
+//! the removable singularities, the generated WGSL, and every kind of bad input.
 
 use super::eval::{Inputs, evaluate};
 use super::lower::{Lowered, derivative_tape, exp_euler_tape, rate_tape};
 use super::{BUNDLED, Model};
-use crate::integrate::exp_euler_hh;
-use crate::model::{Params, Precision, Real, State};
+use crate::model::{Precision, Real};
 
 fn value<R: Real>(lowered: &Lowered, inputs: &Inputs<R>, name: &str) -> R {
     let values = evaluate(&lowered.tape, inputs);
@@ -37,61 +36,143 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
     (a - b).abs() <= tolerance * a.abs().max(b.abs()).max(1.0)
 }
 
-/// The hand-written models and the bundled files describe the same neurons: rates, steady
-/// states, one exponential-Euler step and the derivatives agree over −100…60 mV.
+/// x/(eˣ − 1) through libm's `exp_m1`, accurate to an ulp or two everywhere: the yardstick of
+/// the generated singularity-safe forms.
+fn x_over_expm1_libm(x: f64) -> f64 {
+    if x == 0.0 { 1.0 } else { x / x.exp_m1() }
+}
+
+/// The textbook rates αm, βm, αh, βh, αn, βn [1/ms] at `v`, written out plainly and
+/// independently of the files: Traub–Miles as in Brian2's COBAHH example (VT = −63 mV), the
+/// 1952 model as `brainpy.neurons.HH` writes it (at 6.3 °C).
+fn textbook_rates(model: &str, v: f64) -> [f64; 6] {
+    let f = x_over_expm1_libm;
+    match model {
+        "traub" => {
+            let u = v + 63.0;
+            [
+                0.32 * 4.0 * f((13.0 - u) / 4.0),
+                0.28 * 5.0 * f((u - 40.0) / 5.0),
+                0.128 * ((17.0 - u) / 18.0).exp(),
+                4.0 / (1.0 + ((40.0 - u) / 5.0).exp()),
+                0.032 * 5.0 * f((15.0 - u) / 5.0),
+                0.5 * ((10.0 - u) / 40.0).exp(),
+            ]
+        }
+        _ => [
+            f(-(v + 40.0) / 10.0),
+            4.0 * (-(v + 65.0) / 18.0).exp(),
+            0.07 * (-(v + 65.0) / 20.0).exp(),
+            1.0 / (1.0 + (-(v + 35.0) / 10.0).exp()),
+            0.1 * f(-(v + 55.0) / 10.0),
+            0.125 * (-(v + 65.0) / 80.0).exp(),
+        ],
+    }
+}
+
+/// The textbook membrane: C, then (g, E) of Na, K and leak, in the files' units.
+fn textbook_membrane(model: &str) -> (f64, [(f64, f64); 3]) {
+    match model {
+        // 20 000 µm²: 200 pF, and 200 nS per mS/cm².
+        "traub" => (200.0, [(20_000.0, 50.0), (6_000.0, -90.0), (10.0, -60.0)]),
+        _ => (1.0, [(120.0, 50.0), (36.0, -77.0), (0.03, -54.387)]),
+    }
+}
+
+/// The bundled files and the textbook equations describe the same neurons: rates, one
+/// exponential-Euler step and the derivatives agree over −100…60 mV.
 #[test]
-fn bundled_traub_and_hh_reproduce_the_hand_written_models() {
-    for (name, params) in [("traub", Params::traub()), ("hh", Params::classic())] {
+fn bundled_traub_and_hh_reproduce_the_textbook_equations() {
+    for name in ["traub", "hh"] {
         let model = Model::bundled(name).unwrap();
         let rates = rate_tape(&model);
         let step = exp_euler_tape(&model, true, true);
         let derivatives = derivative_tape(&model, true, true);
+        let (c, [(g_na, e_na), (g_k, e_k), (g_l, e_l)]) = textbook_membrane(name);
+        let (dt, current) = (0.05, 5.0);
         let mut v = -100.0;
         while v <= 60.0 {
             let at = Inputs::at_rest(&model, &params_of(&model), v);
-            let r = params.rates(v);
-            let want = [
-                ("alpha of gate m", r.alpha_m),
-                ("beta of gate m", r.beta_m),
-                ("alpha of gate h", r.alpha_h),
-                ("beta of gate h", r.beta_h),
-                ("alpha of gate n", r.alpha_n),
-                ("beta of gate n", r.beta_n),
-            ];
-            for (rate, expected) in want {
+            let r = textbook_rates(name, v);
+            let names = ["alpha", "beta"]
+                .map(|kind| ["m", "h", "n"].map(|g| format!("{kind} of gate {g}")));
+            for (k, expected) in r.into_iter().enumerate() {
+                let rate = &names[k % 2][k / 2];
                 let got = value(&rates, &at, rate);
-                // 1e-13: the file shares exponentials differently (e.g. βh's as 1/e^(βm's
-                // argument)), a few roundings of f64 apart.
+                // 1e-13: the file shares exponentials (e.g. βh's as 1/e^(βm's argument)) and
+                // uses the kernels' software exp and series, a few roundings of f64 from libm.
                 assert!(
                     close(got, expected, 1e-13),
                     "{name} {rate} at {v}: {got} vs {expected}"
                 );
             }
-            let s = State {
-                v,
-                m: 0.3,
-                h: 0.6,
-                n: 0.4,
+            let x = [v, 0.3, 0.6, 0.4];
+            let (m, h, n) = (x[1], x[2], x[3]);
+            let g = [g_na * m * m * m * h, g_k * n.powi(4), g_l];
+            let e = [e_na, e_k, e_l];
+            let g_total: f64 = g.iter().sum();
+            let driven: f64 = g.iter().zip(e).map(|(g, e)| g * e).sum::<f64>() + current;
+            let dv = (driven - g_total * v) / c;
+            // V by the exprel form of exponential Euler, each gate exactly with α, β frozen.
+            let y = -g_total * dt / c;
+            let exprel = if y == 0.0 { 1.0 } else { y.exp_m1() / y };
+            let gate = |x: f64, a: f64, b: f64| {
+                let inf = a / (a + b);
+                (
+                    inf + (x - inf) * (-(a + b) * dt).exp(),
+                    a * (1.0 - x) - b * x,
+                )
             };
-            let next = exp_euler_hh(&params, &s, 0.0, 5.0, 0.05);
-            let d = params.derivatives(&s, 5.0);
-            let state = [s.v, s.m, s.h, s.n];
+            let gates = [
+                gate(m, r[0], r[1]),
+                gate(h, r[2], r[3]),
+                gate(n, r[4], r[5]),
+            ];
+            let next = [v + dv * dt * exprel, gates[0].0, gates[1].0, gates[2].0];
+            let d = [dv, gates[0].1, gates[1].1, gates[2].1];
             for (k, var) in ["v", "m", "h", "n"].into_iter().enumerate() {
-                let got = value(&step, &inputs(&model, &state, 0.05, 5.0), var);
-                let want = [next.v, next.m, next.h, next.n][k];
+                let got = value(&step, &inputs(&model, &x, dt, current), var);
                 assert!(
-                    close(got, want, 1e-13),
-                    "{name} step {var} at {v}: {got} vs {want}"
+                    close(got, next[k], 1e-13),
+                    "{name} step {var} at {v}: {got} vs {}",
+                    next[k]
                 );
-                let got = value(&derivatives, &inputs(&model, &state, 0.05, 5.0), var);
-                let want = [d.v, d.m, d.h, d.n][k];
-                // Derivatives scale with the conductances (up to 2e4 nS · 100 mV / 200 pF).
+                let got = value(&derivatives, &inputs(&model, &x, dt, current), var);
+                // Derivatives scale with the conductances (up to 2e4 nS · 100 mV / 200 pF),
+                // summed in another order here.
                 assert!(
-                    close(got, want, 1e-11),
-                    "{name} d{var}/dt at {v}: {got} vs {want}"
+                    close(got, d[k], 1e-11),
+                    "{name} d{var}/dt at {v}: {got} vs {}",
+                    d[k]
                 );
             }
             v += 0.7;
+        }
+    }
+}
+
+/// Exponential Euler's step is consistent with the equations: over a tiny step the change per
+/// unit time tends to the derivatives (the error is O(dt)), for every bundled model.
+#[test]
+fn exp_euler_step_follows_the_derivatives() {
+    for (name, _) in BUNDLED {
+        let model = Model::bundled(name).unwrap();
+        let step = exp_euler_tape(&model, true, true);
+        let derivatives = derivative_tape(&model, true, true);
+        let mut x = model.initial_state(&params_of(&model));
+        x[0] = -58.0;
+        let dt = 1e-7;
+        for var in &model.states {
+            let next = value(&step, &inputs(&model, &x, dt, 3.0), var);
+            let now = x[model.states.iter().position(|s| s == var).unwrap()];
+            let got = (next - now) / dt;
+            let want = value(&derivatives, &inputs(&model, &x, dt, 3.0), var);
+            // O(dt) from the method (|d²x/dt²|·dt ≲ 1e3·1e-7) plus rounding of a 1e-7 step
+            // (ε·|x|/dt ≈ 1e-14·60/1e-7 ≈ 1e-6): 1e-4 relative to the derivative plus 1e-4.
+            assert!(
+                (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                "{name} {var}: {got} vs {want}"
+            );
         }
     }
 }

@@ -190,9 +190,8 @@ fn the_traub_file_reproduces_the_f64_sweep_fixture() {
 
 /// On the CPU a model file also runs forward Euler and RK2, built from its derivatives: the
 /// twin's batched steps give the spikes of the analysis's host steps (`System::step`, one
-/// neuron at a time through nalgebra, the methods' formulas written separately) exactly. Both
-/// evaluate the same tape in f64, the host with libm's `exp`, the twin with the kernels'
-/// software one: ulp-level differences that cannot move a spike of a single cell in 100 ms.
+/// neuron at a time through nalgebra, the methods' formulas written separately) exactly, as
+/// both evaluate the same tape with the same operations in f64.
 #[test]
 fn cpu_only_methods_of_a_model_file_match_the_host_steps() {
     use hhsim::analysis::System;

@@ -351,6 +351,13 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     grid(&parts[1], &["--shard", "2/2", "--resume"]);
     let other = run(&parts[1], "0.3", &["--shard", "2/2", "--resume"]);
     assert_eq!(other.status.code(), Some(2));
+    // The spike threshold set off the axes is part of the grid: a resume with another one is
+    // refused, and a threshold above ENa (50 mV, which V never exceeds) counts no spike.
+    let other = run(&parts[1], "0.2", &["--shard", "2/2", "--resume", "--set", "threshold=0"]);
+    assert_eq!(other.status.code(), Some(2));
+    let high = tmp.path().join("high");
+    grid(&high, &["--set", "threshold=55"]);
+    assert!(read_counts(&high).iter().all(|&c| c == 0));
     let summary = std::fs::read_to_string(parts[1].join("summary.json")).unwrap();
     assert!(summary.contains("\"model\": \"traub_km\""), "{summary}");
     std::fs::remove_file(&file).unwrap();

@@ -5,7 +5,7 @@ use super::{NetworkResult, NetworkRun, run_detached};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::cli::Host;
 use hhsim::cli::cobahh::{GroupSummary, group_summaries, write_network_files};
-use hhsim::cli::model_choice::{apply_file_overrides, model_file};
+use hhsim::cli::model_choice::{apply_file_overrides, apply_file_settings, model_file};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
@@ -182,7 +182,7 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
             .collect()
     };
     let mut base = model.default_parameters();
-    apply_file_overrides(&model, &mut base, &as_items(&spec.set))?;
+    apply_file_settings(&mut model, &mut base, &as_items(&spec.set))?;
     let normal = |(mean, sd): (f64, f64)| InitValue::Normal(NormalInit { mean, sd });
     let mut groups = Vec::new();
     for g in &spec.groups {

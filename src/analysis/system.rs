@@ -1,15 +1,14 @@
 //! One neuron of a model file as an autonomous ODE x' = f(x; p), x = (V, gates…) in the file's
 //! state order, for the analysis on the host: the right-hand side and the integration steps
-//! from the model's own tapes (those the kernels and their twin run, here with libm's `exp`,
-//! which is faster than the kernels' software one), the Jacobian by forward-mode
-//! differentiation of the derivative tape, and the gates' steady states. Everything here is
-//! f64: the analysis solves for equilibria to 1e-10.
+//! from the model's own tapes, evaluated as the twin evaluates them, the Jacobian by
+//! forward-mode differentiation of the derivative tape, and the gates' steady states.
+//! Everything here is f64: the analysis solves for equilibria to 1e-10.
 
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::model::Real;
 use crate::model_file::Model;
-use crate::model_file::eval::{self, Inputs, Math, evaluate_ops};
+use crate::model_file::eval::{self, Inputs, evaluate_ops};
 use crate::model_file::lower::{self, Lowered};
 use crate::model_file::tape::{Input, Op};
 use nalgebra::{DMatrix, DVector};
@@ -106,16 +105,8 @@ impl System {
     fn fixed_values(tapes: &Tapes, params: &[f64]) -> Vec<f64> {
         let tape = &tapes.derivatives.tape;
         let zeros = vec![0.0; tapes.model.states.len()];
-        let mut values = vec![0.0; tape.ops.len()];
-        evaluate_ops(
-            tape,
-            &zeros,
-            params,
-            [0.0; 4],
-            &mut values,
-            None,
-            Math::Twin,
-        );
+        let mut values = Vec::new();
+        eval::evaluate_into(tape, &zeros, params, [0.0; 4], &mut values);
         values
     }
 
@@ -215,7 +206,7 @@ impl System {
             let scalars = [0.0, self.current, 0.0, 0.0];
             let tape = &self.tapes.derivatives.tape;
             let keep = Some(self.tapes.invariant.as_slice());
-            evaluate_ops(tape, x, &self.params, scalars, values, keep, Math::Twin);
+            evaluate_ops(tape, x, &self.params, scalars, values, keep);
             then(values)
         })
     }
@@ -290,8 +281,7 @@ impl System {
     }
 
     /// One step of `method` from `x` over `dt` [ms], from the tapes the kernels run (in f64 and
-    /// with their operations; the twin's batches differ only by its software `exp`, within an
-    /// ulp or two of libm's).
+    /// with the twin's operations).
     pub fn step(&self, method: Method, x: &DVector<f64>, dt: f64) -> DVector<f64> {
         let half = 0.5 * dt;
         match method {
@@ -302,7 +292,7 @@ impl System {
                 values.clear();
                 values.resize(e.tape.ops.len(), 0.0);
                 let x = x.as_slice();
-                evaluate_ops(&e.tape, x, &self.params, scalars, values, None, Math::Twin);
+                evaluate_ops(&e.tape, x, &self.params, scalars, values, None);
                 DVector::from_iterator(x.len(), e.outputs.iter().map(|&(_, id)| values[id]))
             }),
             Method::Euler => x + self.rhs(x) * dt,

@@ -1,7 +1,7 @@
 //! `hhsim cobahh`: the COBA-HH benchmark network; writes spikes.npz, raster.png, summary.json
 //! and, with --record-v, trace.npz.
 
-use super::model_choice::{apply_file_overrides, model_file};
+use super::model_choice::{apply_file_settings, model_file};
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
@@ -198,20 +198,7 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         }
     }
     let mut params = neuron.default_parameters();
-    let (threshold, sets): (Vec<String>, Vec<String>) = args
-        .set
-        .iter()
-        .cloned()
-        .partition(|item| item.split('=').next().map(str::trim) == Some("threshold"));
-    apply_file_overrides(&neuron, &mut params, &sets)?;
-    for item in threshold {
-        let value = item
-            .split_once('=')
-            .and_then(|(_, v)| v.trim().parse::<f64>().ok());
-        neuron.threshold = value
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| Error::invalid("--set", &item, "threshold=VALUE with a finite VALUE"))?;
-    }
+    apply_file_settings(&mut neuron, &mut params, &args.set)?;
     let model = CobaHh {
         p: if args.fixed_p { Some(0.02) } else { args.p },
         in_degree: args.in_degree.map(|k| (k * 4 / 5, k / 5)),

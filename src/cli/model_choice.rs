@@ -51,6 +51,27 @@ pub fn model_file(text: &str) -> Result<Model> {
     }
 }
 
+/// Applies `--set NAME=VALUE` items to a model file: its parameters (by the file's names), and
+/// `threshold`, the spike threshold [mV], unless the file has a parameter of that name.
+pub fn apply_file_settings(model: &mut Model, params: &mut [f64], items: &[String]) -> Result<()> {
+    let is_threshold = |item: &String| {
+        item.split_once('=').map(|(name, _)| name.trim()) == Some("threshold")
+            && model.parameter("threshold").is_none()
+    };
+    let (threshold, others): (Vec<String>, Vec<String>) =
+        items.iter().cloned().partition(is_threshold);
+    apply_file_overrides(model, params, &others)?;
+    for item in threshold {
+        let value = item
+            .split_once('=')
+            .and_then(|(_, v)| v.trim().parse::<f64>().ok());
+        model.threshold = value
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| Error::invalid("--set", &item, "threshold=VALUE with a finite VALUE"))?;
+    }
+    Ok(())
+}
+
 /// Applies `--set NAME=VALUE` items to a model file's parameters (by the file's names).
 pub fn apply_file_overrides(model: &Model, params: &mut [f64], items: &[String]) -> Result<()> {
     for item in items {

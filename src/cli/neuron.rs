@@ -1,6 +1,6 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
-use super::model_choice::{ModelChoice, apply_file_overrides};
+use super::model_choice::{ModelChoice, apply_file_settings};
 use super::shared_args::{StimulusArgs, apply_overrides};
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::BackendChoice;
@@ -43,7 +43,7 @@ pub struct NeuronArgs {
     current: Option<Numbers>,
     /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
     /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C]; for a model
-    /// file, by the file's names and units.
+    /// file, by the file's names and units, or `threshold` [mV].
     #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub set: Vec<String>,
     /// Temperature [°C] of the hh model; its rates scale by 3^((T − 6.3)/10).
@@ -233,10 +233,10 @@ fn file_plan(args: &NeuronArgs, model: Model) -> Result<FilePlan> {
             "exp-euler or rk4 with a model file",
         ));
     }
-    let mut params = model.default_parameters();
-    apply_file_overrides(&model, &mut params, &args.set)?;
-    let init = model.initial_state(&params);
     let mut model = model;
+    let mut params = model.default_parameters();
+    apply_file_settings(&mut model, &mut params, &args.set)?;
+    let init = model.initial_state(&params);
     if let Some(th) = args.threshold {
         model.threshold = th;
     }

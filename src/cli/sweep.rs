@@ -3,7 +3,7 @@
 //! `hhsim merge`, which joins shards into the result of the whole grid.
 
 use super::Host;
-use super::model_choice::{ModelChoice, apply_file_overrides};
+use super::model_choice::{ModelChoice, apply_file_settings};
 use super::shared_args::{StimulusArgs, apply_overrides};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
@@ -62,7 +62,8 @@ pub struct SweepArgs {
     #[arg(long, default_value_t = 1000.0)]
     duration: f64,
     /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
-    /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C].
+    /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C]; for a model
+    /// file, by the file's names and units, or `threshold` [mV].
     #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub set: Vec<String>,
     /// Temperature [°C] of every hh cell (unless it is an axis).
@@ -487,8 +488,8 @@ fn grid_from(args: &SweepArgs) -> Result<Grid> {
 }
 
 /// A model file's grid: `--axis` names its parameters (or `current`, or `threshold`), `--set`
-/// its defaults.
-fn file_sweep_from(args: &SweepArgs, model: Model) -> Result<FileSweep> {
+/// their values off the axes.
+fn file_sweep_from(args: &SweepArgs, mut model: Model) -> Result<FileSweep> {
     if args.axis.is_empty() {
         let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
         return Err(Error::invalid(
@@ -515,7 +516,7 @@ fn file_sweep_from(args: &SweepArgs, model: Model) -> Result<FileSweep> {
         ));
     }
     let mut base = model.default_parameters();
-    apply_file_overrides(&model, &mut base, &args.set)?;
+    apply_file_settings(&mut model, &mut base, &args.set)?;
     let axes = args
         .axis
         .iter()

@@ -57,18 +57,7 @@ pub fn evaluate_into<R: Real>(
 ) {
     values.clear();
     values.resize(tape.ops.len(), R::zero());
-    evaluate_ops(tape, states, params, scalars, values, None, Math::Twin);
-}
-
-/// Which `exp` and `log` a scalar evaluation uses.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Math {
-    /// The kernels' own ([`Real::exp_twin`], [`Real::ln_twin`]): the twin's values.
-    Twin,
-    /// The platform's libm: about three times faster in f64 than the software exponential's
-    /// serial polynomial, for host computations that need f64 accuracy but not the GPU's last
-    /// bits (the analysis).
-    Libm,
+    evaluate_ops(tape, states, params, scalars, values, None);
 }
 
 /// Evaluates every op of `tape` into `values` (one slot per op), except those `keep` marks,
@@ -81,17 +70,8 @@ pub fn evaluate_ops<R: Real>(
     scalars: [R; 4],
     values: &mut [R],
     keep: Option<&[bool]>,
-    math: Math,
 ) {
     let [dt, current, extra_conductance, extra_drive] = scalars;
-    let exp = |x: R| match math {
-        Math::Twin => x.exp_twin(),
-        Math::Libm => x.exp(),
-    };
-    let ln = |x: R| match math {
-        Math::Twin => x.ln_twin(),
-        Math::Libm => x.ln(),
-    };
     for (at, op) in tape.ops.iter().enumerate() {
         if keep.is_some_and(|keep| keep[at]) {
             continue;
@@ -110,11 +90,11 @@ pub fn evaluate_ops<R: Real>(
             Op::Mul(a, b) => x(a) * x(b),
             Op::Div(a, b) => x(a) / x(b),
             Op::Neg(a) => -x(a),
-            Op::Exp(a) => exp(x(a)),
-            Op::Log(a) => ln(x(a)),
+            Op::Exp(a) => x(a).exp_twin(),
+            Op::Log(a) => x(a).ln_twin(),
             Op::Sqrt(a) => x(a).sqrt(),
             Op::XOverExpm1(a, e) => x_over_expm1(x(a), x(e)),
-            Op::Exprel(a) => exprel_given(x(a), exp(x(a))),
+            Op::Exprel(a) => exprel_given(x(a), x(a).exp_twin()),
         };
         values[at] = value;
     }

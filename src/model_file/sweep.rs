@@ -89,6 +89,10 @@ pub struct FileSweepKey {
     pub model_source: String,
     /// The parameters before the axes apply, by name.
     pub parameters: Vec<(String, f64)>,
+    /// The spike threshold before the axes apply [mV] (`None` in keys written before it was
+    /// kept: the file's).
+    #[serde(default)]
+    pub threshold: Option<f64>,
     /// Each axis's name, first and last value and count.
     pub axes: Vec<(String, f64, f64, usize)>,
     pub stimulus: Stimulus,
@@ -101,7 +105,10 @@ pub struct FileSweepKey {
 impl FileSweepKey {
     /// The grid this key describes.
     pub fn sweep(&self) -> Result<FileSweep> {
-        let model = Model::parse(&self.model_source, &self.model_file)?;
+        let mut model = Model::parse(&self.model_source, &self.model_file)?;
+        if let Some(threshold) = self.threshold {
+            model.threshold = threshold;
+        }
         let axes = self
             .axes
             .iter()
@@ -151,6 +158,7 @@ impl FileSweep {
                 .zip(&self.base)
                 .map(|((name, _), &x)| (name.clone(), x))
                 .collect(),
+            threshold: Some(self.model.threshold),
             axes: self
                 .axes
                 .iter()

@@ -1,5 +1,7 @@
-//! `hhsim models`: the list of bundled models, one printed as a file that loads again, and a
-//! clear refusal of an unknown name.
+//! `hhsim models`: the list of bundled models, one printed as a file that loads again, a
+//! clear refusal of an unknown name, and the first-step timing of every model's kernel.
+
+mod common;
 
 use hhsim::model_file::Model;
 use std::process::{Command, Output};
@@ -34,6 +36,33 @@ fn models_lists_the_bundled_files_and_prints_one_that_loads() {
         stderr.contains("one of traub, hh, traub_km, hh_a"),
         "{stderr}"
     );
+}
+
+/// `--compile` runs each bundled model's generated kernel once on the adapter and reports a
+/// positive time per precision the adapter has (lavapipe has f64).
+#[test]
+fn models_compile_times_every_bundled_kernel() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    let o = hhsim(&["models", "--compile"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list = String::from_utf8_lossy(&o.stdout);
+    assert!(list.contains(&ctx.adapter.name), "{list}");
+    for name in ["traub", "hh", "traub_km", "hh_a"] {
+        let row = list
+            .lines()
+            .find(|l| l.starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no row for {name}: {list}"));
+        // model, units, states, exp/step, WGSL ms, then the two first-step times.
+        let columns: Vec<&str> = row.split_whitespace().collect();
+        for (k, precision_present) in [(5, true), (6, ctx.adapter.f64)] {
+            match columns[k].parse::<f64>() {
+                Ok(ms) => assert!(precision_present && ms > 0.0, "{row}"),
+                Err(_) => assert!(!precision_present && columns[k] == "-", "{row}"),
+            }
+        }
+    }
 }
 
 /// A model file that cannot be used stops `neuron` before any work: exit status 2, its place

@@ -353,7 +353,11 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     assert_eq!(other.status.code(), Some(2));
     // The spike threshold set off the axes is part of the grid: a resume with another one is
     // refused, and a threshold above ENa (50 mV, which V never exceeds) counts no spike.
-    let other = run(&parts[1], "0.2", &["--shard", "2/2", "--resume", "--set", "threshold=0"]);
+    let other = run(
+        &parts[1],
+        "0.2",
+        &["--shard", "2/2", "--resume", "--set", "threshold=0"],
+    );
     assert_eq!(other.status.code(), Some(2));
     let high = tmp.path().join("high");
     grid(&high, &["--set", "threshold=55"]);

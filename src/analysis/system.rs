@@ -139,11 +139,6 @@ impl System {
         self.tapes.model.states.iter().position(|s| s == name)
     }
 
-    /// The unit of the injected current.
-    pub fn current_unit(&self) -> &'static str {
-        self.tapes.model.units.current_unit()
-    }
-
     /// This system with `param` set to `value`.
     pub fn with(&self, param: Parameter, value: f64) -> System {
         match param {
@@ -156,14 +151,6 @@ impl System {
                 current: value,
                 ..self.clone()
             },
-        }
-    }
-
-    /// The value of `param`.
-    pub fn get(&self, param: Parameter) -> f64 {
-        match param {
-            Parameter::Model(k) => self.params[k],
-            Parameter::Current => self.current,
         }
     }
 

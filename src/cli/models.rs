@@ -1,15 +1,29 @@
 //! `hhsim models`: the bundled model files, listed with their states, parameters and cost, or
 //! one of them printed as TOML (a starting point for a model of one's own).
 
+use crate::backend::Engine;
+use crate::backend::gpu::GpuContext;
 use crate::error::Result;
+use crate::input::Stimulus;
+use crate::integrate::Method;
 use crate::model::Precision;
+use crate::model_file::run::{FilePopulation, FileRunConfig, run_population};
 use crate::model_file::{BUNDLED, Model, lower, wgsl};
+use std::sync::Arc;
 use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct ModelsArgs {
     /// Print this bundled model's file (e.g. `hhsim models traub > mine.toml`).
     name: Option<String>,
+    /// Also time each model's first run on the GPU adapter: one neuron, one exponential-Euler
+    /// step, in f32 and (where the adapter has it) f64, from the model to the step's result.
+    /// That is the generated kernel's generation, validation and compile (drivers such as
+    /// llvmpipe finish compiling at the first dispatch) plus one small dispatch. A driver's
+    /// on-disk shader cache (Mesa's, e.g.) can serve a kernel compiled by an earlier process;
+    /// `MESA_SHADER_CACHE_DISABLE=true` measures cold compiles there.
+    #[arg(long, conflicts_with = "name")]
+    compile: bool,
 }
 
 pub fn run(args: ModelsArgs) -> Result<()> {
@@ -22,8 +36,22 @@ pub fn run(args: ModelsArgs) -> Result<()> {
         print!("{text}");
         return Ok(());
     }
+    // f64 where the adapter has it, else f32 alone.
+    let gpu = match args.compile {
+        true => Some(Arc::new(
+            GpuContext::new(true).or_else(|_| GpuContext::new(false))?,
+        )),
+        false => None,
+    };
+    let compile_columns = match &gpu {
+        Some(ctx) => {
+            println!("adapter: {} ({})", ctx.adapter.name, ctx.adapter.backend);
+            format!(" {:>18} {:>18}", "first step ms f32", "first step ms f64")
+        }
+        None => String::new(),
+    };
     println!(
-        "{:<10} {:<8} {:<16} {:>9} {:>14}  parameters",
+        "{:<10} {:<8} {:<16} {:>9} {:>14}{compile_columns}  parameters",
         "model", "units", "states", "exp/step", "WGSL ms (f32)"
     );
     for (name, _) in BUNDLED {
@@ -37,9 +65,20 @@ pub fn run(args: ModelsArgs) -> Result<()> {
             message,
         })?;
         let ms = started.elapsed().as_secs_f64() * 1e3;
+        let mut compiled = String::new();
+        if let Some(ctx) = &gpu {
+            for precision in [Precision::F32, Precision::F64] {
+                if precision == Precision::F64 && !ctx.adapter.f64 {
+                    compiled += &format!(" {:>18}", "-");
+                    continue;
+                }
+                let ms = first_step_ms(&Engine::Gpu(ctx.clone()), &model, precision)?;
+                compiled += &format!(" {ms:>18.1}");
+            }
+        }
         let params: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
         println!(
-            "{name:<10} {:<8} {:<16} {exps:>9} {ms:>14.1}  {}",
+            "{name:<10} {:<8} {:<16} {exps:>9} {ms:>14.1}{compiled}  {}",
             format!("{:?}", model.units).to_lowercase(),
             model.states.join(","),
             params.join(" ")
@@ -47,4 +86,30 @@ pub fn run(args: ModelsArgs) -> Result<()> {
     }
     println!("\n`hhsim models NAME` prints a model's file.");
     Ok(())
+}
+
+/// Milliseconds from `model` to the result of one exponential-Euler step of one neuron on
+/// `engine`: for a model not run before in this process, the kernel's generation, validation
+/// and compile, and one dispatch.
+fn first_step_ms(engine: &Engine, model: &Model, precision: Precision) -> Result<f64> {
+    let params = model.default_parameters();
+    let pop = FilePopulation {
+        init: vec![model.initial_state(&params)],
+        params: vec![params],
+        current: vec![0.0],
+        threshold: vec![model.threshold],
+        stimulus: Stimulus::default(),
+        first_index: 0,
+        model: model.clone(),
+    };
+    let cfg = FileRunConfig {
+        method: Method::ExpEuler,
+        dt_ms: 0.01,
+        n_steps: 1,
+        record_every: 0,
+        spike_steps: false,
+    };
+    let started = Instant::now();
+    run_population(engine, precision, &pop, &cfg)?;
+    Ok(started.elapsed().as_secs_f64() * 1e3)
 }

@@ -194,6 +194,29 @@ pub const V_AGREEMENT_F64_MV: f64 = 1e-6;
 /// f32 rounding moves spike times by a fraction of a step, so over a run a spike can slip past
 /// the end: counts may differ by one for a few neurons.
 pub const F32_SAME_COUNT_FRACTION: f64 = 0.995;
+/// A train is regular when its inter-spike intervals after the first vary by less than this
+/// (coefficient of variation): a limit cycle's vary far less (the physics tests see < 0.01),
+/// while a train that skips spikes, as next to a boundary between firing regimes, varies by a
+/// whole period. Only regular trains are held to counts within one in f32: in an irregular one
+/// any rounding can change the pattern of skipped spikes, so there the equal fraction alone
+/// bounds f32 (hh_a near 33 µA/cm² differs by 2).
+pub const REGULAR_ISI_CV: f64 = 0.05;
+
+/// Whether the spike steps of one train are regular ([`REGULAR_ISI_CV`]); trains of fewer
+/// than three spikes after the first have no intervals to vary and count as regular.
+fn regular(steps: &[u64]) -> bool {
+    let isi: Vec<f64> = steps
+        .windows(2)
+        .skip(1)
+        .map(|w| (w[1] - w[0]) as f64)
+        .collect();
+    if isi.len() < 2 {
+        return true;
+    }
+    let mean = isi.iter().sum::<f64>() / isi.len() as f64;
+    let var = isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isi.len() as f64;
+    var.sqrt() < REGULAR_ISI_CV * mean
+}
 /// The software f64 `exp`: Horner rounding of its polynomial (≈ 1 ulp) plus the rounding of the
 /// reduced argument (≈ 0.5 ulp of e^r).
 pub const EXP_MAX_ULP: u64 = 2;
@@ -247,13 +270,14 @@ pub fn f64_identity(
     Ok((differing, worst_v, c.spikes.len()))
 }
 
-/// f32 GPU against f64 CPU spike counts: (fraction equal, largest difference).
+/// f32 GPU against f64 CPU spike counts: (fraction equal, largest difference among regular
+/// f64 trains, number of irregular ones).
 pub fn f32_counts(
     ctx: &Arc<GpuContext>,
     case: &Case,
     n: usize,
     duration_ms: f64,
-) -> Result<(f64, u32)> {
+) -> Result<(f64, u32, usize)> {
     let g = case.run(&Engine::Gpu(ctx.clone()), Precision::F32, n, duration_ms)?;
     let c = case.run(&Engine::Cpu, Precision::F64, n, duration_ms)?;
     let diffs: Vec<u32> = g
@@ -263,7 +287,16 @@ pub fn f32_counts(
         .map(|(a, b)| a.abs_diff(*b))
         .collect();
     let same = diffs.iter().filter(|&&d| d == 0).count() as f64 / n as f64;
-    Ok((same, diffs.into_iter().max().unwrap_or(0)))
+    let is_regular: Vec<bool> = (0..n as u32)
+        .map(|j| regular(&c.spikes.steps_of(j)))
+        .collect();
+    let worst = (diffs.iter().zip(&is_regular))
+        .filter(|(_, r)| **r)
+        .map(|(d, _)| *d)
+        .max()
+        .unwrap_or(0);
+    let irregular = is_regular.iter().filter(|r| !**r).count();
+    Ok((same, worst, irregular))
 }
 
 /// Runs every check of `cases` on `ctx`'s adapter; `step` is called with each check's name
@@ -326,18 +359,42 @@ pub fn run_checks(
         });
         let name = format!("{}: spike counts GPU f32 vs CPU f64", case.label());
         step(&name)?;
-        let (same, worst) = f32_counts(ctx, case, n, duration_ms)?;
+        let (same, worst, irregular) = f32_counts(ctx, case, n, duration_ms)?;
         rows.push(Check {
             check: name,
             size,
             precision: "f32",
-            metric: format!("{:.2} % equal, max diff {worst}", same * 100.0),
+            metric: format!(
+                "{:.2} % equal, max diff {worst} ({irregular} irregular)",
+                same * 100.0
+            ),
             limit: format!(
-                "≥ {:.1} % equal, max diff ≤ 1",
+                "≥ {:.1} % equal, max diff ≤ 1 if regular",
                 F32_SAME_COUNT_FRACTION * 100.0
             ),
             pass: Some(same >= F32_SAME_COUNT_FRACTION && worst <= 1),
         });
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::regular;
+
+    /// A periodic train (with a longer first interval, as from rest) is regular; one that skips a
+    /// spike is not; a train too short to have intervals after the first counts as regular.
+    #[test]
+    fn trains_that_skip_spikes_are_irregular() {
+        let periodic: Vec<u64> = [10]
+            .into_iter()
+            .chain((1..20).map(|k| 40 + 250 * k))
+            .collect();
+        assert!(regular(&periodic));
+        let mut skipping = periodic.clone();
+        skipping.remove(7);
+        assert!(!regular(&skipping));
+        assert!(regular(&[5, 300, 560]));
+        assert!(regular(&[]));
+    }
 }

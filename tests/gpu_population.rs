@@ -89,10 +89,10 @@ fn f32_gpu_counts_agree_with_f64_cpu_within_one() {
     };
     let ctx = Arc::new(ctx);
     for case in cases() {
-        let (same, worst) = f32_counts(&ctx, &case, N_NEURONS, 1000.0).unwrap();
+        let (same, worst, irregular) = f32_counts(&ctx, &case, N_NEURONS, 1000.0).unwrap();
         let label = case.label();
         eprintln!(
-            "{label}: {:.2} % equal counts, worst difference {worst}",
+            "{label}: {:.2} % equal counts, worst difference {worst} ({irregular} irregular)",
             same * 100.0
         );
         assert!(worst <= 1, "{label}: a count differs by {worst}");

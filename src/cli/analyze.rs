@@ -30,8 +30,9 @@ pub enum AnalyzeCommand {
     /// the rheobase and the minimum frequency; writes fi.json, fi.npz, fi.png.
     #[command(allow_negative_numbers = true)]
     Fi(Box<SweepArgs>),
-    /// The V–n plane of the reduced model: nullclines, vector field, fixed points and full-model
-    /// trajectories; writes phase_plane.json, phase_plane.npz, phase_plane.png.
+    /// The plane of V and one gate (n by default) of the reduced model: nullclines, vector
+    /// field, fixed points and full-model trajectories; writes phase_plane.json,
+    /// phase_plane.npz, phase_plane.png.
     #[command(allow_negative_numbers = true)]
     PhasePlane(Box<PhasePlaneArgs>),
 }

@@ -296,6 +296,15 @@ fn phase_plane_fixed_points_lie_on_both_nullclines() {
         for f in &plane.fixed_points {
             let (dv, dn) = spec.field(f.v, f.gate);
             assert!(dv.abs() < 1e-8 && dn.abs() < 1e-8, "{f:?}: {dv}, {dn}");
+            // The drawn V-nullcline passes through it, steep there or not (the M-current's is
+            // vertical at its fixed point): a point within a grid step (0.27 mV, 0.0025).
+            assert!(
+                plane
+                    .v_nullcline
+                    .iter()
+                    .any(|&(v, x)| (v - f.v).abs() < 0.3 && (x - f.gate).abs() < 0.003),
+                "{f:?}"
+            );
         }
         assert_eq!(plane.trajectories[0].len(), 201);
         if reduction == Reduction::Steady {

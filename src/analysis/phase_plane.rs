@@ -41,7 +41,7 @@ pub struct PhasePlaneSpec {
 
 /// Arrows of the vector field per axis.
 pub const FIELD_POINTS: usize = 21;
-/// V values at which the V-nullcline is solved for n, and n values scanned for its roots.
+/// The grid on which the V-nullcline is bracketed: V values and gate values.
 const NULLCLINE_V_POINTS: usize = 600;
 const NULLCLINE_N_POINTS: usize = 400;
 /// Trajectory samples are kept every this many steps.
@@ -169,13 +169,22 @@ pub fn phase_plane(spec: &PhasePlaneSpec) -> Result<PhasePlane> {
     let (field_dv, field_dn) = (grid(|f| f.0), grid(|f| f.1));
 
     let ns = linspace(n0, n1, NULLCLINE_N_POINTS);
+    let vs = linspace(v0, v1, NULLCLINE_V_POINTS);
+    // dV/dt on the grid, [v][gate]: the V-nullcline is bracketed along both axes, since where
+    // dV/dt hardly depends on the gate (a near-vertical nullcline, as the M-current's p gives)
+    // it slips between the gate values scanned at each V.
+    let dv_grid: Vec<Vec<f64>> = vs
+        .iter()
+        .map(|&v| ns.iter().map(|&n| spec.field(v, n).0).collect())
+        .collect();
+    let crosses = |a: f64, b: f64| a.signum() != b.signum();
     let mut v_nullcline = Vec::new();
     let mut n_nullcline = Vec::new();
-    for v in linspace(v0, v1, NULLCLINE_V_POINTS) {
-        let dv = |n: f64| spec.field(v, n).0;
-        for w in ns.windows(2) {
-            if dv(w[0]).signum() != dv(w[1]).signum() {
-                v_nullcline.push((v, bisect_root(dv, w[0], w[1])));
+    for (i, &v) in vs.iter().enumerate() {
+        for j in 0..ns.len() - 1 {
+            if crosses(dv_grid[i][j], dv_grid[i][j + 1]) {
+                let dv = |n: f64| spec.field(v, n).0;
+                v_nullcline.push((v, bisect_root(dv, ns[j], ns[j + 1])));
             }
         }
         let n = spec.n_inf(v);
@@ -183,10 +192,17 @@ pub fn phase_plane(spec: &PhasePlaneSpec) -> Result<PhasePlane> {
             n_nullcline.push((v, n));
         }
     }
+    for (j, &n) in ns.iter().enumerate() {
+        for i in 0..vs.len() - 1 {
+            if crosses(dv_grid[i][j], dv_grid[i + 1][j]) {
+                let dv = |v: f64| spec.field(v, n).0;
+                v_nullcline.push((bisect_root(dv, vs[i], vs[i + 1]), n));
+            }
+        }
+    }
 
     // Fixed points: where the V-nullcline meets n = n∞(V).
     let on_n_nullcline = |v: f64| spec.field(v, spec.n_inf(v)).0;
-    let vs = linspace(v0, v1, NULLCLINE_V_POINTS);
     let fixed_points = vs
         .windows(2)
         .filter(|w| on_n_nullcline(w[0]).signum() != on_n_nullcline(w[1]).signum())

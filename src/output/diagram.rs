@@ -323,7 +323,7 @@ fn draw_phase_plane(path: &Path, p: &PhasePlane, labels: &Labels) -> Drawn {
         .legend(move |(x, y)| Circle::new((x, y), 4, orange.filled()));
     chart
         .draw_series(LineSeries::new(p.n_nullcline.clone(), HOPF.stroke_width(2)))?
-        .label("dn/dt = 0")
+        .label(format!("d{}/dt = 0", labels.param))
         .legend(|(x, y)| PathElement::new(vec![(x - 8, y), (x + 8, y)], HOPF.stroke_width(2)));
     let palette = [UP, DOWN, RGBColor(130, 60, 170), RGBColor(0, 140, 140)];
     for (k, traj) in p.trajectories.iter().enumerate() {

@@ -41,7 +41,7 @@ const KICK_UNSTABLE_MV: f64 = 10.0;
 const SHOOTING_AGREEMENT: f64 = 0.02;
 
 impl BifurcationSpec {
-    /// Checks the grid, the parameter and the search; called before any work.
+    /// Checks the grid and the search; called before any work.
     pub fn validate(&self) -> Result<()> {
         if self.values.len() < MIN_VALUES {
             return Err(Error::invalid(

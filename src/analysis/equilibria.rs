@@ -35,7 +35,6 @@ impl Equilibrium {
     pub fn at(sys: &System, state: DVector<f64>) -> Self {
         let mut eigenvalues: Vec<Complex<f64>> = sys
             .jacobian(&state)
-            .clone()
             .complex_eigenvalues()
             .iter()
             .copied()

@@ -362,6 +362,15 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     let high = tmp.path().join("high");
     grid(&high, &["--set", "threshold=55"]);
     assert!(read_counts(&high).iter().all(|&c| c == 0));
+    // A sweep.json written before the threshold was kept still resumes: its grid ran at the
+    // file's.
+    let key_path = parts[1].join("sweep.json");
+    let mut key: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&key_path).unwrap()).unwrap();
+    let file_key = key["file"].as_object_mut().unwrap();
+    assert!(file_key.remove("threshold").is_some());
+    std::fs::write(&key_path, key.to_string()).unwrap();
+    grid(&parts[1], &["--shard", "2/2", "--resume"]);
     let summary = std::fs::read_to_string(parts[1].join("summary.json")).unwrap();
     assert!(summary.contains("\"model\": \"traub_km\""), "{summary}");
     std::fs::remove_file(&file).unwrap();

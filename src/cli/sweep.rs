@@ -160,13 +160,17 @@ fn read_key(dir: &Path) -> Result<RunKey> {
             format!("a sweep's --out directory with {KEY_FILE} ({e})"),
         )
     })?;
-    serde_json::from_str(&text).map_err(|e| {
+    let mut key: RunKey = serde_json::from_str(&text).map_err(|e| {
         Error::invalid(
             "sweep file",
             path.display(),
             format!("a {KEY_FILE} written by hhsim sweep ({e})"),
         )
-    })
+    })?;
+    if let Some(file) = &mut key.file {
+        file.fill_threshold()?;
+    }
+    Ok(key)
 }
 
 fn chunk_name(chunk: &std::ops::Range<usize>) -> String {

@@ -90,7 +90,7 @@ pub struct FileSweepKey {
     /// The parameters before the axes apply, by name.
     pub parameters: Vec<(String, f64)>,
     /// The spike threshold before the axes apply [mV] (`None` in keys written before it was
-    /// kept: the file's).
+    /// kept: the file's, see [`Self::fill_threshold`]).
     #[serde(default)]
     pub threshold: Option<f64>,
     /// Each axis's name, first and last value and count.
@@ -103,6 +103,16 @@ pub struct FileSweepKey {
 }
 
 impl FileSweepKey {
+    /// Gives a key written before the threshold was kept the one its grid ran with, the
+    /// file's, so that such a sweep still resumes and merges with a key written now.
+    pub fn fill_threshold(&mut self) -> Result<()> {
+        if self.threshold.is_none() {
+            let model = Model::parse(&self.model_source, &self.model_file)?;
+            self.threshold = Some(model.threshold);
+        }
+        Ok(())
+    }
+
     /// The grid this key describes.
     pub fn sweep(&self) -> Result<FileSweep> {
         let mut model = Model::parse(&self.model_source, &self.model_file)?;

@@ -254,7 +254,9 @@ fn traces_and_noise_match_the_cpu_twin_in_f64() {
     let Some(ctx) = common::gpu(true) else { return };
     let ctx = Arc::new(ctx);
     let case = &cases()[2];
-    let mut pop = population(case, 50);
+    // Three batches of the twin: with two or more cores it splits them between threads, so the
+    // shares' traces and noise streams are checked too.
+    let mut pop = population(case, 150);
     pop.stimulus = Stimulus {
         sections: Some(hhsim::input::Sections {
             values: vec![0.0, 5.0, -2.0],

@@ -76,14 +76,7 @@ impl System {
     /// `model` at its default parameters under `current`.
     pub fn new(model: Model, current: f64) -> Self {
         let rates = lower::rate_tape(&model);
-        let steady = model
-            .states
-            .iter()
-            .map(|state| {
-                let name = format!("steady state of gate {state}");
-                rates.outputs.iter().find(|(n, _)| *n == name).map(|o| o.1)
-            })
-            .collect();
+        let steady = model.steady_state_ops(&rates);
         let derivatives = lower::derivative_tape(&model, true, true);
         let tapes = Arc::new(Tapes {
             invariant: derivatives.tape.invariant(),

@@ -484,18 +484,7 @@ impl Model {
     /// For each parameter set, the state at potential `v` with every gate at its steady state.
     pub fn steady_states(&self, params: &[Vec<f64>], v: f64) -> Vec<Vec<f64>> {
         let rates = lower::rate_tape(self);
-        let steady: Vec<Option<usize>> = self
-            .states
-            .iter()
-            .map(|state| {
-                let name = format!("steady state of gate {state}");
-                rates
-                    .outputs
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|&(_, id)| id)
-            })
-            .collect();
+        let steady = self.steady_state_ops(&rates);
         params
             .iter()
             .map(|p| {
@@ -505,6 +494,22 @@ impl Model {
                     .iter()
                     .map(|id| id.map_or(v, |id| values[id]))
                     .collect()
+            })
+            .collect()
+    }
+
+    /// The op of [`lower::rate_tape`]'s `rates` that gives each state's steady state (`None`
+    /// for v, which has none).
+    pub fn steady_state_ops(&self, rates: &lower::Lowered) -> Vec<Option<usize>> {
+        self.states
+            .iter()
+            .map(|state| {
+                let name = format!("steady state of gate {state}");
+                rates
+                    .outputs
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|&(_, id)| id)
             })
             .collect()
     }

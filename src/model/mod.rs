@@ -46,16 +46,6 @@ pub struct State<R> {
 }
 
 impl<R: Real> State<R> {
-    /// Converts between precisions (rounding to nearest when narrowing).
-    pub fn cast<S: Real>(&self) -> State<S> {
-        State {
-            v: S::of(self.v.wide()),
-            m: S::of(self.m.wide()),
-            h: S::of(self.h.wide()),
-            n: S::of(self.n.wide()),
-        }
-    }
-
     /// The first variable that is NaN or infinite, by name, with its value.
     pub fn first_non_finite(&self) -> Option<(&'static str, f64)> {
         [("v", self.v), ("m", self.m), ("h", self.h), ("n", self.n)]
@@ -101,26 +91,6 @@ impl Params<f64> {
     /// The 1952 squid axon model at 6.3 °C (φ = 1), as `brainpy.neurons.HH` defines it.
     pub fn classic() -> Self {
         classic::params()
-    }
-}
-
-impl<R: Real> Params<R> {
-    /// Converts between precisions (rounding to nearest when narrowing).
-    pub fn cast<S: Real>(&self) -> Params<S> {
-        let c = |x: R| S::of(x.wide());
-        Params {
-            kind: self.kind,
-            c: c(self.c),
-            g_na: c(self.g_na),
-            g_k: c(self.g_k),
-            g_l: c(self.g_l),
-            e_na: c(self.e_na),
-            e_k: c(self.e_k),
-            e_l: c(self.e_l),
-            vt: c(self.vt),
-            phi: c(self.phi),
-            v_th: c(self.v_th),
-        }
     }
 }
 

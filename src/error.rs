@@ -34,6 +34,20 @@ pub enum Error {
         "state became non-finite in neuron {neuron} at step {step}; try a smaller --dt or another --method"
     )]
     NonFinite { neuron: usize, step: u64 },
+    /// The integration of a sweep's grid cell produced NaN or infinity.
+    #[error(
+        "state became non-finite in grid cell {cell} (row-major) at step {step}; try a smaller --dt or another --method"
+    )]
+    NonFiniteCell { cell: usize, step: u64 },
+    /// A sweep failed after some of its chunks were kept on disk.
+    #[error(
+        "{error}; {kept} finished chunk(s) kept in {dir}: continue with the same command and --resume"
+    )]
+    Checkpointed {
+        error: Box<Error>,
+        kept: usize,
+        dir: PathBuf,
+    },
     /// No GPU adapter could be found or opened.
     #[error(
         "no GPU adapter{detail}; on a machine without a GPU install Mesa's software Vulkan driver (apt-get install -y mesa-vulkan-drivers), or use --backend cpu"
@@ -66,11 +80,24 @@ impl Error {
             | Error::Model { .. } => 2,
             Error::Write { .. }
             | Error::NonFinite { .. }
+            | Error::NonFiniteCell { .. }
             | Error::NoAdapter { .. }
             | Error::NoF64 { .. }
             | Error::Gpu { .. } => 1,
             // 128 + SIGINT, as shells report an interrupted command.
             Error::Interrupted => 130,
+            Error::Checkpointed { error, .. } => error.exit_code(),
+        }
+    }
+
+    /// This error of a population whose neuron 0 is grid cell `first_cell`, naming the cell.
+    pub fn in_grid(self, first_cell: usize) -> Self {
+        match self {
+            Error::NonFinite { neuron, step } => Error::NonFiniteCell {
+                cell: first_cell + neuron,
+                step,
+            },
+            other => other,
         }
     }
 

@@ -145,7 +145,9 @@ impl BuiltRun {
         let dir = OutputDir::create(out)?;
         let title = format!("network of {} neurons", self.summary.n_neurons);
         write_network_files(&dir, &self.result, &self.groups, title, self.summary.dt_ms)?;
-        dir.write_json("summary.json", &self.summary())
+        dir.write_json("summary.json", &self.summary())?;
+        dir.finish();
+        Ok(())
     }
 }
 

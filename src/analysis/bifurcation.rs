@@ -64,6 +64,10 @@ impl BifurcationSpec {
         if let Some(bad) = self.values.iter().find(|v| !v.is_finite()) {
             return Err(Error::invalid("parameter value", bad, "a finite number"));
         }
+        let systems = self.systems();
+        let value = |k: usize| format!("parameter value {}", self.values[k]);
+        let rows = systems.iter().map(|s| s.params());
+        self.base.model().check_parameters(rows, Some(&value))?;
         self.search.validate()
     }
 

@@ -275,13 +275,7 @@ fn run_sweep(args: SweepArgs, started: Instant, kind: Kind) -> Result<()> {
         bar.finish_and_clear();
         Ok((engine, result))
     })();
-    let (engine, result) = match outcome {
-        Ok(done) => done,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
-        }
-    };
+    let (engine, result) = outcome?;
     let info = RunInfo {
         model: model.name.clone(),
         unit,
@@ -346,6 +340,7 @@ fn run_sweep(args: SweepArgs, started: Instant, kind: Kind) -> Result<()> {
             );
         }
     }
+    dir.finish();
     Ok(())
 }
 
@@ -522,13 +517,7 @@ fn run_phase_plane(args: PhasePlaneArgs, started: Instant) -> Result<()> {
     };
     spec.validate()?;
     let dir = OutputDir::create(&args.out)?;
-    let plane = match analysis::phase_plane(&spec) {
-        Ok(plane) => plane,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
-        }
-    };
+    let plane = analysis::phase_plane(&spec)?;
     write_phase_plane_npz(&dir, &plane)?;
     let labels = Labels {
         title: format!(
@@ -570,6 +559,7 @@ fn run_phase_plane(args: PhasePlaneArgs, started: Instant) -> Result<()> {
         },
         dir.path().display()
     );
+    dir.finish();
     Ok(())
 }
 

@@ -291,5 +291,6 @@ pub fn run(args: BenchArgs) -> Result<()> {
         }
     }
     dir.write_json("bench.json", &rows)?;
+    dir.finish();
     Ok(())
 }

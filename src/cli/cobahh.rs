@@ -166,6 +166,7 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     let out = args.out.clone();
     let (dir, run) = in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
     run.save_into(&dir)?;
+    dir.finish();
     let summary = run.summary();
     println!(
         "{} neurons, {} synapses: E {:.1} Hz, I {:.1} Hz, {} spikes; {:.2} s in all ({:.2} s simulating); results in {}",
@@ -326,7 +327,10 @@ impl CobaHhRun {
 
     /// Writes spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
     pub fn save(&self, out: &Path) -> Result<()> {
-        self.save_into(&OutputDir::create(out)?)
+        let dir = OutputDir::create(out)?;
+        self.save_into(&dir)?;
+        dir.finish();
+        Ok(())
     }
 
     fn save_into(&self, dir: &OutputDir) -> Result<()> {

@@ -77,17 +77,12 @@ impl Host {
     }
 }
 
-/// Creates `out`, then runs `job`: a directory that cannot be made is reported before any
-/// work, and one this run made is removed again (while empty) when the job fails.
+/// Takes `out` for this run, then runs `job`: a directory that cannot be made or is in use is
+/// reported before any work, and what this run made is removed again when the job fails.
 fn in_output_dir<T>(out: &Path, job: impl FnOnce() -> Result<T>) -> Result<(OutputDir, T)> {
     let dir = OutputDir::create(out)?;
-    match job() {
-        Ok(value) => Ok((dir, value)),
-        Err(e) => {
-            dir.discard_if_empty();
-            Err(e)
-        }
-    }
+    let value = job()?;
+    Ok((dir, value))
 }
 
 /// One run's progress: a terminal bar or the host's callback.

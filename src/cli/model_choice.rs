@@ -97,5 +97,10 @@ pub fn apply_file_overrides(model: &Model, params: &mut [f64], items: &[String])
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE with a finite VALUE"))?;
     }
-    Ok(())
+    // The values the run will use must give physical rates, as the file's own do.
+    if items.is_empty() {
+        Ok(())
+    } else {
+        model.check_parameters([&*params], None)
+    }
 }

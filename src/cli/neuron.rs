@@ -319,6 +319,7 @@ pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
     let out = args.out.clone();
     let (dir, run) = in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
     run.save_into(&dir)?;
+    dir.finish();
     println!(
         "{} neuron(s), {} steps, {} spike(s) in {:.3} s; results in {}",
         run.spike_counts.len(),
@@ -400,7 +401,10 @@ pub fn compute(args: NeuronArgs, host: &Host, started: Instant) -> Result<Neuron
 impl NeuronRun {
     /// Writes trace.npz, spikes.npz, trace.png and summary.json into `out`.
     pub fn save(&self, out: &Path) -> Result<()> {
-        self.save_into(&OutputDir::create(out)?)
+        let dir = OutputDir::create(out)?;
+        self.save_into(&dir)?;
+        dir.finish();
+        Ok(())
     }
 
     fn save_into(&self, dir: &OutputDir) -> Result<()> {

@@ -17,7 +17,7 @@ use crate::output::plot::{RateFigure, write_rate_png};
 use crate::sweep::{Axis, CELLS_PER_CHUNK, Shard, SweepParam, SweepSpec};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
-use ndarray_npy::ReadNpyExt;
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -205,6 +205,8 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
     let range = shard.map_or(0..grid.n_cells(), |s| s.cells(grid.n_cells()));
     let key = grid.key(&args.model, shard, &range, args.chunk_cells);
+    // Owned before its checkpoint is read: no other run can write into it meanwhile.
+    let dir = OutputDir::create(&args.out)?;
     if args.resume {
         let found = read_key(&args.out)?;
         if found != key {
@@ -214,18 +216,27 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
                 "a directory holding this same sweep (grid, model, method, precision, dt, duration, stimulus, shard and chunk size)",
             ));
         }
-    }
-    let dir = OutputDir::create(&args.out)?;
-    let (precision, method) = grid.precision_and_method();
-    let engine = match Engine::select(args.backend, precision, method) {
-        Ok(engine) => engine,
-        Err(e) => {
-            dir.discard_if_empty();
-            return Err(e);
+        let result = if shard.is_some() {
+            PART_FILE
+        } else {
+            "spike_counts.npy"
+        };
+        if !args.out.join(CHUNK_DIR).exists() && args.out.join(result).exists() {
+            return Err(Error::invalid(
+                "--resume",
+                args.out.display(),
+                format!(
+                    "an unfinished sweep: this one is complete ({result} is written); rerun without --resume to compute it again"
+                ),
+            ));
         }
-    };
-    dir.write_json(KEY_FILE, &key)?;
-    let chunk_dir = OutputDir::create(&args.out.join(CHUNK_DIR))?;
+    }
+    let (precision, method) = grid.precision_and_method();
+    let engine = Engine::select(args.backend, precision, method)?;
+    if !args.resume {
+        dir.write_json(KEY_FILE, &key)?;
+    }
+    let chunk_dir = dir.subdir(CHUNK_DIR)?;
     let setup_s = started.elapsed().as_secs_f64();
 
     let chunks = SweepSpec::chunks(range.clone(), args.chunk_cells);
@@ -234,23 +245,25 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     let sim_start = Instant::now();
     let mut counts = Vec::with_capacity(range.len());
     let mut resumed = 0;
-    for chunk in &chunks {
-        let path = chunk_dir.path().join(chunk_name(chunk));
-        let part = match (args.resume, File::open(&path)) {
-            (true, Ok(file)) => {
-                resumed += 1;
-                Array1::<u32>::read_npy(file)
-                    .map_err(|e| Error::Write {
-                        path: path.clone(),
-                        reason: format!("unreadable chunk: {e}"),
-                    })?
-                    .to_vec()
-            }
-            _ => {
-                let part = grid.run_chunk(&engine, chunk.clone())?;
-                write_npy(&chunk_dir, &chunk_name(chunk), &Array1::from(part.clone()))?;
+    for (done, chunk) in chunks.iter().enumerate() {
+        let part = match run_or_resume(&grid, &engine, &chunk_dir, chunk, args.resume) {
+            Ok((part, from_disk)) => {
+                resumed += usize::from(from_disk);
                 part
             }
+            // A failure that another try may not meet (I/O, the GPU, an interrupt) keeps the
+            // finished chunks; a run that went non-finite or met bad data would meet it again.
+            Err(e)
+                if done > 0 && e.exit_code() != 2 && !matches!(e, Error::NonFiniteCell { .. }) =>
+            {
+                dir.finish();
+                return Err(Error::Checkpointed {
+                    error: Box::new(e),
+                    kept: done,
+                    dir: chunk_dir.path().to_owned(),
+                });
+            }
+            Err(e) => return Err(e),
         };
         counts.extend(part);
         bar.inc(chunk.len() as u64);
@@ -287,14 +300,78 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
         path: chunk_dir.path().to_owned(),
         reason: e.to_string(),
     })?;
+    let out = dir.path().display().to_string();
+    dir.finish();
     println!(
-        "{} cells × {n_steps} steps in {:.2} s ({:.3e} neuron-steps/s); results in {}",
+        "{} cells × {n_steps} steps in {:.2} s ({:.3e} neuron-steps/s); results in {out}",
         range.len(),
         summary.wall_s,
         summary.neuron_steps_per_s.unwrap_or(0.0),
-        dir.path().display()
     );
     Ok(())
+}
+
+/// One chunk's counts: read from its checkpoint when resuming and it is there (`true`), else
+/// run and checkpointed.
+fn run_or_resume(
+    grid: &Grid,
+    engine: &Engine,
+    chunk_dir: &OutputDir,
+    chunk: &std::ops::Range<usize>,
+    resume: bool,
+) -> Result<(Vec<u32>, bool)> {
+    let name = chunk_name(chunk);
+    let path = chunk_dir.path().join(&name);
+    if resume && path.exists() {
+        match read_chunk(&path, chunk.len()) {
+            Ok(part) => return Ok((part, true)),
+            Err(reason) => crate::notes::note(&format!(
+                "checkpoint {} is unusable ({reason}); its cells are computed again",
+                path.display()
+            )),
+        }
+    }
+    let part = grid.run_chunk(engine, chunk.clone())?;
+    let mut bytes = Vec::new();
+    Array1::from(part.clone())
+        .write_npy(&mut bytes)
+        .map_err(|e| Error::Write {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+    chunk_dir.write(&name, |tmp| {
+        std::fs::write(tmp, &bytes).map_err(|e| e.to_string())
+    })?;
+    // Written after its chunk: a chunk without a matching checksum is not taken on resume.
+    let checksum = format!("{:08x}\n", crc32fast::hash(&bytes));
+    chunk_dir.write(&checksum_name(&name), |tmp| {
+        std::fs::write(tmp, &checksum).map_err(|e| e.to_string())
+    })?;
+    Ok((part, false))
+}
+
+fn checksum_name(chunk_name: &str) -> String {
+    format!("{chunk_name}.crc32")
+}
+
+/// A checkpoint's counts, if the file is whole: its CRC-32 matches the one written beside it
+/// and it holds `cells` counts. Otherwise why not.
+fn read_chunk(path: &Path, cells: usize) -> Result<Vec<u32>, String> {
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let written = std::fs::read_to_string(path.with_file_name(checksum_name(&name)))
+        .map_err(|_| "no checksum beside it".to_string())?;
+    if written.trim() != format!("{:08x}", crc32fast::hash(&bytes)) {
+        return Err("its checksum does not match: the file was changed or damaged".into());
+    }
+    let counts = Array1::<u32>::read_npy(bytes.as_slice()).map_err(|e| e.to_string())?;
+    if counts.len() != cells {
+        return Err(format!("{} counts for {cells} cells", counts.len()));
+    }
+    Ok(counts.to_vec())
 }
 
 /// A grid of a built-in model or of a model file.
@@ -331,9 +408,10 @@ impl Grid {
 
     fn run_chunk(&self, engine: &Engine, chunk: std::ops::Range<usize>) -> Result<Vec<u32>> {
         match self {
-            Grid::BuiltIn(spec) => spec.run_chunk(engine, chunk),
-            Grid::File(sweep) => sweep.run_chunk(engine, chunk),
+            Grid::BuiltIn(spec) => spec.run_chunk(engine, chunk.clone()),
+            Grid::File(sweep) => sweep.run_chunk(engine, chunk.clone()),
         }
+        .map_err(|e| e.in_grid(chunk.start))
     }
 
     fn precision_and_method(&self) -> (Precision, Method) {
@@ -620,7 +698,9 @@ impl SweepRun {
             .key(&self.model_arg, None, &cells, self.chunk_cells);
         dir.write_json(KEY_FILE, &key)?;
         self.grid.write(&dir, self.counts.clone())?;
-        dir.write_json("summary.json", &self.summary())
+        dir.write_json("summary.json", &self.summary())?;
+        dir.finish();
+        Ok(())
     }
 
     /// What summary.json records; `wall_s` counts until now.
@@ -805,5 +885,6 @@ pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
     };
     dir.write_json("summary.json", &summary)?;
     println!("merged {n} shards into {}", dir.path().display());
+    dir.finish();
     Ok(())
 }

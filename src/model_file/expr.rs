@@ -146,10 +146,21 @@ fn tokenize(text: &str) -> Result<Vec<Spanned>, SyntaxError> {
     Ok(tokens)
 }
 
+/// The deepest an expression may nest: in its tree (a sum of n terms is n levels deep, as
+/// each `+` holds the sum before it) and in its text (parentheses, signs, calls). Every pass
+/// over an expression recurses along its depth, so this bounds their stack; rate expressions
+/// of published models are under 30 levels deep.
+pub const MAX_DEPTH: usize = 256;
+
 struct Parser {
     tokens: Vec<Spanned>,
     at: usize,
+    /// How many parentheses, signs, calls and exponents enclose the token at `at`.
+    nesting: usize,
 }
+
+/// A parsed node and the depth of its tree (1 for a leaf).
+type Parsed = Result<(Expr, usize), SyntaxError>;
 
 impl Parser {
     fn peek(&self) -> &Token {
@@ -175,7 +186,27 @@ impl Parser {
         })
     }
 
-    fn sum(&mut self) -> Result<Expr, SyntaxError> {
+    fn too_deep<T>(offset: usize) -> Result<T, SyntaxError> {
+        Err(SyntaxError {
+            offset,
+            message: format!(
+                "the expression nests deeper than {MAX_DEPTH} levels (parentheses, signs, calls, or a chain of more than {MAX_DEPTH} operators); split it with parameters or simplify it"
+            ),
+        })
+    }
+
+    /// Runs `inner` one nesting level deeper.
+    fn nested(&mut self, inner: impl FnOnce(&mut Self) -> Parsed) -> Parsed {
+        if self.nesting >= MAX_DEPTH {
+            return Self::too_deep(self.span().0);
+        }
+        self.nesting += 1;
+        let parsed = inner(self);
+        self.nesting -= 1;
+        parsed
+    }
+
+    fn sum(&mut self) -> Parsed {
         let mut left = self.product()?;
         loop {
             let op = match self.peek() {
@@ -185,11 +216,11 @@ impl Parser {
             };
             self.next();
             let right = self.product()?;
-            left = binary(op, left, right);
+            left = binary(op, left, right)?;
         }
     }
 
-    fn product(&mut self) -> Result<Expr, SyntaxError> {
+    fn product(&mut self) -> Parsed {
         let mut left = self.unary()?;
         loop {
             let op = match self.peek() {
@@ -199,59 +230,71 @@ impl Parser {
             };
             self.next();
             let right = self.unary()?;
-            left = binary(op, left, right);
+            left = binary(op, left, right)?;
         }
     }
 
-    fn unary(&mut self) -> Result<Expr, SyntaxError> {
+    fn unary(&mut self) -> Parsed {
         match self.peek() {
             Token::Minus => {
                 let (_, (start, _)) = self.next();
-                let inner = self.unary()?;
+                let (inner, depth) = self.nested(Self::unary)?;
                 let end = inner.span.1;
-                Ok(Expr {
-                    kind: ExprKind::Neg(Box::new(inner)),
-                    span: (start, end),
-                })
+                deeper(
+                    Expr {
+                        kind: ExprKind::Neg(Box::new(inner)),
+                        span: (start, end),
+                    },
+                    depth,
+                )
             }
             Token::Plus => {
                 self.next();
-                self.unary()
+                self.nested(Self::unary)
             }
             _ => self.power(),
         }
     }
 
-    fn power(&mut self) -> Result<Expr, SyntaxError> {
+    fn power(&mut self) -> Parsed {
         let base = self.atom()?;
         if *self.peek() == Token::Power {
             self.next();
             // Right-associative, and the exponent may carry a sign: 2 ** -x ** 2 = 2 ** (-(x ** 2)).
-            let exponent = self.unary()?;
-            return Ok(binary(BinOp::Pow, base, exponent));
+            let exponent = self.nested(Self::unary)?;
+            return binary(BinOp::Pow, base, exponent);
         }
         Ok(base)
     }
 
-    fn atom(&mut self) -> Result<Expr, SyntaxError> {
+    fn atom(&mut self) -> Parsed {
         let (token, span) = self.next();
         match token {
-            Token::Number(x) => Ok(Expr {
-                kind: ExprKind::Number(x),
-                span,
-            }),
+            Token::Number(x) => Ok((
+                Expr {
+                    kind: ExprKind::Number(x),
+                    span,
+                },
+                1,
+            )),
             Token::Name(name) => {
                 if *self.peek() != Token::Open {
-                    return Ok(Expr {
-                        kind: ExprKind::Name(name),
-                        span,
-                    });
+                    return Ok((
+                        Expr {
+                            kind: ExprKind::Name(name),
+                            span,
+                        },
+                        1,
+                    ));
                 }
                 self.next();
                 let mut args = Vec::new();
+                let mut depth = 0;
                 if *self.peek() != Token::Close {
                     loop {
-                        args.push(self.sum()?);
+                        let (arg, d) = self.nested(Self::sum)?;
+                        args.push(arg);
+                        depth = depth.max(d);
                         match self.peek() {
                             Token::Comma => {
                                 self.next();
@@ -262,21 +305,27 @@ impl Parser {
                     }
                 }
                 let (_, (_, end)) = self.next();
-                Ok(Expr {
-                    kind: ExprKind::Call(name, args),
-                    span: (span.0, end),
-                })
+                deeper(
+                    Expr {
+                        kind: ExprKind::Call(name, args),
+                        span: (span.0, end),
+                    },
+                    depth,
+                )
             }
             Token::Open => {
-                let inner = self.sum()?;
+                let (inner, depth) = self.nested(Self::sum)?;
                 if *self.peek() != Token::Close {
                     return self.error("')'");
                 }
                 let (_, (_, end)) = self.next();
-                Ok(Expr {
-                    span: (span.0, end),
-                    ..inner
-                })
+                Ok((
+                    Expr {
+                        span: (span.0, end),
+                        ..inner
+                    },
+                    depth,
+                ))
             }
             other => Err(SyntaxError {
                 offset: span.0,
@@ -289,12 +338,23 @@ impl Parser {
     }
 }
 
-fn binary(op: BinOp, left: Expr, right: Expr) -> Expr {
-    let span = (left.span.0, right.span.1);
-    Expr {
-        kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
-        span,
+/// `node`, whose deepest child is `child_depth` deep, unless that makes it too deep.
+fn deeper(node: Expr, child_depth: usize) -> Parsed {
+    if child_depth >= MAX_DEPTH {
+        return Parser::too_deep(node.span.0);
     }
+    Ok((node, child_depth + 1))
+}
+
+fn binary(op: BinOp, (left, l): (Expr, usize), (right, r): (Expr, usize)) -> Parsed {
+    let span = (left.span.0, right.span.1);
+    deeper(
+        Expr {
+            kind: ExprKind::Binary(op, Box::new(left), Box::new(right)),
+            span,
+        },
+        l.max(r),
+    )
 }
 
 /// Parses one expression.
@@ -302,11 +362,12 @@ pub fn parse(text: &str) -> Result<Expr, SyntaxError> {
     let mut parser = Parser {
         tokens: tokenize(text)?,
         at: 0,
+        nesting: 0,
     };
     if *parser.peek() == Token::End {
         return parser.error("an expression");
     }
-    let expr = parser.sum()?;
+    let (expr, _) = parser.sum()?;
     if *parser.peek() != Token::End {
         return parser.error("an operator or the end of the expression");
     }
@@ -376,6 +437,27 @@ mod tests {
             let e = parse(text).unwrap_err();
             assert_eq!(e.offset, offset, "{text}: {e}");
             assert!(e.message.contains(message), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn nesting_beyond_the_limit_is_refused_without_deep_recursion() {
+        let chain = |op: &str, n: usize| vec!["x"; n].join(op);
+        let just = MAX_DEPTH - 1;
+        // Within the limit: a chain of MAX_DEPTH - 1 operators and as many parentheses.
+        parse(&chain(" + ", just)).unwrap();
+        parse(&format!("{}x{}", "(".repeat(just), ")".repeat(just))).unwrap();
+        // Far beyond it (these overflowed the stack when nothing bounded them).
+        for text in [
+            format!("{}x{}", "(".repeat(10_000), ")".repeat(10_000)),
+            format!("{}x", "-".repeat(20_000)),
+            chain(" ** ", 20_000),
+            chain(" + ", 50_000),
+            chain(" * ", 50_000),
+            format!("{}x{}", "exp(".repeat(10_000), ")".repeat(10_000)),
+        ] {
+            let e = parse(&text).unwrap_err();
+            assert!(e.message.contains("nests deeper than"), "{e}");
         }
     }
 

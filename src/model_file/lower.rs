@@ -387,6 +387,71 @@ pub fn rate_tape(model: &Model) -> Lowered {
     l.finish(outputs)
 }
 
+/// What [`check_tape`]'s outputs must be over the checked voltages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bound {
+    /// ≥ 0: an opening or closing rate, a conductance.
+    NonNegative,
+    /// In [0, 1]: a steady state.
+    Unit,
+    /// > 0: a time constant, the capacitance, the rate factor.
+    Positive,
+}
+
+/// Which of a model's checked expressions [`check_tape`] lowers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckPart {
+    /// Every gate's rates and steady state (as [`rate_tape`] names them) and the `rate factor`.
+    Kinetics,
+    /// Each channel's conductance (`conductance of channel na`) and the `capacitance`.
+    Membrane,
+}
+
+/// The expressions of `part` that a run's parameters must make physical, each with its bound.
+pub fn check_tape(model: &Model, part: CheckPart) -> (Lowered, Vec<Bound>) {
+    let mut l = lowerer(model, true, true);
+    let mut outputs = Vec::new();
+    let mut bounds = Vec::new();
+    let mut push = |name: String, id: Id, bound: Bound| {
+        outputs.push((name, id));
+        bounds.push(bound);
+    };
+    match part {
+        CheckPart::Kinetics => {
+            let factor = l.rate_factor();
+            for gate in model.channels.iter().flat_map(|c| &c.gates) {
+                let named = |what: &str| format!("{what} of gate {}", gate.name);
+                match &gate.kinetics {
+                    Kinetics::AlphaBeta { alpha, beta } => {
+                        push(named("alpha"), l.rate(alpha, factor), Bound::NonNegative);
+                        push(named("beta"), l.rate(beta, factor), Bound::NonNegative);
+                    }
+                    Kinetics::InfTau { inf, tau } => {
+                        push(named("inf"), l.expr(inf), Bound::Unit);
+                        push(named("tau"), l.expr(tau), Bound::Positive);
+                    }
+                    Kinetics::Instantaneous { inf } => push(named("inf"), l.expr(inf), Bound::Unit),
+                }
+                let (steady, _) = l.steady_and_rate(&gate.kinetics, factor);
+                push(named("steady state"), steady, Bound::Unit);
+            }
+            if let Some(f) = factor {
+                push("rate factor".into(), f, Bound::Positive);
+            }
+        }
+        CheckPart::Membrane => {
+            for channel in &model.channels {
+                let g = l.expr(&channel.conductance);
+                let name = format!("conductance of channel {}", channel.name);
+                push(name, g, Bound::NonNegative);
+            }
+            let c = l.capacitance();
+            push("capacitance".into(), c, Bound::Positive);
+        }
+    }
+    (l.finish(outputs), bounds)
+}
+
 /// One exponential-Euler step (Brian2's `exponential_euler`): every state's next value, named
 /// by the state. Reads the extra conductance and its drive (synapses, and the injected current
 /// as drive).

@@ -3,6 +3,7 @@
 //! names checked, and the whole model lowered to one op tape ([`tape`]) that the CPU twin
 //! executes ([`eval`]) and the WGSL emitter writes out ([`wgsl`]).
 
+pub mod check;
 pub mod eval;
 pub mod expr;
 pub mod lower;
@@ -118,8 +119,52 @@ pub const FUNCTIONS: [(&str, usize); 7] = [
     ("exp_linear", 3),
 ];
 
-/// Rates must be finite over this range of V [mV] (checked every 0.1 mV).
-pub const CHECKED_VOLTAGES: (f64, f64) = (-100.0, 60.0);
+/// Names that hhsim's outputs and options already use: output files and their keys (a sweep
+/// writes `NAME.npy` per axis; `trace.npz` holds `t`, `neuron` and one array per state) and
+/// the axes every model has.
+pub const RESERVED_NAMES: [&str; 13] = [
+    "t",
+    "i",
+    "neuron",
+    "current",
+    "threshold",
+    "spike_counts",
+    "spike_counts_part",
+    "summary",
+    "sweep",
+    "rates",
+    "trace",
+    "spikes",
+    "chunks",
+];
+
+/// The longest name a model file may give (names become file names and array keys).
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Ok if `name` is an identifier (`[A-Za-z_][A-Za-z0-9_]*`, at most [`MAX_NAME_LEN`] bytes)
+/// that no output of hhsim uses already; else why not.
+pub fn check_identifier(name: &str) -> std::result::Result<(), String> {
+    let mut chars = name.chars();
+    let well_formed = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if !well_formed {
+        return Err("expected an identifier: a letter or _, then letters, digits or _".into());
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(format!("longer than {MAX_NAME_LEN} characters"));
+    }
+    if RESERVED_NAMES.contains(&name) {
+        return Err(format!(
+            "reserved: hhsim's outputs and options use {}",
+            RESERVED_NAMES.join(", ")
+        ));
+    }
+    Ok(())
+}
+
+pub use check::CHECKED_VOLTAGES;
 
 // The file as written; every table refuses keys it does not know.
 #[derive(Deserialize)]
@@ -273,6 +318,12 @@ impl Model {
         })?;
         let mut taken: HashSet<String> = HashSet::new();
         let mut claim = |name: &str, offset: Option<usize>, what: &str| -> Result<()> {
+            check_identifier(name).map_err(|why| {
+                source.error_at(
+                    offset,
+                    format!("{what} name '{}': {why}", name.escape_debug()),
+                )
+            })?;
             let reserved = name == "v" || FUNCTIONS.iter().any(|(f, _)| *f == name);
             if reserved || !taken.insert(name.to_string()) {
                 return Err(source.error_at(
@@ -522,28 +573,11 @@ impl Model {
             .map(|&(_, x)| x)
     }
 
-    /// Every rate (α, β, x∞, τ, and their conductances) finite over [`CHECKED_VOLTAGES`] at the
-    /// default parameters, or an error naming the rate and the voltage.
+    /// The default parameters pass [`check::ParameterCheck`], or an error at the file.
     fn check_rates(&self, source: &Source) -> Result<()> {
-        let rates = lower::rate_tape(self);
-        let params: Vec<f64> = self.parameters.iter().map(|&(_, x)| x).collect();
-        let (low, high) = CHECKED_VOLTAGES;
-        let steps = ((high - low) * 10.0).round() as usize;
-        for k in 0..=steps {
-            let v = low + k as f64 * 0.1;
-            let values =
-                eval::evaluate::<f64>(&rates.tape, &eval::Inputs::at_rest(self, &params, v));
-            for (name, id) in &rates.outputs {
-                let x = values[*id];
-                if !x.is_finite() {
-                    return Err(source.error_at(
-                        None,
-                        format!("rate {name} is {x} at v = {v:.1} mV; every rate must be finite over {low}…{high} mV"),
-                    ));
-                }
-            }
-        }
-        Ok(())
+        check::ParameterCheck::new(self)
+            .row(&self.default_parameters())
+            .map_err(|message| source.error_at(None, message))
     }
 }
 

@@ -445,6 +445,8 @@ fn run_as<R: Real>(
     cfg: &FileRunConfig,
 ) -> Result<FileResult> {
     let model = &pop.model;
+    let neuron = |i: usize| format!("neuron {}", pop.first_index + i);
+    model.check_parameters(&pop.params, Some(&neuron))?;
     let n = pop.current.len();
     let ns = model.states.len();
     let np = model.parameters.len().max(1);

@@ -36,17 +36,28 @@ impl Source<'_> {
     /// under byte `at` of it.
     pub fn error_in(&self, expr: &Located, at: usize, message: impl std::fmt::Display) -> Error {
         let (line, column) = self.line_column(expr.offset + at);
-        let pad = expr.text[..at.min(expr.text.len())].chars().count();
+        // A window of the expression around the fault: long ones are shown in part.
+        let chars: Vec<char> = expr.text.chars().collect();
+        let caret = expr.text[..at.min(expr.text.len())].chars().count();
+        let start = caret.saturating_sub(SHOWN_CHARS / 2);
+        let end = (start + SHOWN_CHARS).min(chars.len());
+        let shown: String = chars[start..end].iter().collect();
+        let (before, after) = (
+            if start > 0 { "…" } else { "" },
+            if end < chars.len() { "…" } else { "" },
+        );
         Error::Model {
             message: format!(
-                "{}:{line}:{column}: {message}\n    {}\n    {}^",
+                "{}:{line}:{column}: {message}\n    {before}{shown}{after}\n    {}^",
                 self.origin,
-                expr.text,
-                " ".repeat(pad)
+                " ".repeat(caret - start + before.chars().count())
             ),
         }
     }
 }
+
+/// The most characters of an expression an error shows (around its caret).
+const SHOWN_CHARS: usize = 100;
 
 /// An expression's text and the byte offset of its first character in the file.
 #[derive(Clone, Debug)]

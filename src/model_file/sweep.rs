@@ -211,7 +211,25 @@ impl FileSweep {
                 format!("at most {} cells", MAX_RESULT_BYTES / 4),
             ));
         }
-        Ok(())
+        // Every cell's parameters, one row at a time (the check keeps only distinct ones).
+        let values: Vec<Vec<f64>> = self.axes.iter().map(|a| a.values()).collect();
+        let cols = self.axes[0].count;
+        let rows = (0..cells).map(|index| {
+            let mut p = self.base.clone();
+            for ((axis, v), k) in self
+                .axes
+                .iter()
+                .zip(&values)
+                .zip([index % cols, index / cols])
+            {
+                if let Target::Param(j) = axis.target {
+                    p[j] = v[k];
+                }
+            }
+            p
+        });
+        let cell = |index: usize| format!("grid cell {index}");
+        self.model.check_parameters(rows, Some(&cell))
     }
 
     /// Each axis's name and values, first axis first.

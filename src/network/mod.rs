@@ -208,6 +208,8 @@ impl NetworkBuilder {
                     format!("one per parameter of model {}", self.model.name),
                 ));
             }
+            let group = |_| format!("group {}", g.name);
+            self.model.check_parameters([&g.params], Some(&group))?;
             if let Some((name, _)) = g.init.iter().find(|(name, _)| !variables.contains(name)) {
                 return Err(Error::invalid(
                     "initial value",

@@ -61,6 +61,9 @@ pub enum Error {
     /// wgpu reported a failure (shader, validation, out of memory, device lost).
     #[error("GPU error while {context}: {message}")]
     Gpu { context: String, message: String },
+    /// A run that would need more memory than the machine or the adapter has.
+    #[error("{message}")]
+    TooLarge { message: String },
     /// A model file that cannot be used: where, what, and for an expression a caret under it.
     #[error("{message}")]
     Model { message: String },
@@ -77,6 +80,7 @@ impl Error {
             Error::InvalidValue { .. }
             | Error::LengthMismatch { .. }
             | Error::OutputDir { .. }
+            | Error::TooLarge { .. }
             | Error::Model { .. } => 2,
             Error::Write { .. }
             | Error::NonFinite { .. }

@@ -9,6 +9,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64Mcg;
 use serde::{Deserialize, Serialize};
+use std::ops::Range;
 
 /// Piecewise-constant input like BrainPy's `section_input`: `values[k]` for `durations_ms[k]`,
 /// one section after another from t = 0; zero after the last section ends.
@@ -101,22 +102,32 @@ impl Stimulus {
     /// Times are turned into step indices by rounding, so a section of 2 ms at dt 0.1 ms lasts
     /// exactly 20 steps whatever the float error in 2/0.1.
     pub fn shared_per_step(&self, dt_ms: f64, n_steps: usize) -> Vec<f64> {
+        self.shared_steps(dt_ms, n_steps, 0..n_steps)
+    }
+
+    /// [`Stimulus::shared_per_step`] of the steps `window` alone: a run holds one chunk's
+    /// input at a time, whatever its duration.
+    pub fn shared_steps(&self, dt_ms: f64, n_steps: usize, window: Range<usize>) -> Vec<f64> {
         let to_step = |t_ms: f64| ((t_ms / dt_ms).round() as usize).min(n_steps);
-        let mut current = vec![0.0; n_steps];
+        let mut current = vec![0.0; window.len()];
+        let mut add = |start: usize, end: usize, value: f64| {
+            let (start, end) = (start.max(window.start), end.min(window.end));
+            if start < end {
+                current[start - window.start..end - window.start]
+                    .iter_mut()
+                    .for_each(|c| *c += value);
+            }
+        };
         if let Some(s) = &self.sections {
             let mut elapsed_ms = 0.0;
             for (&value, &duration) in s.values.iter().zip(&s.durations_ms) {
-                let (start, end) = (to_step(elapsed_ms), to_step(elapsed_ms + duration));
-                current[start..end].iter_mut().for_each(|c| *c += value);
+                add(to_step(elapsed_ms), to_step(elapsed_ms + duration), value);
                 elapsed_ms += duration;
             }
         }
         if let Some(p) = &self.pulses {
             for &onset in &p.onsets_ms {
-                let (start, end) = (to_step(onset), to_step(onset + p.width_ms));
-                current[start..end]
-                    .iter_mut()
-                    .for_each(|c| *c += p.amplitude);
+                add(to_step(onset), to_step(onset + p.width_ms), p.amplitude);
             }
         }
         current
@@ -168,6 +179,26 @@ mod tests {
         let mut want = vec![0.0; 10];
         want.extend([1.0, 1.0, 2.0, 2.0, 0.0, 0.0]);
         assert_eq!(per_step, want);
+    }
+
+    #[test]
+    fn a_window_of_the_shared_input_is_that_part_of_the_whole() {
+        let s = Stimulus {
+            sections: Some(Sections {
+                values: vec![0.5, 1.0],
+                durations_ms: vec![0.3, 0.4],
+            }),
+            pulses: Some(PulseTrain {
+                onsets_ms: vec![0.2, 0.6],
+                width_ms: 0.3,
+                amplitude: 3.0,
+            }),
+            ..Default::default()
+        };
+        let whole = s.shared_per_step(0.1, 12);
+        for window in [0..12, 0..1, 2..5, 5..12, 11..12, 4..4] {
+            assert_eq!(s.shared_steps(0.1, 12, window.clone()), whole[window]);
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod input;
 pub mod integrate;
 pub mod layout;
+pub mod memory;
 pub mod model;
 pub mod model_file;
 pub mod monitor;

@@ -7,6 +7,11 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let started = std::time::Instant::now();
+    // A panic is a bug, but still one line on stderr, like every other failure.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info.to_string().replace('\n', " ");
+        eprintln!("error: internal error, please report it: {message}");
+    }));
     let _runtime_dir = private_runtime_dir();
     let args = match cli::Cli::try_parse() {
         Ok(args) => args,

@@ -58,6 +58,17 @@ impl RunConfig {
             );
             return Err(Error::invalid("--dt", self.dt_ms, limit));
         }
+        let steps = self.duration_ms / self.dt_ms;
+        if steps.round() > f64::from(u32::MAX) {
+            return Err(Error::invalid(
+                "--duration",
+                self.duration_ms,
+                format!(
+                    "at most {} steps of --dt (this run has {steps:.3e}; steps are counted in 32 bits)",
+                    u32::MAX
+                ),
+            ));
+        }
         if self.record_every == Some(0) {
             return Err(Error::invalid(
                 "--record-every",

@@ -6,6 +6,7 @@ use crate::backend::{Engine, PopulationResult};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
+use crate::memory::Estimate;
 use crate::model::{ModelKind, Params, Precision, State, phi_from_temperature};
 use crate::population::{NeuronSpec, Population, RunConfig};
 use ndarray::{Array1, ArrayD, IxDyn};
@@ -185,6 +186,21 @@ pub fn parse_range(name: &str, text: &str) -> Result<(f64, f64, usize)> {
     Ok((start, stop, count))
 }
 
+/// The host memory of a grid's results: a count per cell as run and as written, and each
+/// axis's values (a chunk's population is estimated when it runs).
+pub fn grid_memory(cells: usize, counts: impl Iterator<Item = usize>) -> Estimate {
+    let values: usize = counts.sum();
+    let mut e = Estimate::new();
+    e.add(
+        "spike counts",
+        cells as f64,
+        8.0,
+        "the grid (or split it with --shard K/N)",
+    )
+    .add("axis values", values as f64, 8.0, "the axes' COUNT");
+    e
+}
+
 /// `count` values from `start` to `stop`, both included (NumPy's `linspace`).
 pub fn linspace(start: f64, stop: f64, count: usize) -> Vec<f64> {
     if count == 1 {
@@ -306,6 +322,7 @@ impl SweepSpec {
                 ),
             ));
         }
+        grid_memory(self.n_cells(), self.axes.iter().map(|a| a.count)).check()?;
         // The corners of the grid hold every axis's extreme values.
         let last = self.n_cells() - 1;
         let corners = Population {

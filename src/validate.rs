@@ -38,6 +38,18 @@ pub struct Case {
     pub currents: (f64, f64),
 }
 
+impl Case {
+    /// Numbers a neuron of this case holds per row of its description and results: parameters
+    /// and states, and for a model file V at 20 points of the run for every state.
+    pub fn width(&self) -> usize {
+        match &self.neuron {
+            // The bundled traub and hh files: at most 12 parameters and 6 states.
+            Neuron::BuiltIn { .. } => 18,
+            Neuron::File { model, .. } => model.parameters.len() + 21 * model.states.len(),
+        }
+    }
+}
+
 /// What a check compares of one run: every neuron's spikes and counts, and V (after the run
 /// for the built-in models; at 20 points of the run, every neuron, for a model file).
 struct Outcome {

@@ -146,11 +146,19 @@ pub fn newton(sys: &System, x0: DVector<f64>) -> Option<DVector<f64>> {
     (sys.rhs(&x).amax() <= RESIDUAL_TOLERANCE).then_some(x)
 }
 
+/// Halvings that take any finite bracket to adjacent f64 values (2¹¹ exponents × 53 bits is a
+/// bound far above the 1100 or so that the widest bracket needs): a cap, so that a bracket
+/// that is not finite (a model whose rates overflow) cannot spin.
+const MAX_BISECTIONS: usize = 4096;
+
 /// A root of `f` in [a, b], where f(a) and f(b) differ in sign, narrowed until the bracket
-/// stops shrinking in f64.
+/// stops shrinking in f64 (NaN when the bracket is not finite).
 pub fn bisect_root(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
+    if !(a.is_finite() && b.is_finite()) {
+        return f64::NAN;
+    }
     let mut fa = f(a);
-    loop {
+    for _ in 0..MAX_BISECTIONS {
         let mid = 0.5 * (a + b);
         if mid <= a.min(b) || mid >= a.max(b) {
             return mid;
@@ -166,6 +174,7 @@ pub fn bisect_root(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
             b = mid;
         }
     }
+    0.5 * (a + b)
 }
 
 /// One equilibrium as `bifurcation.json` lists it.

@@ -117,7 +117,16 @@ impl PhasePlaneSpec {
             record_every: None,
             spike_steps: false,
         }
-        .validate()
+        .validate()?;
+        let samples = (self.duration_ms / self.dt_ms / TRAJECTORY_EVERY as f64).ceil() + 1.0;
+        crate::memory::Estimate::new()
+            .add(
+                "trajectories",
+                self.starts.len() as f64 * samples,
+                std::mem::size_of::<(f64, f64, f64)>() as f64,
+                "--duration or the number of --start",
+            )
+            .check()
     }
 
     /// The full model's state on the plane at (V, gate): the other gates at steady state, or

@@ -195,8 +195,20 @@ fn parse_param(text: &str) -> Result<(&str, Vec<f64>)> {
     };
     let name = name.trim();
     let (start, stop, count) = parse_range(name, range)?;
+    if count > MAX_VALUES {
+        return Err(Error::invalid(
+            "--param",
+            text,
+            format!("COUNT ≤ {MAX_VALUES}"),
+        ));
+    }
     Ok((name, crate::sweep::linspace(start, stop, count)))
 }
+
+/// The most values an analysis takes: each is a neuron simulated for the transient and the
+/// window and a Newton search for its equilibria (about 1 KiB and a few ms each), and a
+/// diagram finer than this resolves nothing more on one axis.
+const MAX_VALUES: usize = 100_000;
 
 /// The name figures give a model.
 fn model_title(model: &crate::model_file::Model) -> String {

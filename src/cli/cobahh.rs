@@ -200,6 +200,21 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
     }
     let mut params = neuron.default_parameters();
     apply_file_settings(&mut neuron, &mut params, &args.set)?;
+    let base = CobaHh::new(args.variant, args.scale, args.seed);
+    if let Some(k) = args.in_degree
+        && base.scale > 0.0
+        && k > base.max_in_degree()
+    {
+        let (_, n_e, n_i) = base.sizes();
+        return Err(Error::invalid(
+            "--in-degree",
+            k,
+            format!(
+                "at most {} at this scale: 4/5 of the inputs come from the {n_e} E neurons and 1/5 from the {n_i} I neurons",
+                base.max_in_degree()
+            ),
+        ));
+    }
     let model = CobaHh {
         p: if args.fixed_p { Some(0.02) } else { args.p },
         in_degree: args.in_degree.map(|k| (k * 4 / 5, k / 5)),
@@ -208,7 +223,7 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         current: args.current,
         model: std::sync::Arc::new(neuron),
         params,
-        ..CobaHh::new(args.variant, args.scale, args.seed)
+        ..base
     };
     let net = model.build()?;
     let cfg = NetConfig {

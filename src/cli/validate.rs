@@ -79,6 +79,22 @@ pub fn compute(args: &ValidateArgs, host: &Host) -> Result<ValidateRun> {
             file_cases(&model, &params)
         }
     };
+    // Per neuron, for each of the two engines a check compares: its description (a row of
+    // parameters and of states, current, threshold), the run's buffers and its outcome, for
+    // the widest model of the cases.
+    let width = cases.iter().map(|c| c.width()).max().unwrap_or(0) as f64;
+    let per_engine = std::mem::size_of::<crate::population::NeuronSpec>() as f64
+        + 2.0 * (24.0 + 8.0 * width)
+        + 2.0 * 8.0 * width
+        + 64.0;
+    crate::memory::Estimate::new()
+        .add(
+            "neurons",
+            args.neurons as f64,
+            2.0 * per_engine,
+            "--neurons",
+        )
+        .check()?;
     let ctx = if host.shared_device {
         GpuContext::shared(false)?
     } else {

@@ -11,6 +11,7 @@ use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::layout::WORKGROUP_SIZE;
+use crate::memory::{self, Estimate};
 use crate::model::{Precision, Real};
 use crate::monitor::Spikes;
 use ndarray::Array2;
@@ -82,6 +83,89 @@ fn chunk_steps(cfg: &FileRunConfig, n: usize, ns: usize, noise: bool, real: usiz
         steps = steps.max(every);
     }
     steps.max(1)
+}
+
+/// What sets a population run's memory.
+struct Sizes {
+    neurons: usize,
+    states: usize,
+    /// Per neuron: the parameters and the threshold.
+    params: usize,
+    spike_slots: usize,
+    chunk_steps: usize,
+    noise: bool,
+    samples_per_chunk: usize,
+    /// Trace samples of the whole run.
+    samples: usize,
+    /// Bytes per real number of the run's precision.
+    real: usize,
+}
+
+/// What to change when a population's neurons take too much memory.
+const FEWER_NEURONS: &str = "the number of neurons (currents, grid cells per chunk, values)";
+/// What to change when the trace takes too much memory.
+const FEWER_SAMPLES: &str =
+    "the samples (a larger --record-every, a shorter --duration, fewer neurons)";
+
+impl Sizes {
+    /// Host memory: the buffers, the trace as recorded and as returned (f64 arrays), and one
+    /// chunk's input.
+    fn host(&self) -> Estimate {
+        let (n, real) = (self.neurons as f64, self.real as f64);
+        let mut e = Estimate::new();
+        e.add(
+            "states, parameters and results",
+            n,
+            // states twice (buffer and final f64 array), parameters, current, counts, status
+            real * (self.states + self.params + 1) as f64 + 8.0 * self.states as f64 + 8.0,
+            FEWER_NEURONS,
+        )
+        .add(
+            "spike steps",
+            self.spike_slots as f64,
+            4.0 + 12.0,
+            FEWER_NEURONS,
+        )
+        .add(
+            "trace",
+            self.samples as f64 * n * self.states as f64,
+            real + 8.0,
+            FEWER_SAMPLES,
+        )
+        .add(
+            "one chunk's input",
+            self.chunk_steps as f64 * if self.noise { n + 1.0 } else { 1.0 },
+            real,
+            FEWER_NEURONS,
+        );
+        e
+    }
+
+    /// Each GPU buffer against the adapter's limit on a storage binding.
+    fn check_bindings(&self, limit: u64) -> Result<()> {
+        let (n, real) = (self.neurons as f64, self.real as f64);
+        let noise = if self.noise { n } else { 0.0 };
+        let trace = self.samples_per_chunk as f64 * n * self.states as f64;
+        for (what, bytes, option) in [
+            ("states", n * self.states as f64 * real, FEWER_NEURONS),
+            ("parameters", n * self.params as f64 * real, FEWER_NEURONS),
+            ("spike steps", self.spike_slots as f64 * 4.0, FEWER_NEURONS),
+            ("trace of a chunk", trace * real, FEWER_SAMPLES),
+            (
+                "noise of a chunk",
+                self.chunk_steps as f64 * noise * real,
+                FEWER_NEURONS,
+            ),
+            (
+                "input of a chunk",
+                self.chunk_steps as f64 * real,
+                "--record-every",
+            ),
+        ] {
+            memory::check_binding(what, bytes, limit, option)?;
+        }
+        Ok(())
+    }
 }
 
 /// The uniforms of one chunk, as `FileRun` in the generated kernel.
@@ -445,6 +529,12 @@ fn run_as<R: Real>(
     cfg: &FileRunConfig,
 ) -> Result<FileResult> {
     let model = &pop.model;
+    // A sample every n_steps or more steps is the one at step 0 alone: the same trace, and a
+    // chunk no longer than the run.
+    let cfg = &FileRunConfig {
+        record_every: cfg.record_every.min(cfg.n_steps),
+        ..*cfg
+    };
     let neuron = |i: usize| format!("neuron {}", pop.first_index + i);
     model.check_parameters(&pop.params, Some(&neuron))?;
     let n = pop.current.len();
@@ -462,12 +552,6 @@ fn run_as<R: Real>(
         .flat_map(|(row, &threshold)| row.iter().copied().chain([R::of(threshold)]))
         .collect();
     let current: Vec<R> = pop.current.iter().map(|&c| R::of(c)).collect();
-    let shared: Vec<R> = pop
-        .stimulus
-        .shared_per_step(cfg.dt_ms, cfg.n_steps)
-        .into_iter()
-        .map(R::of)
-        .collect();
     let mut noise_streams: Vec<_> = (0..n)
         .filter_map(|j| pop.stimulus.noise_for(pop.first_index + j))
         .collect();
@@ -483,6 +567,25 @@ fn run_as<R: Real>(
     } else {
         chunk.div_ceil(cfg.record_every)
     };
+    let sizes = Sizes {
+        neurons: n,
+        states: ns,
+        params: np + 1,
+        spike_slots: n * spike_capacity,
+        chunk_steps: chunk,
+        noise: !noise_streams.is_empty(),
+        samples_per_chunk,
+        samples: if cfg.record_every == 0 {
+            0
+        } else {
+            cfg.n_steps.div_ceil(cfg.record_every)
+        },
+        real: size_of::<R>(),
+    };
+    sizes.host().check()?;
+    if let Engine::Gpu(ctx) = engine {
+        sizes.check_bindings(ctx.limits.max_storage_buffer_binding_size)?;
+    }
     let mut buffers = Buffers {
         states: flat(&pop.init, ns),
         spike_count: vec![0; n],
@@ -549,7 +652,12 @@ fn run_as<R: Real>(
         } else {
             steps.div_ceil(cfg.record_every)
         };
-        let chunk_shared = &shared[first..first + steps];
+        let shared: Vec<R> = (pop.stimulus)
+            .shared_steps(cfg.dt_ms, cfg.n_steps, first..first + steps)
+            .into_iter()
+            .map(R::of)
+            .collect();
+        let chunk_shared = shared.as_slice();
         match (&gpu, &bind_group) {
             (Some(kernel), Some(bind_group)) => {
                 let ctx = kernel.ctx;

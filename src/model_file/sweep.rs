@@ -211,6 +211,7 @@ impl FileSweep {
                 format!("at most {} cells", MAX_RESULT_BYTES / 4),
             ));
         }
+        crate::sweep::grid_memory(cells, self.axes.iter().map(|a| a.count)).check()?;
         // Every cell's parameters, one row at a time (the check keeps only distinct ones).
         let values: Vec<Vec<f64>> = self.axes.iter().map(|a| a.values()).collect();
         let cols = self.axes[0].count;

@@ -79,7 +79,8 @@ impl CobaHh {
     /// Neurons in all, excitatory and inhibitory.
     pub fn sizes(&self) -> (usize, usize, usize) {
         let n = (BASE_NEURONS as f64 * self.scale).round() as usize;
-        let n_e = n * 4 / 5;
+        // 4n/5 without overflow for any scale (a huge one is refused by the memory estimate).
+        let n_e = n / 5 * 4 + n % 5 * 4 / 5;
         (n, n_e, n - n_e)
     }
 
@@ -87,6 +88,14 @@ impl CobaHh {
     pub fn probability(&self) -> f64 {
         self.p
             .unwrap_or_else(|| (IN_DEGREE / self.sizes().0.max(1) as f64).min(1.0))
+    }
+
+    /// The largest `--in-degree` K this network can take: 4K/5 inputs come from the E group
+    /// and K/5 from the I group (both rounded down), each at most the group's size.
+    pub fn max_in_degree(&self) -> usize {
+        let (_, n_e, n_i) = self.sizes();
+        let (e, i) = (n_e.saturating_add(1), n_i.saturating_add(1));
+        (e.saturating_mul(5).div_ceil(4) - 1).min(i.saturating_mul(5) - 1)
     }
 
     pub fn build(&self) -> Result<Network> {

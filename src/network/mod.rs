@@ -91,8 +91,13 @@ pub struct Projection {
     pub synapse: String,
 }
 
-/// Host memory allowed for the synapses of one network [bytes].
-pub const MAX_SYNAPSE_BYTES: u64 = 8 << 30;
+/// Peak host memory per neuron of a run, accounted from measurements: the process's peak
+/// (VmHWM) of `hhsim cobahh --p 0` grew by 360 B per neuron from 40 000 to 400 000 neurons
+/// (descriptions, lowered arrays, the engine's buffers, which lavapipe keeps in host memory).
+pub const HOST_BYTES_PER_NEURON: f64 = 400.0;
+/// Peak host memory per synapse of a run, accounted likewise: the peak grew by 38 B per
+/// synapse from 1.6 to 6.4 million synapses (sampling, the CSR, its copy on the engine).
+pub const HOST_BYTES_PER_SYNAPSE: f64 = 40.0;
 /// Bytes per synapse on the host and the device: target index (u32) and fixed-point weight (u32).
 pub const BYTES_PER_SYNAPSE: u64 = 8;
 
@@ -283,19 +288,21 @@ impl NetworkBuilder {
                 ));
             }
         }
-        let bytes = expected_synapses * BYTES_PER_SYNAPSE as f64;
-        if bytes > MAX_SYNAPSE_BYTES as f64 {
-            return Err(Error::invalid(
-                "network size",
-                format!("≈ {:.3e} synapses", expected_synapses),
-                format!(
-                    "at most {} MiB of synapses ({} bytes each); this network needs ≈ {:.0} MiB",
-                    MAX_SYNAPSE_BYTES >> 20,
-                    BYTES_PER_SYNAPSE,
-                    bytes / 1048576.0
-                ),
-            ));
-        }
+        let neurons: usize = self.groups.iter().map(|g| g.size).sum();
+        crate::memory::Estimate::new()
+            .add(
+                "neurons",
+                neurons as f64,
+                HOST_BYTES_PER_NEURON,
+                "the number of neurons (--scale)",
+            )
+            .add(
+                "synapses",
+                expected_synapses,
+                HOST_BYTES_PER_SYNAPSE,
+                "the number of synapses (--scale, --p, --in-degree)",
+            )
+            .check()?;
         Ok(())
     }
 

@@ -54,7 +54,16 @@ impl NetConfig {
                 format!("an index below {} (the network's size)", net.n_neurons()),
             ));
         }
-        Ok(())
+        // The trace as recorded (f64 at most) and as returned (f64 arrays per variable).
+        let samples = self.n_steps().div_ceil(self.record_every.max(1));
+        crate::memory::Estimate::new()
+            .add(
+                "trace",
+                (self.record.len() * net.n_variables()) as f64 * samples as f64,
+                16.0,
+                "the recorded neurons (--record-v) or the samples (--duration, --record-every)",
+            )
+            .check()
     }
 
     pub fn n_steps(&self) -> usize {

@@ -62,12 +62,11 @@ fn draw_traces(
         title += &format!(" (first {n_shown} of {} neurons)", fig.v.nrows());
     }
     let root = root.titled(&title, (FONT, 20))?;
-    let t_end = fig
-        .t_ms
-        .last()
-        .copied()
-        .unwrap_or(0.0)
-        .max(f64::MIN_POSITIVE);
+    // The last sample or spike; a trace of one sample (at t = 0) still spans 1 ms.
+    let last_spike = fig.spike_times_ms.iter().flatten().copied();
+    let t_end = (fig.t_ms.last().copied().into_iter())
+        .chain(last_spike)
+        .fold(1.0, f64::max);
     for (j, panel) in root
         .split_evenly((n_shown.max(1), 1))
         .iter()

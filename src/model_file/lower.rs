@@ -387,6 +387,24 @@ pub fn rate_tape(model: &Model) -> Lowered {
     l.finish(outputs)
 }
 
+/// The parameters the model's steps read (exponential Euler's and the derivatives), in
+/// order: a parameter no step reads need not reach a kernel.
+pub fn used_parameters(model: &Model) -> Vec<usize> {
+    let tapes = [
+        exp_euler_tape(model, true, true),
+        derivative_tape(model, true, true),
+    ];
+    let mut used: Vec<usize> = (tapes.iter().flat_map(|l| &l.tape.ops))
+        .filter_map(|op| match op {
+            Op::Input(Input::Param(k)) => Some(*k),
+            _ => None,
+        })
+        .collect();
+    used.sort_unstable();
+    used.dedup();
+    used
+}
+
 /// What [`check_tape`]'s outputs must be over the checked voltages.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bound {

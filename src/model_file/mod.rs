@@ -138,6 +138,14 @@ pub const RESERVED_NAMES: [&str; 13] = [
     "chunks",
 ];
 
+/// The most parameters a model may have.
+pub const MAX_PARAMETERS: usize = 1024;
+/// The most distinct exponentials one step may compute: lavapipe compiled a step of 400 in
+/// 1.6 s and one of 800 in 11 s (f64, software `exp`); the bundled models need 8–17.
+pub const MAX_EXP_PER_STEP: usize = 512;
+/// The most operations one step may take (the bundled models' take under 200).
+pub const MAX_OPS_PER_STEP: usize = 20_000;
+
 /// The longest name a model file may give (names become file names and array keys).
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -479,6 +487,7 @@ impl Model {
             source: text.to_string(),
         };
         model.check_rates(&source)?;
+        model.check_size(&source)?;
         Ok(model)
     }
 
@@ -571,6 +580,36 @@ impl Model {
             .iter()
             .find(|(n, _)| n == name)
             .map(|&(_, x)| x)
+    }
+
+    /// At most [`MAX_PARAMETERS`] parameters and [`MAX_EXP_PER_STEP`] exponentials per step,
+    /// or an error at the file: beyond, GPU drivers take minutes to compile the kernel.
+    fn check_size(&self, source: &Source) -> Result<()> {
+        if self.parameters.len() > MAX_PARAMETERS {
+            return Err(source.error_at(
+                None,
+                format!(
+                    "{} parameters; at most {MAX_PARAMETERS} (every neuron's row holds them all)",
+                    self.parameters.len()
+                ),
+            ));
+        }
+        for lowered in [
+            lower::exp_euler_tape(self, true, true),
+            lower::derivative_tape(self, true, true),
+        ] {
+            let exps = lowered.tape.exp_count();
+            if exps > MAX_EXP_PER_STEP || lowered.tape.ops.len() > MAX_OPS_PER_STEP {
+                return Err(source.error_at(
+                    None,
+                    format!(
+                        "a step needs {exps} exponentials and {} operations; at most {MAX_EXP_PER_STEP} and {MAX_OPS_PER_STEP} (a GPU driver's compile time grows faster than the kernel)",
+                        lowered.tape.ops.len()
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The default parameters pass [`check::ParameterCheck`], or an error at the file.

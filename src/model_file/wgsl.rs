@@ -64,21 +64,36 @@ pub fn function(model: &Model, lowered: &Lowered, name: &str) -> String {
 /// The model's state and parameters as structs (scalars the compiler keeps in registers), and
 /// its generated functions: `model_exp_euler` (the next state) and `model_derivatives` (dX/dt).
 pub fn functions(model: &Model) -> String {
-    let fields = |prefix: &str, n: usize| {
-        (0..n)
-            .map(|k| format!("    {prefix}{k}: Real,\n"))
+    let fields = |prefix: &str, ks: &mut dyn Iterator<Item = usize>| {
+        ks.map(|k| format!("    {prefix}{k}: Real,\n"))
             .collect::<String>()
     };
+    let used = lower::used_parameters(model);
+    // A struct needs a member: a model whose steps read no parameter gets one unused.
+    let params = if used.is_empty() {
+        "    unused: Real,\n".to_string()
+    } else {
+        fields("q", &mut used.iter().copied())
+    };
     let structs = format!(
-        "struct ModelState {{\n{}}}\n\nstruct ModelParams {{\n{}}}\n\n",
-        fields("x", model.states.len()),
-        fields("q", model.parameters.len().max(1))
+        "struct ModelState {{\n{}}}\n\nstruct ModelParams {{\n{params}}}\n\n",
+        fields("x", &mut (0..model.states.len())),
     );
     let step = lower::exp_euler_tape(model, true, true);
     let derivatives = lower::derivative_tape(model, true, true);
     structs
         + &function(model, &step, "model_exp_euler")
         + &function(model, &derivatives, "model_derivatives")
+}
+
+/// The arguments of `ModelParams(...)`: parameter `j` as `load(j)` for each parameter the
+/// model's steps read (the others never reach the shader).
+fn model_params(model: &Model, load: &dyn Fn(usize) -> String) -> String {
+    let used = lower::used_parameters(model);
+    if used.is_empty() {
+        return "Real(0.0)".into();
+    }
+    used.into_iter().map(load).collect::<Vec<_>>().join(", ")
 }
 
 /// A complete module around the model's functions (the precision prelude and the shared
@@ -217,10 +232,7 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
             .map(|j| format!("states[i * {ns}u + {j}u]"))
             .collect::<Vec<_>>()
             .join(", "),
-        load_p = (0..np)
-            .map(|j| format!("params[i * {row}u + {j}u]"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        load_p = model_params(model, &|j| format!("params[i * {row}u + {j}u]")),
         record = each(&|j| format!("            trace[at + {j}u] = s.x{j};")),
         finite = (0..ns)
             .map(|j| format!("is_finite_real(next.x{j})"))
@@ -295,7 +307,7 @@ pub fn network_functions(model: &Model) -> String {
         }
     };
     let model_state = |of: &str| list(&mut (0..ns).map(|j| format!("{of}.x{j}")));
-    let model_params = list(&mut (0..np).map(|j| format!("p.q{j}")));
+    let model_params = model_params(model, &|j| format!("p.q{j}"));
     let decayed =
         |which: &str| list(&mut (0..k_syn).map(|k| format!("s.g{k} * syn[{k}u].{which}")));
     let with_synapses = |states: String, synapses: String| {

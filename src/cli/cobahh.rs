@@ -121,8 +121,14 @@ pub struct Summary {
     seed: u64,
     /// How the engine stepped the network.
     stepping: String,
+    /// Device memory per neuron and per synapse, accounted from the engine's buffers.
     bytes_per_neuron: usize,
     bytes_per_synapse: u64,
+    /// The engine's device memory in all, accounted [bytes].
+    device_bytes: u64,
+    /// The process's peak resident memory, measured (VmHWM) when the run ended; on a software
+    /// adapter it includes the device's buffers [bytes].
+    host_peak_bytes: Option<u64>,
     pub wall_s: f64,
     build_s: f64,
     pub simulate_s: f64,
@@ -268,6 +274,11 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         Precision::F32 => 4,
         Precision::F64 => 8,
     };
+    // Device memory: the variables padded to whole vec4s, flags (4 u32), two accumulators
+    // per synapse (one per step parity) and one CSR row start; parameters are per group.
+    let bytes_per_neuron = net.n_variables().next_multiple_of(4) * real
+        + 4 * (4 + 2 * net.model.synapses.len() + 1)
+        + result.stepping.extra_bytes_per_neuron;
     let summary = Summary {
         command: "cobahh",
         variant: args.variant,
@@ -287,13 +298,12 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         duration_ms,
         n_steps,
         seed: args.seed,
-        // Device memory: the variables padded to whole vec4s, flags (4 u32), two accumulators
-        // per synapse (one per step parity) and one CSR row start; parameters are per group.
         stepping: result.stepping.description.clone(),
-        bytes_per_neuron: net.n_variables().next_multiple_of(4) * real
-            + 4 * (4 + 2 * net.model.synapses.len() + 1)
-            + result.stepping.extra_bytes_per_neuron,
+        bytes_per_neuron,
         bytes_per_synapse: BYTES_PER_SYNAPSE,
+        device_bytes: bytes_per_neuron as u64 * net.n_neurons() as u64
+            + BYTES_PER_SYNAPSE * net.n_synapses() as u64,
+        host_peak_bytes: crate::memory::peak_resident_bytes(),
         wall_s: 0.0,
         build_s,
         simulate_s,

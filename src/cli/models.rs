@@ -14,7 +14,8 @@ use std::time::Instant;
 
 #[derive(clap::Args, Debug)]
 pub struct ModelsArgs {
-    /// Print this bundled model's file (e.g. `hhsim models traub > mine.toml`).
+    /// Print this bundled model's file (e.g. `hhsim models traub > mine.toml`), or check the
+    /// model file at this path and print it.
     name: Option<String>,
     /// Also time each model's first run on the GPU adapter: one neuron, one exponential-Euler
     /// step, in f32 and (where the adapter has it) f64, from the model to the step's result.
@@ -28,12 +29,14 @@ pub struct ModelsArgs {
 
 pub fn run(args: ModelsArgs) -> Result<()> {
     if let Some(name) = &args.name {
-        Model::bundled(name)?;
-        let (_, text) = BUNDLED
-            .iter()
-            .find(|(n, _)| n == name)
-            .expect("checked above");
-        print!("{text}");
+        // A bundled model by name, or a model file by path (checked, as a run would read it).
+        let model = match std::path::Path::new(name).is_file() {
+            true if !BUNDLED.iter().any(|(n, _)| n == name) => {
+                Model::load(std::path::Path::new(name))?
+            }
+            _ => Model::bundled(name)?,
+        };
+        print!("{}", model.source);
         return Ok(());
     }
     // f64 where the adapter has it, else f32 alone.

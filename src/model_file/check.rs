@@ -5,7 +5,7 @@
 //! per network group), reduced to the parameters the checked expressions read.
 
 use super::Model;
-use super::eval::{Batch, BatchInputs};
+use super::eval::{Batch, BatchInputs, Inputs, evaluate};
 use super::lower::{Bound, CheckPart, Lowered, check_tape};
 use super::tape::{Input, Op};
 use std::collections::HashSet;
@@ -147,22 +147,31 @@ impl Part {
                 Bound::Positive => (values.iter().position(|x| *x <= 0.0), "> 0"),
             };
             if let Some(k) = fails {
+                // Where the value does not depend on v (a conductance, the capacitance), no v.
+                let at = if values.iter().all(|x| *x == values[k]) {
+                    String::new()
+                } else {
+                    format!(" at v = {:.1} mV", self.voltages[k])
+                };
                 return Err(format!(
-                    "{name} is {} at v = {:.1} mV; it must be {expected} over {low}…{high} mV",
-                    values[k], self.voltages[k]
+                    "{name} is {}{at}; it must be {expected} over {low}…{high} mV",
+                    values[k]
                 ));
             }
         }
-        self.poles(batch)
+        self.poles(batch, params)
     }
 
-    /// A division whose denominator changes sign between two samples has a pole between them.
-    fn poles(&self, batch: &Batch<f64>) -> Result<(), String> {
+    /// A division whose denominator changes sign between two samples has a pole between them;
+    /// so has one whose denominator's magnitude dips to zero between samples (an even power:
+    /// each dip is followed down by golden-section search).
+    fn poles(&self, batch: &Batch<f64>, params: &[f64]) -> Result<(), String> {
         let ops = &self.lowered.tape.ops;
         for (at, op) in ops.iter().enumerate() {
             let Op::Div(_, d) = *op else { continue };
             let values = batch.values(d);
-            let Some(k) = values.windows(2).position(|w| (w[0] < 0.0) != (w[1] < 0.0)) else {
+            let crossing = values.windows(2).position(|w| (w[0] < 0.0) != (w[1] < 0.0));
+            let Some(k) = crossing.or_else(|| self.touching_zero(d, values, params)) else {
                 continue;
             };
             let (a, b) = (self.voltages[k], self.voltages[k + 1]);
@@ -174,6 +183,33 @@ impl Part {
             ));
         }
         Ok(())
+    }
+
+    /// The sample before the first dip of |op `d`| (a local minimum among the samples) whose
+    /// bottom, found by golden-section search between its neighbours, is zero to rounding.
+    fn touching_zero(&self, d: usize, values: &[f64], params: &[f64]) -> Option<usize> {
+        let scale = values.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let at = |v: f64| {
+            let inputs = Inputs {
+                states: vec![v],
+                params: params.to_vec(),
+                dt: 0.0,
+                current: 0.0,
+                extra_conductance: 0.0,
+                extra_drive: 0.0,
+            };
+            evaluate::<f64>(&self.lowered.tape, &inputs)[d].abs()
+        };
+        (1..values.len() - 1)
+            .filter(|&k| {
+                let (l, m, r) = (values[k - 1].abs(), values[k].abs(), values[k + 1].abs());
+                m <= l && m <= r && m < l.max(r)
+            })
+            .find_map(|k| {
+                let v = golden_min(at, self.voltages[k - 1], self.voltages[k + 1]);
+                // Zero relative to the denominator's range, as far as f64 can resolve V.
+                (at(v) <= scale * 1e-12).then(|| if v < self.voltages[k] { k - 1 } else { k })
+            })
     }
 
     /// The first output that reads op `target`, for messages.
@@ -214,4 +250,26 @@ impl Model {
                 }
             })
     }
+}
+
+/// The minimum of a unimodal `f` on [a, b], to f64's resolution of V.
+fn golden_min(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
+    let r = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - r * (b - a), a + r * (b - a));
+    let (mut fc, mut fd) = (f(c), f(d));
+    // 80 shrinkings by 0.618 take a 0.2 mV bracket below 1e-17 mV: past f64's resolution.
+    for _ in 0..80 {
+        if fc < fd {
+            b = d;
+            (d, fd) = (c, fc);
+            c = b - r * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            (c, fc) = (d, fd);
+            d = a + r * (b - a);
+            fd = f(d);
+        }
+    }
+    0.5 * (a + b)
 }

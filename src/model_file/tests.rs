@@ -410,6 +410,52 @@ fn bad_model_files_are_refused_with_their_place() {
             good.replace("c = 200.0", "cm = 200.0"),
             "membrane capacitance",
         ),
+        // A pole between the samples of V (every 0.1 mV): found by the denominator's sign.
+        (
+            good.replace(
+                "alpha = \"0.128 * exp((17 - (v - vt)) / 18)\"",
+                "alpha = \"0.128 / (v + 30.25) ** 2\"",
+            ),
+            "has a pole between v = -30.3 and -30.2 mV",
+        ),
+        (
+            good.replace(
+                "alpha = \"0.128 * exp((17 - (v - vt)) / 18)\"",
+                "alpha = \"0.128 * (v + 40)\"",
+            ),
+            "alpha of gate h is -7.68 at v = -100.0 mV; it must be ≥ 0",
+        ),
+        (
+            good.replace("c = 200.0", "c = -1.0"),
+            "capacitance is -1; it must be > 0",
+        ),
+        (
+            good.replace("conductance = \"gna * area\"", "conductance = \"-gna\""),
+            "conductance of channel na is -100; it must be ≥ 0",
+        ),
+        (
+            good.replace("name = \"h\"", "name = \"t\""),
+            "gate name 't': reserved",
+        ),
+        (
+            good.replace("gl = 0.05", "gl = 0.05\n\"../escaped\" = 1.0"),
+            "parameter name '../escaped': expected an identifier",
+        ),
+        (
+            good.replace("gl = 0.05", "gl = 0.05\nspike_counts = 1.0"),
+            "parameter name 'spike_counts': reserved",
+        ),
+        (
+            good.replace(
+                "conductance = \"gna * area\"",
+                &format!(
+                    "conductance = \"{}gna{}\"",
+                    "(".repeat(300),
+                    ")".repeat(300)
+                ),
+            ),
+            "nests deeper than 256 levels",
+        ),
     ];
     for (text, mentions) in cases {
         let e = Model::parse(&text, "models/x.toml").unwrap_err();
@@ -500,6 +546,198 @@ fn batch_evaluation_equals_one_neuron_at_a_time() {
                         a.to_bits() == b.to_bits(),
                         "{name} {output} lane {l}: {a} vs {b}"
                     );
+                }
+            }
+        }
+    }
+}
+
+/// Values a run sets (`--set`, sweep cells, network groups) pass the same check as the file's
+/// own, row by row, each distinct row once, and a failure names its row.
+#[test]
+fn the_parameters_a_run_uses_are_checked_like_the_files() {
+    let model = Model::bundled("hh_a").unwrap();
+    let t = model.parameters.iter().position(|(n, _)| n == "T").unwrap();
+    let c = model.parameters.iter().position(|(n, _)| n == "c").unwrap();
+    let base = model.default_parameters();
+    let with = |k: usize, x: f64| {
+        let mut p = base.clone();
+        p[k] = x;
+        p
+    };
+    let row = |i: usize| format!("row {i}");
+    // Rates scale by 3^((T − 6.3)/10): at T = 1e6 they overflow.
+    let rows = [base.clone(), with(t, 20.0), with(t, 1e6)];
+    let e = model.check_parameters(&rows, Some(&row)).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(
+        e.to_string().contains("(row 2)") && e.to_string().contains("inf"),
+        "{e}"
+    );
+    let e = model
+        .check_parameters([with(c, 0.0)], None)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("capacitance is 0"), "{e}");
+    model
+        .check_parameters([&base, &with(t, 30.0)], None)
+        .unwrap();
+}
+
+#[test]
+fn models_beyond_the_size_limits_are_refused() {
+    let good = BUNDLED[0].1;
+    let params: String = (0..1100).map(|k| format!("u{k} = 1.0\n")).collect();
+    let e = Model::parse(
+        &good.replace("gl = 0.05", &format!("gl = 0.05\n{params}")),
+        "x",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("1109 parameters; at most 1024"), "{e}");
+    // 11 channels of 50 distinct exponentials each: 550 per step.
+    let channels: String = (0..11)
+        .map(|c| {
+            let terms: Vec<String> = (0..50).map(|j| format!("exp(v / {})", 1000 + 50 * c + j)).collect();
+            format!("[[channel]]\nname = \"x{c}\"\nconductance = \"1e-6 * ({})\"\nreversal = \"-60\"\n\n", terms.join(" + "))
+        })
+        .collect();
+    let e = Model::parse(&good.replace("[spike]", &format!("{channels}[spike]")), "x")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at most 512"), "{e}");
+}
+
+/// Parameters that no step reads never reach the generated code.
+#[test]
+fn unused_parameters_stay_out_of_the_kernel() {
+    let good = BUNDLED[0].1;
+    let model = Model::parse(
+        &good.replace("gl = 0.05", "gl = 0.05\nunused_one = 1.0"),
+        "x",
+    )
+    .unwrap();
+    let k = model
+        .parameters
+        .iter()
+        .position(|(n, _)| n == "unused_one")
+        .unwrap();
+    let source =
+        super::wgsl::population_module(&model, crate::integrate::Method::Rk4, Precision::F32);
+    assert!(
+        !source.contains(&format!("q{k}")),
+        "parameter {k} reached the kernel"
+    );
+    assert!(source.contains("q0"), "the used ones do");
+    crate::backend::gpu::shader::validate(&source).unwrap();
+}
+
+mod reader_fuzz {
+    //! The model-file reader over generated files: random TOML structure, random expressions
+    //! (deep nesting included) and random names. Whatever it reads, it returns a model or a
+    //! bad-input error (exit status 2) that starts with the file's name, and never panics.
+    use super::super::Model;
+    use proptest::prelude::*;
+
+    fn expression() -> impl Strategy<Value = String> {
+        let leaf = prop_oneof![
+            Just("v".to_string()),
+            Just("gna".to_string()),
+            Just("vt".to_string()),
+            "[a-z_]{1,4}",
+            (-1e3f64..1e3).prop_map(|x| format!("{x}")),
+            Just("1e308".to_string()),
+            Just("0".to_string()),
+        ];
+        leaf.prop_recursive(8, 64, 3, |inner| {
+            prop_oneof![
+                (inner.clone(), "[-+*/]|\\*\\*", inner.clone())
+                    .prop_map(|(a, op, b)| format!("{a} {op} {b}")),
+                inner.clone().prop_map(|a| format!("({a})")),
+                inner.clone().prop_map(|a| format!("-{a}")),
+                (
+                    prop_oneof![
+                        Just("exp"),
+                        Just("log"),
+                        Just("sqrt"),
+                        Just("exprel"),
+                        Just("nope")
+                    ],
+                    inner.clone()
+                )
+                    .prop_map(|(f, a)| format!("{f}({a})")),
+                (inner.clone(), inner.clone(), inner)
+                    .prop_map(|(a, b, c)| format!("sigmoid({a}, {b}, {c})")),
+                (
+                    1usize..2000,
+                    prop_oneof![Just("("), Just("-"), Just("exp(")]
+                )
+                    .prop_map(|(n, open)| {
+                        let close = if open == "-" { "" } else { ")" };
+                        format!("{}v{}", open.repeat(n), close.repeat(n))
+                    }),
+            ]
+        })
+    }
+
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof![
+            "[a-z][a-z0-9_]{0,6}",
+            Just("v".to_string()),
+            Just("t".to_string()),
+            Just("../x".to_string()),
+            Just("a/b".to_string()),
+            Just("".to_string()),
+            "\\PC{0,8}",
+        ]
+    }
+
+    fn file() -> impl Strategy<Value = String> {
+        let gate = (name(), 0i64..8, expression(), expression(), any::<bool>()).prop_map(
+            |(n, p, a, b, inf_tau)| {
+                let (ka, kb) = if inf_tau {
+                    ("inf", "tau")
+                } else {
+                    ("alpha", "beta")
+                };
+                format!("{{ name = {n:?}, power = {p}, {ka} = {a:?}, {kb} = {b:?} }}")
+            },
+        );
+        let channel = (name(), expression(), expression(), prop::collection::vec(gate, 0..3))
+            .prop_map(|(n, g, e, gates)| {
+                format!(
+                    "[[channel]]\nname = {n:?}\nconductance = {g:?}\nreversal = {e:?}\ngates = [{}]\n",
+                    gates.join(", ")
+                )
+            });
+        let parameters = prop::collection::vec((name(), -1e3f64..1e3), 0..5);
+        (
+            parameters,
+            prop::collection::vec(channel, 0..3),
+            prop::option::of(expression()),
+            prop::collection::vec("[\\[\\]{}=\",a-z0-9 \n]{0,12}", 0..2),
+        )
+            .prop_map(|(params, channels, factor, junk)| {
+                let params: String = params.iter().map(|(n, x)| format!("{n:?} = {x}\n")).collect();
+                let factor = factor.map_or(String::new(), |f| format!("rate_factor = {f:?}\n"));
+                format!(
+                    "[model]\nname = \"fuzz\"\nunits = \"absolute\"\n{factor}\n[parameters]\nc = 100.0\ngna = 20.0\nvt = -63.0\n{params}\n[initial]\nv = -60.0\n\n{}\n[spike]\nthreshold = -20.0\n{}",
+                    channels.join("\n"),
+                    junk.join("\n")
+                )
+            })
+    }
+
+    proptest! {
+        // Bounded for CI: each case parses, checks and lowers one file.
+        #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+        #[test]
+        fn any_file_is_read_or_refused_as_bad_input(text in file()) {
+            match Model::parse(&text, "fuzz.toml") {
+                Ok(model) => prop_assert!(!model.states.is_empty()),
+                Err(e) => {
+                    prop_assert_eq!(e.exit_code(), 2);
+                    prop_assert!(e.to_string().starts_with("fuzz.toml"), "{}", e);
                 }
             }
         }

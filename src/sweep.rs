@@ -186,10 +186,15 @@ pub fn parse_range(name: &str, text: &str) -> Result<(f64, f64, usize)> {
     Ok((start, stop, count))
 }
 
-/// The host memory of a grid's results: a count per cell as run and as written, and each
-/// axis's values (a chunk's population is estimated when it runs).
-pub fn grid_memory(cells: usize, counts: impl Iterator<Item = usize>) -> Estimate {
-    let values: usize = counts.sum();
+/// The host memory of a grid's run: a count per cell as run and as written, each axis's
+/// values, and one chunk of `chunk` cells, each `cell_bytes` while it runs.
+pub fn grid_memory(
+    cells: usize,
+    axis_counts: impl Iterator<Item = usize>,
+    chunk: usize,
+    cell_bytes: f64,
+) -> Estimate {
+    let values: usize = axis_counts.sum();
     let mut e = Estimate::new();
     e.add(
         "spike counts",
@@ -197,7 +202,13 @@ pub fn grid_memory(cells: usize, counts: impl Iterator<Item = usize>) -> Estimat
         8.0,
         "the grid (or split it with --shard K/N)",
     )
-    .add("axis values", values as f64, 8.0, "the axes' COUNT");
+    .add("axis values", values as f64, 8.0, "the axes' COUNT")
+    .add(
+        "one chunk's cells",
+        chunk.min(cells) as f64,
+        cell_bytes,
+        "--chunk-cells",
+    );
     e
 }
 
@@ -322,7 +333,6 @@ impl SweepSpec {
                 ),
             ));
         }
-        grid_memory(self.n_cells(), self.axes.iter().map(|a| a.count)).check()?;
         // The corners of the grid hold every axis's extreme values.
         let last = self.n_cells() - 1;
         let corners = Population {

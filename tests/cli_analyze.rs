@@ -140,4 +140,24 @@ fn analyze_refuses_bad_input() {
     assert_refused(&[&km_plane[..], &["q"]].concat(), "--gate");
     let rinzel_off_n = [&km_plane[..], &["p", "--reduction", "rinzel"]].concat();
     assert_refused(&rinzel_off_n, "rinzel");
+    // Rates that overflow (3^((T − 6.3)/10) at T = 7000) are refused before any search, in
+    // every analysis; these spun forever when nothing checked them.
+    let hot = ["--set", "T=7000"];
+    for kind in ["bifurcation", "fi"] {
+        let args = [&["analyze", kind, "--param", "current=0:1:3"][..], &hot].concat();
+        assert_refused(&args, "every rate must be finite");
+    }
+    assert_refused(
+        &[&["analyze", "phase-plane"][..], &hot].concat(),
+        "every rate must be finite",
+    );
+    assert_refused(
+        &[
+            "analyze",
+            "bifurcation",
+            "--param",
+            "current=0:10:100000000",
+        ],
+        "COUNT ≤ 100000",
+    );
 }

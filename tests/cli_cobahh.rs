@@ -88,14 +88,26 @@ fn bad_network_input_is_refused() {
     assert_refused(&["--p", "1.5"], "probability 1.5");
     assert_refused(&["--p", "NaN"], "probability NaN");
     assert_refused(&["--scale", "0.0001"], "--scale 0.0001");
-    assert_refused(&["--in-degree", "5000"], "in-degree 4000");
     assert_refused(&["--we", "-1"], "weight");
     assert_refused(&["--tau-i", "-10"], "--tau-i -10");
     // The bundled 1952 model has no synapses for the projections to name.
     assert_refused(&["--model", "hh"], "synapse ge (E → E)");
     assert_refused(&["--set", "gq=1"], "gna, gk");
     assert_refused(&["--record-v", "4000"], "recorded neuron 4000");
-    assert_refused(&["--scale", "100000"], "MiB");
+    assert_refused(&["--scale", "100000"], "of memory (synapses:");
+    // The limit as the user gave it, with why.
+    assert_refused(
+        &["--in-degree", "5000"],
+        "--in-degree 5000: expected at most 4001",
+    );
+    // Memory is estimated before anything is built: 4e8 neurons, a trace of 4000 neurons for
+    // 10 ms at 10 ns steps. (Both were killed for memory when only the synapses were counted.)
+    assert_refused(&["--scale", "100000", "--p", "0"], "neurons:");
+    let all: String = (0..4000)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    assert_refused(&["--record-v", &all, "--dt", "0.00001"], "trace:");
 }
 
 /// `--model` takes a model file for the network's neurons; the trace holds its variables.

@@ -186,3 +186,30 @@ fn nan_parameters_are_refused_before_any_gpu_work() {
         assert!(!out.exists());
     }
 }
+
+/// A GPU buffer over the adapter's binding limit is refused before anything is built, in one
+/// line naming the buffer and what to change (lavapipe binds at most 128 MiB: 5 million cells
+/// in one f64 chunk need 160 MB of states). The CPU backend runs what memory holds.
+#[test]
+fn a_buffer_over_the_adapters_binding_limit_is_refused() {
+    let Some(ctx) = common::gpu(true) else { return };
+    let cells = ctx.limits.max_storage_buffer_binding_size / 32 + 1;
+    let axis = format!("current=0:20:{cells}");
+    let chunk = cells.to_string();
+    common::assert_refused(
+        &[
+            "sweep",
+            "--axis",
+            &axis,
+            "--chunk-cells",
+            &chunk,
+            "--precision",
+            "f64",
+            "--duration",
+            "0.1",
+            "--backend",
+            "gpu",
+        ],
+        "the adapter binds at most",
+    );
+}

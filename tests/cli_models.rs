@@ -95,3 +95,28 @@ fn a_bad_model_file_is_refused_and_nothing_is_written() {
     assert_eq!(lines[2].find('^'), lines[1].find("gx"), "{stderr}");
     assert!(!out.exists());
 }
+
+/// `models PATH` checks a model file and prints it; one that cannot be used is refused there.
+#[test]
+fn models_checks_a_model_file_by_its_path() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.toml");
+    std::fs::write(&good, hhsim::model_file::BUNDLED[0].1).unwrap();
+    let o = hhsim(&["models", good.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        hhsim::model_file::BUNDLED[0].1
+    );
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        hhsim::model_file::BUNDLED[0]
+            .1
+            .replace("name = \"h\"", "name = \"../h\""),
+    )
+    .unwrap();
+    let o = hhsim(&["models", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gate name '../h'"));
+}

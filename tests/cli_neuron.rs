@@ -348,3 +348,65 @@ fn model_files_run_and_the_traub_file_spikes_like_the_built_in_model() {
         serde_json::json!(["v", "m", "h", "n", "p"])
     );
 }
+
+/// Sizes beyond what a run can hold are refused before any work, by the step counter's range
+/// or the memory estimate (never by trying to allocate).
+#[test]
+fn runs_too_long_or_too_large_are_refused_before_any_work() {
+    assert_refused(
+        &["--duration", "1e12", "--backend", "cpu"],
+        "steps are counted in 32 bits",
+    );
+    // 1e9 neurons × two engines' descriptions: far beyond any machine of this kind.
+    let o = hhsim(&["validate", "--neurons", "1000000000"]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("reduce --neurons") && stderr.lines().count() == 1,
+        "{stderr}"
+    );
+    let mut sweep = vec!["sweep", "--axis", "current=0:20:1", "--duration", "1e9"];
+    common::assert_refused(&sweep, "steps are counted in 32 bits");
+    sweep.truncate(3);
+    sweep.extend([
+        "--axis",
+        "gna=10:100:1000000000",
+        "--chunk-cells",
+        "1000000000",
+    ]);
+    common::assert_refused(&sweep, "--chunk-cells");
+}
+
+/// A sample interval longer than the run records the state at t = 0 alone, on every backend,
+/// and plots it (the plot of one sample overflowed the drawing's range).
+#[test]
+fn a_sample_interval_longer_than_the_run_records_the_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    let o = hhsim(&[
+        "neuron",
+        "--record-every",
+        "1000000000000",
+        "--duration",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut trace = NpzReader::new(File::open(out.join("trace.npz")).unwrap()).unwrap();
+    let t: Array1<f64> = trace.by_name("t").unwrap();
+    assert_eq!(t.to_vec(), vec![0.0]);
+    assert!(png_size(&out.join("trace.png")).0 > 0);
+}
+
+/// `--set` values pass the model's rate check as the file's own do: a rate that overflows,
+/// a capacitance of zero.
+#[test]
+fn overrides_that_make_rates_unphysical_are_refused() {
+    let refuse = |set: &str, mentions: &str| {
+        assert_refused(&["--model", "hh_a", "--set", set], mentions);
+    };
+    refuse("T=1e6", "every rate must be finite");
+    refuse("c=0", "capacitance is 0");
+    refuse("gna=-5", "conductance of channel na is -5");
+}

@@ -228,7 +228,7 @@ fn a_killed_sweep_resumes_to_the_uninterrupted_result() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Kill it once a few of its 30 chunks are on disk.
+    // Kill it once a few of its 30 chunks are on disk (a chunk's checksum is written last).
     let deadline = Instant::now() + Duration::from_secs(60);
     let chunks = out.join("chunks");
     while std::fs::read_dir(&chunks).map_or(0, |d| {
@@ -237,7 +237,7 @@ fn a_killed_sweep_resumes_to_the_uninterrupted_result() {
                 .unwrap()
                 .file_name()
                 .to_string_lossy()
-                .starts_with("cells-")
+                .ends_with(".crc32")
         })
         .count()
     }) < 3
@@ -251,18 +251,142 @@ fn a_killed_sweep_resumes_to_the_uninterrupted_result() {
         !out.join("spike_counts.npy").exists(),
         "the run finished before it could be killed"
     );
+    // A checkpoint zeroed on disk (same length) is caught by its checksum and computed again.
+    let first = chunks.join("cells-0000000000-0000000004.npy");
+    let length = std::fs::metadata(&first).unwrap().len() as usize;
+    std::fs::write(&first, vec![0u8; length]).unwrap();
 
     let mut resume = long.to_vec();
     resume.push("--resume");
     let o = sweep(&out, &resume);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(stderr.contains("checksum does not match"), "{stderr}");
     let summary: serde_json::Value =
         serde_json::from_reader(File::open(out.join("summary.json")).unwrap()).unwrap();
+    // Three were whole; the zeroed one was computed again.
     assert!(
-        summary["resumed_chunks"].as_u64().unwrap() >= 3,
+        summary["resumed_chunks"].as_u64().unwrap() >= 2,
         "{summary}"
     );
     assert_eq!(read_counts(&out), read_counts(&whole));
+    // Resuming a finished sweep says so instead of computing it again.
+    let o = sweep(&out, &resume);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("this one is complete"));
+}
+
+/// One run owns its --out: a second sweep on it (here with another seed) is refused while
+/// the first runs, naming the first's pid, and the first's result is the same as alone.
+#[test]
+fn a_second_run_on_the_same_out_is_refused_and_the_first_is_intact() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = |seed: &'static str| {
+        [
+            "--duration",
+            "1000",
+            "--noise",
+            "5",
+            "--chunk-cells",
+            "4",
+            "--seed",
+            seed,
+        ]
+    };
+    let alone = tmp.path().join("alone");
+    assert!(sweep(&alone, &args("3")).status.success());
+
+    let out = tmp.path().join("shared");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_hhsim"))
+        .args(sweep_args(&out, &args("3")))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !out.join("sweep.json").exists() {
+        assert!(Instant::now() < deadline, "the first run wrote nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let second = sweep(&out, &args("4"));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(first.wait().unwrap().success());
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(&format!("another hhsim run (pid {})", first.id())),
+        "{stderr}"
+    );
+    assert_eq!(read_counts(&out), read_counts(&alone));
+    assert!(!out.join(".hhsim.lock").exists());
+}
+
+/// A run that goes non-finite names the grid cell (not its place in the chunk) and leaves
+/// nothing: its checkpoints would fail the same way on resume.
+#[test]
+fn a_diverging_sweep_names_its_grid_cell_and_leaves_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("run");
+    // RK4 at 0.2 ms with 50 nA diverges in a few steps; cell 1 is chunk 1's first neuron.
+    let o = hhsim(&[
+        "sweep",
+        "--axis",
+        "current=0:100000:3",
+        "--method",
+        "rk4",
+        "--dt",
+        "0.2",
+        "--duration",
+        "5",
+        "--chunk-cells",
+        "1",
+        "--backend",
+        "cpu",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("non-finite in grid cell 1 "), "{stderr}");
+    assert!(
+        !out.exists(),
+        "left {:?}",
+        std::fs::read_dir(&out).map(|d| d.count())
+    );
+}
+
+/// Names in a model file never become paths outside --out, nor replace result files: the
+/// file is refused when read.
+#[test]
+fn model_file_names_cannot_reach_outside_the_output_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let traub = hhsim::model_file::BUNDLED[0].1;
+    for name in ["\"../escaped\"", "\"/tmp/abs\"", "spike_counts", "\"a/b\""] {
+        let path = tmp.path().join("esc.toml");
+        std::fs::write(
+            &path,
+            traub.replace("gl = 0.05", &format!("gl = 0.05\n{name} = 1.0")),
+        )
+        .unwrap();
+        let axis = format!("{}=0:1:3", name.trim_matches('"'));
+        let out = tmp.path().join("out");
+        let o = hhsim(&[
+            "sweep",
+            "--model",
+            path.to_str().unwrap(),
+            "--axis",
+            &axis,
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("parameter name"), "{stderr}");
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["esc.toml"], "{name}");
+    }
 }
 
 #[test]
@@ -347,10 +471,19 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     grid(&parts[0], &["--shard", "1/2"]);
     grid(&parts[1], &["--shard", "2/2"]);
     // --resume accepts the directory of the same sweep (its key read back from sweep.json
-    // equals the new one) and refuses that of another.
-    grid(&parts[1], &["--shard", "2/2", "--resume"]);
+    // equals the new one: finished, it says so) and refuses that of another.
+    let complete = |o: Output| {
+        let stderr = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(2), "{stderr}");
+        stderr.contains("this one is complete")
+    };
+    assert!(complete(run(
+        &parts[1],
+        "0.2",
+        &["--shard", "2/2", "--resume"]
+    )));
     let other = run(&parts[1], "0.3", &["--shard", "2/2", "--resume"]);
-    assert_eq!(other.status.code(), Some(2));
+    assert!(!complete(other));
     // The spike threshold set off the axes is part of the grid: a resume with another one is
     // refused, and a threshold above ENa (50 mV, which V never exceeds) counts no spike.
     let other = run(
@@ -358,7 +491,7 @@ fn a_model_file_sweep_shards_merge_and_resume() {
         "0.2",
         &["--shard", "2/2", "--resume", "--set", "threshold=0"],
     );
-    assert_eq!(other.status.code(), Some(2));
+    assert!(!complete(other));
     let high = tmp.path().join("high");
     grid(&high, &["--set", "threshold=55"]);
     assert!(read_counts(&high).iter().all(|&c| c == 0));
@@ -370,7 +503,11 @@ fn a_model_file_sweep_shards_merge_and_resume() {
     let file_key = key["file"].as_object_mut().unwrap();
     assert!(file_key.remove("threshold").is_some());
     std::fs::write(&key_path, key.to_string()).unwrap();
-    grid(&parts[1], &["--shard", "2/2", "--resume"]);
+    assert!(complete(run(
+        &parts[1],
+        "0.2",
+        &["--shard", "2/2", "--resume"]
+    )));
     let summary = std::fs::read_to_string(parts[1].join("summary.json")).unwrap();
     assert!(summary.contains("\"model\": \"traub_km\""), "{summary}");
     std::fs::remove_file(&file).unwrap();

@@ -203,6 +203,7 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
         return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
     }
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
+    grid.memory(args.chunk_cells).check()?;
     let range = shard.map_or(0..grid.n_cells(), |s| s.cells(grid.n_cells()));
     let key = grid.key(&args.model, shard, &range, args.chunk_cells);
     // Owned before its checkpoint is read: no other run can write into it meanwhile.
@@ -412,6 +413,33 @@ impl Grid {
             Grid::File(sweep) => sweep.run_chunk(engine, chunk.clone()),
         }
         .map_err(|e| e.in_grid(chunk.start))
+    }
+
+    /// The host memory of a run of this grid in chunks of `chunk_cells` cells.
+    fn memory(&self, chunk_cells: usize) -> crate::memory::Estimate {
+        let (counts, params, states): (Vec<usize>, usize, usize) = match self {
+            // The bundled traub and hh files: at most 10 parameters and 4 states.
+            Grid::BuiltIn(spec) => (spec.axes.iter().map(|a| a.count).collect(), 10, 4),
+            Grid::File(sweep) => (
+                sweep.axes.iter().map(|a| a.count).collect(),
+                sweep.model.parameters.len(),
+                sweep.model.states.len(),
+            ),
+        };
+        // A cell of a running chunk: its description (a built-in cell's spec, then rows of
+        // parameters and initial state, a current and a threshold) and the run's buffers
+        // (states, parameters, threshold, current, count, status; f64 at most).
+        let cell_bytes = std::mem::size_of::<crate::population::NeuronSpec>()
+            + 2 * 24
+            + 8 * (params + states + 2)
+            + 8 * (states + params + 3)
+            + 8;
+        crate::sweep::grid_memory(
+            self.n_cells(),
+            counts.into_iter(),
+            chunk_cells,
+            cell_bytes as f64,
+        )
     }
 
     fn precision_and_method(&self) -> (Precision, Method) {
@@ -662,6 +690,7 @@ pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRu
     if args.chunk_cells == 0 {
         return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
     }
+    grid.memory(args.chunk_cells).check()?;
     let (precision, method) = grid.precision_and_method();
     let engine = host.engine(args.backend, precision, method)?;
     let setup_s = started.elapsed().as_secs_f64();

@@ -55,6 +55,12 @@ impl ParameterCheck {
             .try_for_each(|part| part.rows(rows.clone()))
     }
 
+    /// Whether the checked expressions read parameter `k` (rows that differ only in others
+    /// check alike).
+    pub fn reads(&self, k: usize) -> bool {
+        self.parts.iter().any(|p| p.reads.contains(&k))
+    }
+
     /// Checks one row of parameters; the error says which expression fails where.
     pub fn row(&self, params: &[f64]) -> Result<(), String> {
         let mut batch = Batch::default();

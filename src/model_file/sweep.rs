@@ -211,26 +211,42 @@ impl FileSweep {
                 format!("at most {} cells", MAX_RESULT_BYTES / 4),
             ));
         }
-        crate::sweep::grid_memory(cells, self.axes.iter().map(|a| a.count)).check()?;
-        // Every cell's parameters, one row at a time (the check keeps only distinct ones).
+        self.check_parameters()
+    }
+
+    /// Every cell's parameters pass the model's check. Only the values of axes whose parameter
+    /// the check reads are combined (a current or a conductance axis adds none to the other's).
+    fn check_parameters(&self) -> Result<()> {
+        let check = crate::model_file::check::ParameterCheck::new(&self.model);
         let values: Vec<Vec<f64>> = self.axes.iter().map(|a| a.values()).collect();
+        let counts: Vec<usize> = (self.axes.iter())
+            .map(|a| match a.target {
+                Target::Param(j) if check.reads(j) => a.count,
+                _ => 1,
+            })
+            .collect();
         let cols = self.axes[0].count;
-        let rows = (0..cells).map(|index| {
+        // (index along the first axis, along the second) of each combination to check.
+        let combos = (0..counts.iter().product::<usize>()).map(|k| (k % counts[0], k / counts[0]));
+        let rows = combos.clone().map(|(i0, i1)| {
             let mut p = self.base.clone();
-            for ((axis, v), k) in self
-                .axes
-                .iter()
-                .zip(&values)
-                .zip([index % cols, index / cols])
-            {
+            for ((axis, v), k) in self.axes.iter().zip(&values).zip([i0, i1]) {
                 if let Target::Param(j) = axis.target {
                     p[j] = v[k];
                 }
             }
             p
         });
-        let cell = |index: usize| format!("grid cell {index}");
-        self.model.check_parameters(rows, Some(&cell))
+        check.rows(rows).map_err(|(index, message)| {
+            let (i0, i1) = combos.clone().nth(index).expect("a checked combination");
+            Error::Model {
+                message: format!(
+                    "model {} (grid cell {}): {message}",
+                    self.model.name,
+                    i1 * cols + i0
+                ),
+            }
+        })
     }
 
     /// Each axis's name and values, first axis first.

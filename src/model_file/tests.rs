@@ -640,14 +640,15 @@ mod reader_fuzz {
     use proptest::prelude::*;
 
     fn expression() -> impl Strategy<Value = String> {
+        // Mostly names the file defines, so that many files get past the name check.
         let leaf = prop_oneof![
-            Just("v".to_string()),
-            Just("gna".to_string()),
-            Just("vt".to_string()),
-            "[a-z_]{1,4}",
-            (-1e3f64..1e3).prop_map(|x| format!("{x}")),
-            Just("1e308".to_string()),
-            Just("0".to_string()),
+            4 => Just("v".to_string()),
+            2 => Just("gna".to_string()),
+            2 => Just("vt".to_string()),
+            1 => "[a-z_]{1,4}",
+            4 => (-1e3f64..1e3).prop_map(|x| format!("{x}")),
+            1 => Just("1e308".to_string()),
+            1 => Just("0".to_string()),
         ];
         leaf.prop_recursive(8, 64, 3, |inner| {
             prop_oneof![
@@ -682,13 +683,13 @@ mod reader_fuzz {
 
     fn name() -> impl Strategy<Value = String> {
         prop_oneof![
-            "[a-z][a-z0-9_]{0,6}",
-            Just("v".to_string()),
-            Just("t".to_string()),
-            Just("../x".to_string()),
-            Just("a/b".to_string()),
-            Just("".to_string()),
-            "\\PC{0,8}",
+            40 => "[a-z][a-z0-9_]{0,6}",
+            1 => Just("v".to_string()),
+            1 => Just("t".to_string()),
+            1 => Just("../x".to_string()),
+            1 => Just("a/b".to_string()),
+            1 => Just("".to_string()),
+            1 => "\\PC{0,8}",
         ]
     }
 
@@ -715,7 +716,7 @@ mod reader_fuzz {
             parameters,
             prop::collection::vec(channel, 0..3),
             prop::option::of(expression()),
-            prop::collection::vec("[\\[\\]{}=\",a-z0-9 \n]{0,12}", 0..2),
+            prop::collection::vec("[\\[\\]{}=\",a-z0-9 \n]{0,12}", 0..2).prop_filter("mostly none", |j| j.is_empty() || j[0].len() % 3 == 0),
         )
             .prop_map(|(params, channels, factor, junk)| {
                 let params: String = params.iter().map(|(n, x)| format!("{n:?} = {x}\n")).collect();
@@ -730,11 +731,13 @@ mod reader_fuzz {
 
     proptest! {
         // Bounded for CI: each case parses, checks and lowers one file.
-        #![proptest_config(ProptestConfig { cases: 192, ..ProptestConfig::default() })]
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
         #[test]
         fn any_file_is_read_or_refused_as_bad_input(text in file()) {
             match Model::parse(&text, "fuzz.toml") {
-                Ok(model) => prop_assert!(!model.states.is_empty()),
+                Ok(model) => {
+                    prop_assert!(!model.states.is_empty());
+                }
                 Err(e) => {
                     prop_assert_eq!(e.exit_code(), 2);
                     prop_assert!(e.to_string().starts_with("fuzz.toml"), "{}", e);

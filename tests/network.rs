@@ -333,7 +333,7 @@ fn rows_beyond_the_driver_loop_limit_are_refused() {
         return;
     };
     let row_start = [0, 70_000, 70_010];
-    let checked = hhsim::backend::gpu::network::check_limits(&ctx, &row_start);
+    let checked = hhsim::backend::gpu::network::check_limits(&ctx, &row_start, 6, 2, 4);
     match ctx.loop_iteration_limit() {
         Some(_) => {
             let message = checked.unwrap_err().to_string();
@@ -341,6 +341,21 @@ fn rows_beyond_the_driver_loop_limit_are_refused() {
         }
         None => checked.unwrap(),
     }
+}
+
+/// A network whose per-neuron buffers exceed the adapter's binding limit is refused before
+/// any buffer is made, in one line naming the buffer (it was a page of wgpu validation errors).
+#[test]
+fn neuron_buffers_beyond_the_binding_limit_are_refused() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    // Six f32 variables pad to 8 × 4 bytes a neuron: one neuron too many for one binding.
+    let n = (ctx.limits.max_storage_buffer_binding_size / 32 + 1) as u32;
+    let row_start = vec![0u32; n as usize + 1];
+    let e = hhsim::backend::gpu::network::check_limits(&ctx, &row_start, 6, 2, 4).unwrap_err();
+    assert_eq!(e.exit_code(), 2);
+    assert!(e.to_string().contains("GPU buffer of the network state"), "{e}");
 }
 
 /// The network kernels generated from every bundled model with the network's synapses, with

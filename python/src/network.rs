@@ -284,7 +284,13 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
     let build_s = started.elapsed().as_secs_f64();
     let mut engine = host.engine(backend, precision, method)?;
     if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (backend, &engine)
-        && let Err(e) = hhsim::backend::gpu::network::check_limits(ctx, &net.csr.row_start)
+        && let Err(e) = hhsim::backend::gpu::network::check_limits(
+            ctx,
+            &net.csr.row_start,
+            net.n_variables(),
+            net.model.synapses.len(),
+            precision.bytes(),
+        )
     {
         hhsim::notes::note(&format!("running on the CPU reference backend: {e}"));
         engine = Engine::Cpu;

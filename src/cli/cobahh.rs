@@ -243,7 +243,13 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
     let build_s = started.elapsed().as_secs_f64();
     let mut engine = host.engine(args.backend, args.precision, args.method)?;
     if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (args.backend, &engine)
-        && let Err(e) = crate::backend::gpu::network::check_limits(ctx, &net.csr.row_start)
+        && let Err(e) = crate::backend::gpu::network::check_limits(
+            ctx,
+            &net.csr.row_start,
+            net.n_variables(),
+            net.model.synapses.len(),
+            args.precision.bytes(),
+        )
     {
         crate::notes::note(&format!("running on the CPU reference backend: {e}"));
         engine = Engine::Cpu;
@@ -270,10 +276,7 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         .iter()
         .map(|&i| (net.csr.row_start[i as usize + 1] - net.csr.row_start[i as usize]) as usize)
         .sum();
-    let real = match args.precision {
-        Precision::F32 => 4,
-        Precision::F64 => 8,
-    };
+    let real = args.precision.bytes();
     // Device memory: the variables padded to whole vec4s, flags (4 u32), two accumulators
     // per synapse (one per step parity) and one CSR row start; parameters are per group.
     let bytes_per_neuron = net.n_variables().next_multiple_of(4) * real

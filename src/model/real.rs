@@ -71,6 +71,14 @@ pub enum Precision {
 }
 
 impl Precision {
+    /// Bytes of one number in this precision.
+    pub fn bytes(self) -> usize {
+        match self {
+            Precision::F32 => 4,
+            Precision::F64 => 8,
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Precision::F32 => "f32",

@@ -154,8 +154,32 @@ fn padded<R: Real>(lowered: &NetLowered<R>) -> Vec<R> {
 /// Whether a network whose CSR rows start at `row_start` fits the adapter: enough storage
 /// bindings, the synapse arrays within one binding, and every row within the driver's loop limit
 /// (a spiking neuron walks its row in one loop).
-pub fn check_limits(ctx: &GpuContext, row_start: &[u32]) -> Result<()> {
+pub fn check_limits(
+    ctx: &GpuContext,
+    row_start: &[u32],
+    n_variables: usize,
+    synapse_kinds: usize,
+    real: usize,
+) -> Result<()> {
     let n_synapses = row_start.last().copied().unwrap_or(0) as usize;
+    let n = row_start.len().saturating_sub(1) as f64;
+    // The per-neuron buffers, each one binding: refused in one line before any is made.
+    let fewer = "the number of neurons (--scale)";
+    for (what, bytes) in [
+        (
+            "network state",
+            n * (n_variables.next_multiple_of(4) * real) as f64,
+        ),
+        ("synaptic input", n * (2 * synapse_kinds * 4) as f64),
+        ("CSR row starts", (n + 1.0) * 4.0),
+    ] {
+        crate::memory::check_binding(
+            what,
+            bytes,
+            ctx.limits.max_storage_buffer_binding_size,
+            fewer,
+        )?;
+    }
     if ctx.limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
         return Err(Error::Gpu {
             context: "building the network kernels".into(),
@@ -331,7 +355,13 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
         lowered: &NetLowered<R>,
         stepping: Stepping,
     ) -> Result<Self> {
-        check_limits(ctx, &lowered.row_start)?;
+        check_limits(
+            ctx,
+            &lowered.row_start,
+            lowered.n_variables,
+            lowered.synapses.len(),
+            size_of::<R>(),
+        )?;
         if let Stepping::Cooperative { groups } = stepping
             && (groups == 0 || ctx.adapter.subgroup_size.is_none_or(|l| l > 32))
         {

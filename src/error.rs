@@ -64,6 +64,9 @@ pub enum Error {
     /// A run that would need more memory than the machine or the adapter has.
     #[error("{message}")]
     TooLarge { message: String },
+    /// A run outgrew the memory it may take while it ran (its size was not known before).
+    #[error("{message}")]
+    OutOfMemory { message: String },
     /// A model file that cannot be used: where, what, and for an expression a caret under it.
     #[error("{message}")]
     Model { message: String },
@@ -85,6 +88,7 @@ impl Error {
             Error::Write { .. }
             | Error::NonFinite { .. }
             | Error::NonFiniteCell { .. }
+            | Error::OutOfMemory { .. }
             | Error::NoAdapter { .. }
             | Error::NoF64 { .. }
             | Error::Gpu { .. } => 1,

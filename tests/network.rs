@@ -355,7 +355,10 @@ fn neuron_buffers_beyond_the_binding_limit_are_refused() {
     let row_start = vec![0u32; n as usize + 1];
     let e = hhsim::backend::gpu::network::check_limits(&ctx, &row_start, 6, 2, 4).unwrap_err();
     assert_eq!(e.exit_code(), 2);
-    assert!(e.to_string().contains("GPU buffer of the network state"), "{e}");
+    assert!(
+        e.to_string().contains("GPU buffer of the network state"),
+        "{e}"
+    );
 }
 
 /// The network kernels generated from every bundled model with the network's synapses, with

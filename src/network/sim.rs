@@ -254,6 +254,10 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
     }
 }
 
+/// Memory per spike held during a run and after it: the (step, neuron) pair as drained, the
+/// step and neuron arrays made from them, and the time array written out [bytes].
+const SPIKE_RECORD_BYTES: u64 = 16 + 12 + 8;
+
 /// Runs the network on `engine` for `cfg.n_steps()` steps and decodes what it recorded.
 pub fn run_network<R: Real>(
     cfg: &NetConfig,
@@ -265,7 +269,21 @@ pub fn run_network<R: Real>(
     let mut pairs: Vec<(u64, u32)> = Vec::new();
     let mut samples: Vec<R> = Vec::new();
     let mut sample_steps = Vec::new();
+    // The spikes are known only as they come: they may take half the memory available at the
+    // start (the rest for their sorted copy and the files), and the run stops cleanly beyond.
+    let spike_budget = crate::memory::available_bytes().map(|b| b / 2);
     let mut keep = |records: Vec<ChunkRecords<R>>| -> Result<()> {
+        let held = (pairs.len() + records.iter().map(|r| r.spikes.len()).sum::<usize>()) as u64;
+        if let Some(budget) = spike_budget
+            && held * SPIKE_RECORD_BYTES > budget
+        {
+            return Err(Error::OutOfMemory {
+                message: format!(
+                    "the run's {held} spikes would take more than {}, half the memory available at its start; shorten --duration or run fewer neurons",
+                    crate::memory::human(budget as f64)
+                ),
+            });
+        }
         for r in records {
             if r.ring_count as usize != r.spikes.len() {
                 return Err(Error::Gpu {

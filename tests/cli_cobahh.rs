@@ -72,6 +72,14 @@ fn cobahh_writes_spikes_raster_trace_and_summary() {
     ] {
         assert!(!summary[key].is_null(), "summary.json lacks {key}");
     }
+    // Memory as accounted on the device and as measured for the process (which holds the
+    // device's buffers too on a software adapter, and more besides).
+    let device = summary["device_bytes"].as_u64().unwrap();
+    let peak = summary["host_peak_bytes"].as_u64().unwrap();
+    assert!(
+        device > 0 && peak > device,
+        "device {device} B, peak {peak} B"
+    );
     let e_rate = summary["groups"][0]["rate_hz"].as_f64().unwrap();
     assert!(e_rate > 1.0, "E rate {e_rate} Hz");
 }

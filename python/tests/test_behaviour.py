@@ -107,11 +107,11 @@ BAD_INPUT = [
     (hhsim.sweep, dict(chunk_cells=0), "--chunk-cells 0"),
     (hhsim.cobahh, dict(p=1.5, duration=10.0), "probability 1.5"),
     (hhsim.cobahh, dict(scale=0.0001, duration=10.0), "--scale 0.0001"),
-    (hhsim.cobahh, dict(in_degree=5000, duration=10.0), "in-degree 4000"),
+    (hhsim.cobahh, dict(in_degree=5000, duration=10.0), "--in-degree 5000: expected at most 4001"),
     (hhsim.cobahh, dict(we=-1.0, duration=10.0), "weight"),
     (hhsim.cobahh, dict(tau_i=-10.0, duration=10.0), "--tau-i -10"),
     (hhsim.cobahh, dict(record_v=[4000], duration=10.0), "recorded neuron 4000"),
-    (hhsim.cobahh, dict(scale=100000.0, duration=10.0), "MiB"),
+    (hhsim.cobahh, dict(scale=100000.0, duration=10.0), "of memory"),
     (hhsim.validate, dict(neurons=1), "--neurons 1"),
 ]
 

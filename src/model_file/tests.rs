@@ -430,6 +430,18 @@ fn bad_model_files_are_refused_with_their_place() {
             "capacitance is -1; it must be > 0",
         ),
         (
+            BUNDLED[2]
+                .1
+                .replace("inf = \"1 / (1 + exp(-(v + 35) / 10))\"", "inf = \"2\""),
+            "inf of gate p is 2; it must be within [0, 1]",
+        ),
+        (
+            BUNDLED[2]
+                .1
+                .replace("tau = \"tau_max / (", "tau = \"-tau_max / ("),
+            "tau of gate p is -",
+        ),
+        (
             good.replace("conductance = \"gna * area\"", "conductance = \"-gna\""),
             "conductance of channel na is -100; it must be ≥ 0",
         ),

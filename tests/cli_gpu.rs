@@ -213,3 +213,29 @@ fn a_buffer_over_the_adapters_binding_limit_is_refused() {
         "the adapter binds at most",
     );
 }
+
+/// A network whose state would exceed one binding is refused before it is built: one line,
+/// at once (it used to build 7 GB of network, then fail with pages of wgpu errors).
+#[test]
+fn a_network_beyond_the_binding_limit_is_refused_before_it_is_built() {
+    let Some(ctx) = common::gpu(false) else {
+        return;
+    };
+    // Traub with two synapses: 6 f32 variables, padded to 32 bytes a neuron.
+    let neurons = ctx.limits.max_storage_buffer_binding_size / 32 + 1;
+    let scale = (neurons as f64 / 4000.0).ceil().to_string();
+    common::assert_refused(
+        &[
+            "cobahh",
+            "--scale",
+            &scale,
+            "--in-degree",
+            "0",
+            "--backend",
+            "gpu",
+            "--duration",
+            "1",
+        ],
+        "GPU buffer of the network state",
+    );
+}

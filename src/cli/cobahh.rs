@@ -231,7 +231,30 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         params,
         ..base
     };
+    // The engine before the network: one too large for the adapter's buffers is caught before
+    // it is built (auto then runs on the CPU, once the network is known to fit in memory).
+    let mut engine = host.engine(args.backend, args.precision, args.method)?;
+    let too_large = match &engine {
+        Engine::Gpu(ctx) => crate::backend::gpu::network::check_neuron_buffers(
+            ctx,
+            model.sizes().0,
+            model.model.states.len() + model.model.synapses.len(),
+            model.model.synapses.len(),
+            args.precision.bytes(),
+        )
+        .err(),
+        Engine::Cpu => None,
+    };
+    if args.backend != BackendChoice::Auto
+        && let Some(e) = too_large
+    {
+        return Err(e);
+    }
     let net = model.build()?;
+    if let Some(e) = too_large {
+        crate::notes::note(&format!("running on the CPU reference backend: {e}"));
+        engine = Engine::Cpu;
+    }
     let cfg = NetConfig {
         method: args.method,
         dt_ms: args.dt,
@@ -241,7 +264,6 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
     };
     cfg.validate(&net)?;
     let build_s = started.elapsed().as_secs_f64();
-    let mut engine = host.engine(args.backend, args.precision, args.method)?;
     if let (BackendChoice::Auto, Engine::Gpu(ctx)) = (args.backend, &engine)
         && let Err(e) = crate::backend::gpu::network::check_limits(
             ctx,

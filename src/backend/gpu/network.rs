@@ -151,6 +151,31 @@ fn padded<R: Real>(lowered: &NetLowered<R>) -> Vec<R> {
     out
 }
 
+/// Whether the per-neuron buffers of a network of `n` neurons fit the adapter's binding limit,
+/// each refused in one line (checked before the network is built, and again with it).
+pub fn check_neuron_buffers(
+    ctx: &GpuContext,
+    n: usize,
+    n_variables: usize,
+    synapse_kinds: usize,
+    real: usize,
+) -> Result<()> {
+    let n = n as f64;
+    let limit = ctx.limits.max_storage_buffer_binding_size;
+    let fewer = "the number of neurons (--scale)";
+    for (what, bytes) in [
+        (
+            "network state",
+            n * (n_variables.next_multiple_of(4) * real) as f64,
+        ),
+        ("synaptic input", n * (2 * synapse_kinds * 4) as f64),
+        ("CSR row starts", (n + 1.0) * 4.0),
+    ] {
+        crate::memory::check_binding(what, bytes, limit, fewer)?;
+    }
+    Ok(())
+}
+
 /// Whether a network whose CSR rows start at `row_start` fits the adapter: enough storage
 /// bindings, the synapse arrays within one binding, and every row within the driver's loop limit
 /// (a spiking neuron walks its row in one loop).
@@ -162,24 +187,8 @@ pub fn check_limits(
     real: usize,
 ) -> Result<()> {
     let n_synapses = row_start.last().copied().unwrap_or(0) as usize;
-    let n = row_start.len().saturating_sub(1) as f64;
-    // The per-neuron buffers, each one binding: refused in one line before any is made.
-    let fewer = "the number of neurons (--scale)";
-    for (what, bytes) in [
-        (
-            "network state",
-            n * (n_variables.next_multiple_of(4) * real) as f64,
-        ),
-        ("synaptic input", n * (2 * synapse_kinds * 4) as f64),
-        ("CSR row starts", (n + 1.0) * 4.0),
-    ] {
-        crate::memory::check_binding(
-            what,
-            bytes,
-            ctx.limits.max_storage_buffer_binding_size,
-            fewer,
-        )?;
-    }
+    let n = row_start.len().saturating_sub(1);
+    check_neuron_buffers(ctx, n, n_variables, synapse_kinds, real)?;
     if ctx.limits.max_storage_buffers_per_shader_stage < STORAGE_BINDINGS {
         return Err(Error::Gpu {
             context: "building the network kernels".into(),

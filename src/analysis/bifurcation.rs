@@ -9,6 +9,7 @@ use super::shooting;
 use super::system::{Parameter, System};
 use crate::backend::Engine;
 use crate::error::{Error, Result};
+use crate::model::golden_max;
 use nalgebra::DVector;
 use serde::Serialize;
 use std::time::Instant;
@@ -272,27 +273,6 @@ fn locate_fold(
         value,
         v: peak(value).1,
     })
-}
-
-/// The maximum of a unimodal `f` on [a, b].
-fn golden_max(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
-    let r = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut c, mut d) = (b - r * (b - a), a + r * (b - a));
-    let (mut fc, mut fd) = (f(c), f(d));
-    while (b - a).abs() > 1e-12 * (1.0 + a.abs()) {
-        if fc > fd {
-            b = d;
-            (d, fd) = (c, fc);
-            c = b - r * (b - a);
-            fc = f(c);
-        } else {
-            a = c;
-            (c, fc) = (d, fd);
-            d = a + r * (b - a);
-            fd = f(d);
-        }
-    }
-    0.5 * (a + b)
 }
 
 /// Where each value's simulations start: its stable equilibrium (the first in V when there

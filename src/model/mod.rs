@@ -7,6 +7,7 @@
 
 mod classic;
 mod exprel;
+mod golden;
 mod initial;
 mod real;
 pub mod soft_exp;
@@ -14,6 +15,7 @@ mod traub;
 
 pub use classic::{CLASSIC_REFERENCE_TEMPERATURE_C, phi_from_temperature, temperature_from_phi};
 pub use exprel::{exprel, exprel_given, x_over_expm1};
+pub use golden::golden_max;
 pub use initial::InitialState;
 pub use real::{Precision, Real};
 pub use traub::NS_PER_MS_PER_CM2 as TRAUB_NS_PER_MS_PER_CM2;

@@ -7,7 +7,8 @@
 use super::Model;
 use super::eval::{Batch, BatchInputs, Inputs, evaluate};
 use super::lower::{Bound, CheckPart, Lowered, check_tape};
-use super::tape::{Input, Op};
+use super::tape::Op;
+use crate::model::golden_max;
 use std::collections::HashSet;
 
 /// Rates must be finite and physical over this range of V [mV].
@@ -73,14 +74,7 @@ impl ParameterCheck {
 impl Part {
     fn new(model: &Model, part: CheckPart) -> Self {
         let (lowered, bounds) = check_tape(model, part);
-        let mut reads: Vec<usize> = (lowered.tape.ops.iter())
-            .filter_map(|op| match op {
-                Op::Input(Input::Param(k)) => Some(*k),
-                _ => None,
-            })
-            .collect();
-        reads.sort_unstable();
-        reads.dedup();
+        let reads = lowered.tape.parameters_read();
         let (low, high) = CHECKED_VOLTAGES;
         let steps = ((high - low) / CHECK_STEP_MV).round() as usize;
         let voltages = (0..=steps)
@@ -212,7 +206,7 @@ impl Part {
                 m <= l && m <= r && m < l.max(r)
             })
             .find_map(|k| {
-                let v = golden_min(at, self.voltages[k - 1], self.voltages[k + 1]);
+                let v = golden_max(|v| -at(v), self.voltages[k - 1], self.voltages[k + 1]);
                 // Zero relative to the denominator's range, as far as f64 can resolve V.
                 (at(v) <= scale * 1e-12).then(|| if v < self.voltages[k] { k - 1 } else { k })
             })
@@ -256,26 +250,4 @@ impl Model {
                 }
             })
     }
-}
-
-/// The minimum of a unimodal `f` on [a, b], to f64's resolution of V.
-fn golden_min(f: impl Fn(f64) -> f64, mut a: f64, mut b: f64) -> f64 {
-    let r = (5f64.sqrt() - 1.0) / 2.0;
-    let (mut c, mut d) = (b - r * (b - a), a + r * (b - a));
-    let (mut fc, mut fd) = (f(c), f(d));
-    // 80 shrinkings by 0.618 take a 0.2 mV bracket below 1e-17 mV: past f64's resolution.
-    for _ in 0..80 {
-        if fc < fd {
-            b = d;
-            (d, fd) = (c, fc);
-            c = b - r * (b - a);
-            fc = f(c);
-        } else {
-            a = c;
-            (c, fc) = (d, fd);
-            d = a + r * (b - a);
-            fd = f(d);
-        }
-    }
-    0.5 * (a + b)
 }

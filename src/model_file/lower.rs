@@ -390,16 +390,8 @@ pub fn rate_tape(model: &Model) -> Lowered {
 /// The parameters the model's steps read (exponential Euler's and the derivatives), in
 /// order: a parameter no step reads need not reach a kernel.
 pub fn used_parameters(model: &Model) -> Vec<usize> {
-    let tapes = [
-        exp_euler_tape(model, true, true),
-        derivative_tape(model, true, true),
-    ];
-    let mut used: Vec<usize> = (tapes.iter().flat_map(|l| &l.tape.ops))
-        .filter_map(|op| match op {
-            Op::Input(Input::Param(k)) => Some(*k),
-            _ => None,
-        })
-        .collect();
+    let mut used = exp_euler_tape(model, true, true).tape.parameters_read();
+    used.extend(derivative_tape(model, true, true).tape.parameters_read());
     used.sort_unstable();
     used.dedup();
     used

@@ -194,6 +194,19 @@ impl Tape {
         invariant
     }
 
+    /// The parameters the tape reads, in order, each once.
+    pub fn parameters_read(&self) -> Vec<usize> {
+        let mut read: Vec<usize> = (self.ops.iter())
+            .filter_map(|op| match op {
+                Op::Input(Input::Param(k)) => Some(*k),
+                _ => None,
+            })
+            .collect();
+        read.sort_unstable();
+        read.dedup();
+        read
+    }
+
     /// How many exponentials one evaluation computes (`Exprel` computes one).
     pub fn exp_count(&self) -> usize {
         self.ops

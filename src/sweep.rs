@@ -340,7 +340,12 @@ impl SweepSpec {
             stimulus: self.stimulus.clone(),
             first_index: 0,
         };
-        corners.validate()
+        corners.validate()?;
+        // Their rates, as the model file runs them (each chunk's cells are checked again when
+        // it runs).
+        let file = corners.as_model_file()?;
+        let cell = |k: usize| format!("grid cell {}", [0, last][k]);
+        file.model.check_parameters(&file.params, Some(&cell))
     }
 
     /// The neuron of cell `index` (row-major): V at its EL, every gate closed.

@@ -95,8 +95,9 @@ pub struct Projection {
 /// (VmHWM) of `hhsim cobahh --p 0` grew by 360 B per neuron from 40 000 to 400 000 neurons
 /// (descriptions, lowered arrays, the engine's buffers, which lavapipe keeps in host memory).
 pub const HOST_BYTES_PER_NEURON: f64 = 400.0;
-/// Peak host memory per synapse of a run, accounted likewise: the peak grew by 38 B per
-/// synapse from 1.6 to 6.4 million synapses (sampling, the CSR, its copy on the engine).
+/// Peak host memory per synapse of a run, accounted likewise: from 1.6 to 6.4 million
+/// synapses (20 000 to 80 000 neurons) the peak grew by 191 MB, 35 B per synapse once the
+/// neurons' share is taken off (sampling, the CSR, its copy on the engine); rounded up.
 pub const HOST_BYTES_PER_SYNAPSE: f64 = 40.0;
 /// Bytes per synapse on the host and the device: target index (u32) and fixed-point weight (u32).
 pub const BYTES_PER_SYNAPSE: u64 = 8;

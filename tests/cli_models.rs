@@ -120,3 +120,52 @@ fn models_checks_a_model_file_by_its_path() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("gate name '../h'"));
 }
+
+/// An expression nested far beyond the limit (these overflowed the stack and aborted) is
+/// refused by every command that reads a model file: exit status 2, its place, no panic and
+/// no output directory.
+#[test]
+fn deeply_nested_expressions_are_refused_by_every_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let deep = format!("{}gk{}", "(".repeat(10_000), ")".repeat(10_000));
+    let text = hhsim::model_file::BUNDLED[0].1.replace(
+        "conductance = \"gk * area\"",
+        &format!("conductance = \"{deep}\""),
+    );
+    let path = tmp.path().join("deep.toml");
+    std::fs::write(&path, text).unwrap();
+    let model = path.to_str().unwrap();
+    let out = tmp.path().join("out");
+    let out = out.to_str().unwrap();
+    for args in [
+        vec!["neuron", "--model", model, "--out", out],
+        vec!["cobahh", "--model", model, "--out", out],
+        vec![
+            "analyze",
+            "fi",
+            "--model",
+            model,
+            "--param",
+            "current=0:1:3",
+            "--out",
+            out,
+        ],
+        vec!["validate", "--model", model],
+    ] {
+        let o = hhsim(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("deep.toml:") && stderr.contains("nests deeper than 256"),
+            "{stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked") && stderr.lines().count() == 3,
+            "{stderr}"
+        );
+        assert!(
+            !std::path::Path::new(out).exists(),
+            "{args:?} left its output directory"
+        );
+    }
+}

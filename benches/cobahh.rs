@@ -55,8 +55,9 @@ fn cobahh(c: &mut Criterion) {
         for (engine, precision, name) in rows {
             group.bench_function(BenchmarkId::new(name, precision.name()), |b| {
                 b.iter(|| {
+                    let mut spikes = hhsim::monitor::SpikeList::new();
                     engine
-                        .run_network(precision, &net, &cfg, |_| Ok(()))
+                        .run_network(precision, &net, &cfg, &mut spikes, |_| Ok(()))
                         .unwrap()
                 })
             });

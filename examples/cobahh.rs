@@ -19,24 +19,20 @@ fn main() -> hhsim::Result<()> {
         record: vec![0, 3200],
         record_every: 1,
     };
-    let run = simulate(&net, &config, BackendChoice::Auto, Precision::F32)?;
+    let (run, spikes) = simulate(&net, &config, BackendChoice::Auto, Precision::F32)?;
 
     let (e, i) = (&net.ranges[0], &net.ranges[1]);
-    let rate = |range: &std::ops::Range<usize>| {
-        let spikes = run
-            .spikes
-            .neuron
-            .iter()
-            .filter(|&&k| range.contains(&(k as usize)))
-            .count();
-        spikes as f64 / range.len() as f64 / (config.duration_ms / 1000.0)
-    };
     println!(
-        "{} neurons, {} synapses, {} spikes",
+        "{} neurons, {} synapses, {} spikes (the first at {:?} ms)",
         net.n_neurons(),
         net.n_synapses(),
-        run.spikes.len()
+        spikes.len(),
+        spikes.times_ms(config.dt_ms).first()
     );
-    println!("E rate {:.1} Hz, I rate {:.1} Hz", rate(e), rate(i));
+    println!(
+        "E rate {:.1} Hz, I rate {:.1} Hz",
+        run.tally.group_rate_hz(e, config.duration_ms),
+        run.tally.group_rate_hz(i, config.duration_ms)
+    );
     Ok(())
 }

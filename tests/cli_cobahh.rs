@@ -58,6 +58,23 @@ fn cobahh_writes_spikes_raster_trace_and_summary() {
     let summary: serde_json::Value =
         serde_json::from_reader(File::open(out.join("summary.json")).unwrap()).unwrap();
     assert_eq!(summary["total_spikes"].as_u64().unwrap() as usize, i.len());
+    // The group counts, gathered as the run went, are those of the written list.
+    let excitatory = i.iter().filter(|&&k| k < 800).count();
+    assert_eq!(summary["groups"][0]["spikes"].as_u64(), Some(excitatory as u64));
+    assert_eq!(
+        summary["groups"][1]["spikes"].as_u64(),
+        Some((i.len() - excitatory) as u64)
+    );
+    // The spikes went through temporary files while the run lasted; none is left.
+    let mut files: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(
+        files,
+        ["raster.png", "spikes.npz", "summary.json", "trace.npz"]
+    );
     assert_eq!(
         summary["device_spike_total"].as_u64().unwrap() as usize,
         i.len()

@@ -11,8 +11,9 @@ use hhsim::backend::gpu::network::{GpuNetEngine, RowWalk, Stepping};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
 use hhsim::network::cobahh::{CobaHh, Variant};
+use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
+use hhsim::network::Network;
 use hhsim::network::sim::{NetConfig, NetResult, lower, run_network};
-use hhsim::network::{Network, stats};
 
 fn config(duration_ms: f64) -> NetConfig {
     NetConfig {
@@ -24,9 +25,24 @@ fn config(duration_ms: f64) -> NetConfig {
     }
 }
 
-fn run(engine: &Engine, precision: Precision, net: &Network, cfg: &NetConfig) -> NetResult {
+/// A run's result and its spikes, kept in memory.
+struct Ran {
+    result: NetResult,
+    spikes: Spikes,
+}
+
+fn kept(run: impl FnOnce(&mut dyn SpikeSink) -> hhsim::Result<NetResult>) -> Ran {
+    let mut list = SpikeList::new();
+    let result = run(&mut list).unwrap();
+    Ran {
+        result,
+        spikes: list.spikes,
+    }
+}
+
+fn run(engine: &Engine, precision: Precision, net: &Network, cfg: &NetConfig) -> Ran {
     cfg.validate(net).unwrap();
-    engine.run_network(precision, net, cfg, |_| Ok(())).unwrap()
+    kept(|spikes| engine.run_network(precision, net, cfg, spikes, |_| Ok(())))
 }
 
 fn gpu_engine(need_f64: bool) -> Option<Engine> {
@@ -42,24 +58,17 @@ fn f64_gpu_network_spikes_equal_the_cpu_for_both_variants() {
         let g = run(&gpu, Precision::F64, &net, &cfg);
         // The fixture is the CPU's list for Brian2's variant (the CPU reference is slow in f64).
         let c = match variant {
-            Variant::Brian2 => NetResult {
-                spikes: seed7_fixture(),
-                ..g.clone()
-            },
-            Variant::Brainpy => run(&Engine::Cpu, Precision::F64, &net, &cfg),
+            Variant::Brian2 => seed7_fixture(),
+            Variant::Brainpy => run(&Engine::Cpu, Precision::F64, &net, &cfg).spikes,
         };
         eprintln!(
             "{variant:?}: {} spikes on the CPU, {} on the GPU",
-            c.spikes.len(),
+            c.len(),
             g.spikes.len()
         );
-        assert!(
-            c.spikes.len() > 100_000,
-            "{variant:?}: only {} spikes",
-            c.spikes.len()
-        );
-        assert_eq!(g.spikes, c.spikes, "{variant:?}: spike lists differ");
-        assert_eq!(g.device_spike_total, g.spikes.len() as u64);
+        assert!(c.len() > 100_000, "{variant:?}: only {} spikes", c.len());
+        assert_eq!(g.spikes, c, "{variant:?}: spike lists differ");
+        assert_eq!(g.result.device_spike_total, g.spikes.len() as u64);
     }
 }
 
@@ -93,7 +102,7 @@ fn f32_gpu_network_statistics_match_f64_over_five_seeds() {
             let cfg = config(1000.0);
             let g = run(&gpu, Precision::F32, &net, &cfg);
             let c = run(&gpu, Precision::F64, &net, &cfg);
-            let early = |r: &NetResult| {
+            let early = |r: &Ran| {
                 r.spikes
                     .neuron
                     .iter()
@@ -107,8 +116,7 @@ fn f32_gpu_network_statistics_match_f64_over_five_seeds() {
                 early(&c),
                 "{variant:?} seed {seed}: first 5 ms differ"
             );
-            let rate =
-                |r: &NetResult, g: usize| stats::group_rate_hz(&r.spikes, &net.ranges[g], 1000.0);
+            let rate = |r: &Ran, g: usize| r.result.tally.group_rate_hz(&net.ranges[g], 1000.0);
             e32 += rate(&g, 0) / 5.0;
             i32_ += rate(&g, 1) / 5.0;
             e64 += rate(&c, 0) / 5.0;
@@ -162,17 +170,22 @@ fn a_stress_network_loses_no_spike() {
             "{}: {} spikes, {per_neuron:.0} per neuron in {} steps",
             engine.backend_name(),
             r.spikes.len(),
-            r.n_steps
+            r.result.n_steps
         );
         assert!(
-            per_neuron > r.n_steps as f64 / 10.0,
+            per_neuron > r.result.n_steps as f64 / 10.0,
             "not a stress: {per_neuron} spikes per neuron"
         );
         assert_eq!(
             r.spikes.len() as u64,
-            r.device_spike_total,
+            r.result.device_spike_total,
             "spikes read back ≠ spikes counted on the device"
         );
+        // The tally gathered chunk by chunk counts what the list holds.
+        let counts: Vec<u64> = (r.spikes.counts(net.n_neurons()).iter())
+            .map(|&c| u64::from(c))
+            .collect();
+        assert_eq!(r.result.tally.counts(), &counts[..]);
     }
 }
 
@@ -200,7 +213,7 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
         });
     }
     let mut cpu = CpuNetEngine::new(&lowered);
-    let on_cpu = run_network(&cfg, &lowered, &mut cpu, |_| Ok(())).unwrap();
+    let on_cpu = kept(|s| run_network(&cfg, &lowered, &mut cpu, s, |_| Ok(())));
     let chosen: Vec<u32> = (0..net.n_neurons() as u32).step_by(3).collect();
     assert_eq!(
         on_cpu.spikes.neuron, chosen,
@@ -220,7 +233,7 @@ fn spike_delivery_increments_equal_the_twin_bit_for_bit() {
     }
     for stepping in steppings {
         let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
-        let on_gpu = run_network(&cfg, &lowered, &mut gpu, |_| Ok(())).unwrap();
+        let on_gpu = kept(|s| run_network(&cfg, &lowered, &mut gpu, s, |_| Ok(())));
         assert!(
             on_gpu.spikes == on_cpu.spikes,
             "{stepping:?}: spikes differ"
@@ -245,7 +258,7 @@ fn recorded_traces_match_across_chunks_in_f64() {
     let g = run(&gpu, Precision::F64, &net, &cfg);
     let c = run(&Engine::Cpu, Precision::F64, &net, &cfg);
     assert_eq!(g.spikes, c.spikes);
-    let (gt, ct) = (g.trace.unwrap(), c.trace.unwrap());
+    let (gt, ct) = (g.result.trace.unwrap(), c.result.trace.unwrap());
     assert_eq!(gt.steps, ct.steps);
     let variable = |t: &hhsim::network::sim::NetTrace, name| t.variable(name).unwrap().clone();
     assert_eq!(variable(&gt, "v").dim(), (3, 3000usize.div_ceil(7)));
@@ -285,8 +298,9 @@ fn groups_with_different_parameters_match_in_f64() {
     }
     let mut gpu =
         GpuNetEngine::with_row_walk(&ctx as &GpuContext, &lowered, RowWalk::Lane).unwrap();
-    let g = run_network(&cfg, &lowered, &mut gpu, |_| Ok(())).unwrap();
-    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| Ok(())).unwrap();
+    let g = kept(|s| run_network(&cfg, &lowered, &mut gpu, s, |_| Ok(())));
+    let mut cpu = CpuNetEngine::new(&lowered);
+    let c = kept(|s| run_network(&cfg, &lowered, &mut cpu, s, |_| Ok(())));
     assert!(c.spikes.len() > 1000, "only {} spikes", c.spikes.len());
     assert!(g.spikes == c.spikes, "spike lists differ");
 }
@@ -302,7 +316,8 @@ fn every_stepping_matches_the_twin_in_f64() {
     let net = CobaHh::new(Variant::Brian2, 0.5, 8).build().unwrap();
     let cfg = config(200.0);
     let lowered = lower::<f64>(&net, &cfg);
-    let c = run_network(&cfg, &lowered, &mut CpuNetEngine::new(&lowered), |_| Ok(())).unwrap();
+    let mut cpu = CpuNetEngine::new(&lowered);
+    let c = kept(|s| run_network(&cfg, &lowered, &mut cpu, s, |_| Ok(())));
     assert!(c.spikes.len() > 5000, "only {} spikes", c.spikes.len());
     let mut steppings = vec![Stepping::PerStep(RowWalk::Lane)];
     if ctx.adapter.subgroups {
@@ -314,14 +329,18 @@ fn every_stepping_matches_the_twin_in_f64() {
     for stepping in steppings {
         let started = std::time::Instant::now();
         let mut gpu = GpuNetEngine::with_stepping(&ctx as &GpuContext, &lowered, stepping).unwrap();
-        let g = run_network(&cfg, &lowered, &mut gpu, |_| Ok(())).unwrap();
+        let g = kept(|s| run_network(&cfg, &lowered, &mut gpu, s, |_| Ok(())));
         eprintln!(
             "{stepping:?}: {:.2} s, {}",
             started.elapsed().as_secs_f64(),
-            g.stepping.description
+            g.result.stepping.description
         );
         assert!(g.spikes == c.spikes, "{stepping:?}: spikes differ");
-        assert_eq!(g.device_spike_total, c.spikes.len() as u64, "{stepping:?}");
+        assert_eq!(
+            g.result.device_spike_total,
+            c.spikes.len() as u64,
+            "{stepping:?}"
+        );
     }
 }
 
@@ -395,7 +414,7 @@ fn generated_network_neurons_match_the_twin_in_f64_with_both_methods() {
                 g.spikes == c.spikes,
                 "{name} {method:?}: spike lists differ"
             );
-            let worst = (&g.final_states - &c.final_states)
+            let worst = (&g.result.final_states - &c.result.final_states)
                 .iter()
                 .fold(0.0_f64, |w, d| w.max(d.abs()));
             assert!(

@@ -7,6 +7,7 @@ mod network;
 
 use hhsim::cli::{self, CobaHhRun, Host, NeuronRun, SweepRun};
 use hhsim::error::Error;
+use hhsim::monitor::{SpikeList, Spikes};
 use ndarray::{Array1, ArrayView1};
 use numpy::{PyArray1, PyArray2, PyArrayDyn, PyArrayMethods};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -239,6 +240,7 @@ fn sweep(py: Python<'_>, argv: Vec<String>, progress: Option<Py<PyAny>>) -> PyRe
 #[pyclass(frozen, module = "hhsim._hhsim")]
 struct NetworkResult {
     run: NetworkRun,
+    spikes: Spikes,
     spike_t: Vec<f64>,
     trace_t: Array1<f64>,
 }
@@ -259,9 +261,9 @@ impl NetworkRun {
 }
 
 impl NetworkResult {
-    fn new(run: NetworkRun, dt_ms: f64) -> Self {
+    fn new(run: NetworkRun, spikes: Spikes, dt_ms: f64) -> Self {
         let result = run.result();
-        let spike_t = result.spikes.times_ms(dt_ms);
+        let spike_t = spikes.times_ms(dt_ms);
         let trace_t = result
             .trace
             .as_ref()
@@ -269,6 +271,7 @@ impl NetworkResult {
             .unwrap_or_default();
         NetworkResult {
             run,
+            spikes,
             spike_t,
             trace_t,
         }
@@ -281,7 +284,7 @@ impl NetworkResult {
     fn spike_i<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<u32>> {
         borrowed!(
             this,
-            &ArrayView1::from(&this.get().run.result().spikes.neuron[..])
+            &ArrayView1::from(&this.get().spikes.neuron[..])
         )
     }
     #[getter]
@@ -341,8 +344,12 @@ impl NetworkResult {
     }
     fn save(&self, py: Python<'_>, dir: PathBuf) -> PyResult<()> {
         match &self.run {
-            NetworkRun::CobaHh(run) => py.detach(|| run.save(&dir)).map_err(to_py_err),
-            NetworkRun::Built(run) => py.detach(|| run.save(&dir)).map_err(to_py_err),
+            NetworkRun::CobaHh(run) => py
+                .detach(|| run.save(&dir, &self.spikes))
+                .map_err(to_py_err),
+            NetworkRun::Built(run) => py
+                .detach(|| run.save(&dir, &self.spikes))
+                .map_err(to_py_err),
         }
     }
 }
@@ -356,11 +363,13 @@ fn cobahh(
 ) -> PyResult<NetworkResult> {
     let started = Instant::now();
     let args = parse::<cli::CobaHhArgs>("cobahh", argv)?;
-    let run = run_detached(py, progress, |host| {
-        cli::cobahh::compute(args, host, started)
+    let (run, spikes) = run_detached(py, progress, |host| {
+        let mut spikes = SpikeList::new();
+        let run = cli::cobahh::compute(args, host, started, &mut spikes)?;
+        Ok((run, spikes.spikes))
     })?;
     let dt = run.summary().dt_ms;
-    Ok(NetworkResult::new(NetworkRun::CobaHh(run), dt))
+    Ok(NetworkResult::new(NetworkRun::CobaHh(run), spikes, dt))
 }
 
 /// `validate`: (passed, adapter as JSON, the table's rows as JSON).

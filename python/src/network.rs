@@ -14,7 +14,9 @@ use hhsim::network::sim::{NetConfig, NetResult};
 use hhsim::network::{
     Connectivity, Group, InitValue, NetworkBuilder, NormalInit, Projection, Weight,
 };
+use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
 use hhsim::output::OutputDir;
+use hhsim::output::spike_file::SpikeFile;
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -109,7 +111,7 @@ pub struct Summary {
     n_neurons: usize,
     n_synapses: usize,
     groups: Vec<GroupSummary>,
-    total_spikes: usize,
+    total_spikes: u64,
     backend: &'static str,
     adapter: Option<String>,
     precision: Precision,
@@ -140,18 +142,22 @@ impl BuiltRun {
         }
     }
 
-    /// spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
-    pub fn save(&self, out: &Path) -> Result<()> {
+    /// spikes.npz (from `spikes`), raster.png, summary.json and, when neurons were recorded,
+    /// trace.npz.
+    pub fn save(&self, out: &Path, spikes: &Spikes) -> Result<()> {
         let dir = OutputDir::create(out)?;
+        let mut file = SpikeFile::new(&dir)?;
+        file.take(spikes)?;
         let title = format!("network of {} neurons", self.summary.n_neurons);
-        write_network_files(&dir, &self.result, &self.groups, title, self.summary.dt_ms)?;
+        let dt = self.summary.dt_ms;
+        write_network_files(&dir, &mut file, &self.result, &self.groups, title, dt)?;
         dir.write_json("summary.json", &self.summary())?;
         dir.finish();
         Ok(())
     }
 }
 
-fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
+fn run(spec: Spec, host: &Host, started: Instant) -> Result<(BuiltRun, Spikes)> {
     let method: Method = choice("method", &spec.run.method)?;
     let precision: Precision = choice("precision", &spec.run.precision)?;
     let backend: BackendChoice = choice("backend", &spec.run.backend)?;
@@ -298,7 +304,10 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
     let n_steps = cfg.n_steps();
     let progress = host.progress(n_steps as u64, "{bar:40} {pos}/{len} steps  eta {eta}");
     let sim_start = Instant::now();
-    let result = engine.run_network(precision, &net, &cfg, |done| progress.set(done as u64))?;
+    let mut spikes = SpikeList::new();
+    let result = engine.run_network(precision, &net, &cfg, &mut spikes, |done| {
+        progress.set(done as u64)
+    })?;
     progress.finish();
     let simulate_s = sim_start.elapsed().as_secs_f64();
     let duration_ms = n_steps as f64 * cfg.dt_ms;
@@ -312,8 +321,8 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
         command: "network",
         n_neurons: net.n_neurons(),
         n_synapses: net.n_synapses(),
-        groups: group_summaries(&result, &groups, duration_ms),
-        total_spikes: result.spikes.len(),
+        groups: group_summaries(&result.tally, &groups, duration_ms),
+        total_spikes: result.tally.total(),
         backend: engine.backend_name(),
         adapter: engine.adapter_name(),
         precision,
@@ -327,12 +336,13 @@ fn run(spec: Spec, host: &Host, started: Instant) -> Result<BuiltRun> {
         simulate_s,
         neuron_steps_per_s: (net.n_neurons() * n_steps) as f64 / simulate_s,
     };
-    Ok(BuiltRun {
+    let run = BuiltRun {
         result,
         groups,
         summary,
         started,
-    })
+    };
+    Ok((run, spikes.spikes))
 }
 
 /// Builds and runs the network that `spec` (JSON from `hhsim.Network`) describes.
@@ -346,7 +356,7 @@ pub fn run_network(
     let started = Instant::now();
     let spec: Spec = serde_json::from_str(spec)
         .map_err(|e| PyValueError::new_err(format!("invalid network description: {e}")))?;
-    let run = run_detached(py, progress, |host| run(spec, host, started))?;
+    let (run, spikes) = run_detached(py, progress, |host| run(spec, host, started))?;
     let dt = run.summary.dt_ms;
-    Ok(NetworkResult::new(NetworkRun::Built(run), dt))
+    Ok(NetworkResult::new(NetworkRun::Built(run), spikes, dt))
 }

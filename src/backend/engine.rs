@@ -8,6 +8,7 @@ use super::{BackendChoice, PopulationResult};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::model::Precision;
+use crate::monitor::SpikeSink;
 use crate::network::Network;
 use crate::network::sim::{self, NetConfig, NetResult};
 use crate::population::{Population, RunConfig};
@@ -98,36 +99,38 @@ impl Engine {
         Ok(PopulationResult::from_model_file(result))
     }
 
-    /// Runs a network (validated with `cfg`) on this engine; `progress` gets the steps done.
+    /// Runs a network (validated with `cfg`) on this engine; its spikes go to `spikes` chunk by
+    /// chunk and `progress` gets the steps done.
     pub fn run_network(
         &self,
         precision: Precision,
         net: &Network,
         cfg: &NetConfig,
+        spikes: &mut dyn SpikeSink,
         progress: impl FnMut(usize) -> Result<()>,
     ) -> Result<NetResult> {
         fn on<R: crate::model::Real>(
             engine: &Engine,
             net: &Network,
             cfg: &NetConfig,
+            spikes: &mut dyn SpikeSink,
             progress: impl FnMut(usize) -> Result<()>,
         ) -> Result<NetResult> {
             let lowered = sim::lower::<R>(net, cfg);
             match engine {
                 Engine::Cpu => {
-                    sim::run_network(cfg, &lowered, &mut CpuNetEngine::new(&lowered), progress)
+                    let mut cpu = CpuNetEngine::new(&lowered);
+                    sim::run_network(cfg, &lowered, &mut cpu, spikes, progress)
                 }
-                Engine::Gpu(ctx) => sim::run_network(
-                    cfg,
-                    &lowered,
-                    &mut GpuNetEngine::new(ctx, &lowered)?,
-                    progress,
-                ),
+                Engine::Gpu(ctx) => {
+                    let mut gpu = GpuNetEngine::new(ctx, &lowered)?;
+                    sim::run_network(cfg, &lowered, &mut gpu, spikes, progress)
+                }
             }
         }
         match precision {
-            Precision::F32 => on::<f32>(self, net, cfg, progress),
-            Precision::F64 => on::<f64>(self, net, cfg, progress),
+            Precision::F32 => on::<f32>(self, net, cfg, spikes, progress),
+            Precision::F64 => on::<f64>(self, net, cfg, spikes, progress),
         }
     }
 }

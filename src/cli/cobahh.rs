@@ -2,17 +2,20 @@
 //! and, with --record-v, trace.npz.
 
 use super::model_choice::{apply_file_settings, model_file};
-use super::{Host, Numbers, in_output_dir, number_list};
+use super::{Host, Numbers, number_list};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::model::Precision;
 use crate::network::cobahh::{self, CobaHh, EXCITATORY, INHIBITORY, Variant};
+use crate::monitor::{SpikeSink, Spikes};
+use crate::network::BYTES_PER_SYNAPSE;
 use crate::network::sim::{NetConfig, NetResult, NetTrace};
-use crate::network::{BYTES_PER_SYNAPSE, stats};
+use crate::network::stats::SpikeTally;
 use crate::output::OutputDir;
-use crate::output::arrays::{write_npz_arrays, write_spikes};
+use crate::output::arrays::write_npz_arrays;
 use crate::output::plot::{RasterFigure, write_raster_png};
+use crate::output::spike_file::SpikeFile;
 use ndarray::Array1;
 use serde::Serialize;
 use std::ops::Range;
@@ -95,7 +98,7 @@ pub struct GroupSummary {
     pub name: String,
     pub size: usize,
     pub rate_hz: f64,
-    pub spikes: usize,
+    pub spikes: u64,
 }
 
 /// What `summary.json` records about a COBA-HH run.
@@ -108,7 +111,7 @@ pub struct Summary {
     pub n_synapses: usize,
     connection_probability: Option<f64>,
     pub groups: Vec<GroupSummary>,
-    pub total_spikes: usize,
+    pub total_spikes: u64,
     device_spike_total: u64,
     mean_isi_cv: Option<f64>,
     backend: &'static str,
@@ -157,7 +160,8 @@ fn record_ids(args: &CobaHhArgs) -> Result<Vec<usize>> {
         .collect()
 }
 
-/// A finished COBA-HH run: everything the command writes, held in memory.
+/// A finished COBA-HH run: everything the command writes but the spikes, which went to the
+/// run's sink.
 pub struct CobaHhRun {
     pub result: NetResult,
     summary: Summary,
@@ -167,11 +171,14 @@ pub struct CobaHhRun {
     started: Instant,
 }
 
-/// Runs `hhsim cobahh`: the run, then its files in `--out`.
+/// Runs `hhsim cobahh`: the run, its spikes streamed into `--out` as they come, then the other
+/// files.
 pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     let out = args.out.clone();
-    let (dir, run) = in_output_dir(&out, || compute(args, &Host::command_line(), started))?;
-    run.save_into(&dir)?;
+    let dir = OutputDir::create(&out)?;
+    let mut spikes = SpikeFile::new(&dir)?;
+    let run = compute(args, &Host::command_line(), started, &mut spikes)?;
+    run.save_into(&dir, &mut spikes)?;
     dir.finish();
     let summary = run.summary();
     println!(
@@ -188,8 +195,14 @@ pub fn run(args: CobaHhArgs, started: Instant) -> Result<()> {
     Ok(())
 }
 
-/// Checks the arguments, builds the network and runs it; writes nothing.
-pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHhRun> {
+/// Checks the arguments, builds the network and runs it, its spikes going to `spikes`; writes
+/// nothing else.
+pub fn compute(
+    args: CobaHhArgs,
+    host: &Host,
+    started: Instant,
+    spikes: &mut dyn SpikeSink,
+) -> Result<CobaHhRun> {
     let record = record_ids(&args)?;
     let mut neuron = model_file(&args.model)?;
     for (flag, name, tau) in [
@@ -279,8 +292,9 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
     let n_steps = cfg.n_steps();
     let progress = host.progress(n_steps as u64, "{bar:40} {pos}/{len} steps  eta {eta}");
     let sim_start = Instant::now();
-    let result =
-        engine.run_network(args.precision, &net, &cfg, |done| progress.set(done as u64))?;
+    let result = engine.run_network(args.precision, &net, &cfg, spikes, |done| {
+        progress.set(done as u64)
+    })?;
     progress.finish();
     let simulate_s = sim_start.elapsed().as_secs_f64();
 
@@ -291,12 +305,9 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         .zip(&net.ranges)
         .map(|(g, r)| (g.name.clone(), r.clone()))
         .collect();
-    let groups = group_summaries(&result, &named, duration_ms);
-    let events: usize = result
-        .spikes
-        .neuron
-        .iter()
-        .map(|&i| (net.csr.row_start[i as usize + 1] - net.csr.row_start[i as usize]) as usize)
+    let groups = group_summaries(&result.tally, &named, duration_ms);
+    let events: u64 = (result.tally.counts().iter().enumerate())
+        .map(|(i, &count)| count * u64::from(net.csr.row_start[i + 1] - net.csr.row_start[i]))
         .sum();
     let real = args.precision.bytes();
     // Device memory: the variables padded to whole vec4s, flags (4 u32), two accumulators
@@ -311,9 +322,9 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
         n_neurons: net.n_neurons(),
         n_synapses: net.n_synapses(),
         connection_probability: model.in_degree.is_none().then(|| model.probability()),
-        total_spikes: result.spikes.len(),
+        total_spikes: result.tally.total(),
         device_spike_total: result.device_spike_total,
-        mean_isi_cv: stats::mean_isi_cv(&result.spikes, net.n_neurons()),
+        mean_isi_cv: result.tally.mean_isi_cv(),
         groups,
         backend: engine.backend_name(),
         adapter: engine.adapter_name(),
@@ -346,7 +357,7 @@ pub fn compute(args: CobaHhArgs, host: &Host, started: Instant) -> Result<CobaHh
 
 /// Each group's size, mean rate over `duration_ms` and spike count.
 pub fn group_summaries(
-    result: &NetResult,
+    tally: &SpikeTally,
     groups: &[(String, Range<usize>)],
     duration_ms: f64,
 ) -> Vec<GroupSummary> {
@@ -355,13 +366,8 @@ pub fn group_summaries(
         .map(|(name, r)| GroupSummary {
             name: name.clone(),
             size: r.len(),
-            rate_hz: stats::group_rate_hz(&result.spikes, r, duration_ms),
-            spikes: result
-                .spikes
-                .neuron
-                .iter()
-                .filter(|&&i| r.contains(&(i as usize)))
-                .count(),
+            rate_hz: tally.group_rate_hz(r, duration_ms),
+            spikes: tally.group_count(r),
         })
         .collect()
 }
@@ -375,54 +381,45 @@ impl CobaHhRun {
         }
     }
 
-    /// Writes spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
-    pub fn save(&self, out: &Path) -> Result<()> {
+    /// Writes the run's files, with its spikes kept in memory (`spikes`), into `out`.
+    pub fn save(&self, out: &Path, spikes: &Spikes) -> Result<()> {
         let dir = OutputDir::create(out)?;
-        self.save_into(&dir)?;
+        let mut file = SpikeFile::new(&dir)?;
+        file.take(spikes)?;
+        self.save_into(&dir, &mut file)?;
         dir.finish();
         Ok(())
     }
 
-    fn save_into(&self, dir: &OutputDir) -> Result<()> {
+    /// Writes spikes.npz, raster.png, summary.json and, when neurons were recorded, trace.npz.
+    fn save_into(&self, dir: &OutputDir, spikes: &mut SpikeFile) -> Result<()> {
         let s = &self.summary;
         let title = format!(
             "COBA-HH ({:?}), {} neurons, E {:.1} Hz, I {:.1} Hz",
             self.variant, s.n_neurons, s.groups[0].rate_hz, s.groups[1].rate_hz
         );
-        write_network_files(dir, &self.result, &self.groups, title, s.dt_ms)?;
+        write_network_files(dir, spikes, &self.result, &self.groups, title, s.dt_ms)?;
         dir.write_json("summary.json", &self.summary())
     }
 }
 
-/// A network run's spikes.npz, raster.png (E blue, I red, rates in 2 ms bins beneath) and,
-/// when neurons were recorded, trace.npz.
+/// A network run's spikes.npz, raster.png (one colour per group, population rates beneath)
+/// and, when neurons were recorded, trace.npz.
 pub fn write_network_files(
     dir: &OutputDir,
+    spikes: &mut SpikeFile,
     result: &NetResult,
     groups: &[(String, Range<usize>)],
     title: String,
     dt: f64,
 ) -> Result<()> {
-    write_spikes(dir, &result.spikes, dt)?;
+    spikes.write_npz(dir, dt)?;
     if let Some(trace) = &result.trace {
         write_trace(dir, trace, dt)?;
     }
-    let bin_steps = ((2.0 / dt).round() as usize).max(1);
-    let t_ms = result.spikes.times_ms(dt);
-    let figure = RasterFigure {
-        title,
-        t_ms: &t_ms,
-        neuron: &result.spikes.neuron,
-        groups: groups.to_vec(),
-        duration_ms: result.n_steps as f64 * dt,
-        rates: groups
-            .iter()
-            .map(|(_, r)| {
-                stats::population_rate_hz(&result.spikes, r, result.n_steps, bin_steps, dt)
-            })
-            .collect(),
-        bin_ms: bin_steps as f64 * dt,
-    };
+    let figure = RasterFigure::gather(title, groups.to_vec(), result.n_steps, dt, |f| {
+        spikes.for_each(f)
+    })?;
     write_raster_png(dir, "raster.png", &figure)
 }
 

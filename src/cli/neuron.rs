@@ -501,7 +501,7 @@ impl NeuronRun {
     /// trace.npz (`t` and every state), spikes.npz and trace.png.
     fn write_outputs(&self, dir: &OutputDir) -> Result<()> {
         let dt = self.args.dt;
-        arrays::write_spikes(dir, &self.spikes, dt)?;
+        crate::output::spike_file::write_spikes(dir, &self.spikes, dt)?;
         let t_ms = Array1::from_iter(self.trace_steps.iter().map(|&s| s as f64 * dt));
         let mut named: Vec<(&str, &dyn WriteNpyArray)> = vec![("t", &t_ms)];
         named.extend(

@@ -9,7 +9,8 @@ use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform};
 use crate::model::Real;
 use crate::model_file::Model;
 use crate::model_file::step::synapse_constants;
-use crate::monitor::Spikes;
+use crate::monitor::{SpikeSink, Spikes};
+use super::stats::SpikeTally;
 use ndarray::Array2;
 use std::sync::Arc;
 
@@ -165,11 +166,12 @@ impl NetTrace {
     }
 }
 
-/// What a network run produces.
+/// What a network run produces besides the spikes, which went to the run's [`SpikeSink`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct NetResult {
-    pub spikes: Spikes,
-    /// Spikes counted on the device over the run: equal to `spikes.len()` (nothing lost).
+    /// Counts and interval statistics of the spikes.
+    pub tally: SpikeTally,
+    /// Spikes counted on the device over the run: equal to `tally.total()` (nothing lost).
     pub device_spike_total: u64,
     pub trace: Option<NetTrace>,
     /// The neurons' variables at the end: neurons × variables (named as in the trace).
@@ -254,36 +256,20 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
     }
 }
 
-/// Memory per spike held during a run and after it: the (step, neuron) pair as drained, the
-/// step and neuron arrays made from them, and the time array written out [bytes].
-const SPIKE_RECORD_BYTES: u64 = 16 + 12 + 8;
-
-/// Runs the network on `engine` for `cfg.n_steps()` steps and decodes what it recorded.
+/// Runs the network on `engine` for `cfg.n_steps()` steps and decodes what it recorded; each
+/// chunk's spikes go to `spikes` as soon as they are read back.
 pub fn run_network<R: Real>(
     cfg: &NetConfig,
     lowered: &NetLowered<R>,
     engine: &mut impl NetEngine<R>,
+    spikes: &mut dyn SpikeSink,
     mut progress: impl FnMut(usize) -> Result<()>,
 ) -> Result<NetResult> {
     let n_steps = cfg.n_steps();
-    let mut pairs: Vec<(u64, u32)> = Vec::new();
+    let mut tally = SpikeTally::new(lowered.flags.len());
     let mut samples: Vec<R> = Vec::new();
     let mut sample_steps = Vec::new();
-    // The spikes are known only as they come: they may take half the memory available at the
-    // start (the rest for their sorted copy and the files), and the run stops cleanly beyond.
-    let spike_budget = crate::memory::available_bytes().map(|b| b / 2);
     let mut keep = |records: Vec<ChunkRecords<R>>| -> Result<()> {
-        let held = (pairs.len() + records.iter().map(|r| r.spikes.len()).sum::<usize>()) as u64;
-        if let Some(budget) = spike_budget
-            && held * SPIKE_RECORD_BYTES > budget
-        {
-            return Err(Error::OutOfMemory {
-                message: format!(
-                    "the run's {held} spikes would take more than {}, half the memory available at its start; shorten --duration or run fewer neurons",
-                    crate::memory::human(budget as f64)
-                ),
-            });
-        }
         for r in records {
             if r.ring_count as usize != r.spikes.len() {
                 return Err(Error::Gpu {
@@ -295,7 +281,14 @@ pub fn run_network<R: Real>(
                     ),
                 });
             }
-            pairs.extend(r.spikes.iter().map(|&[step, i]| (u64::from(step), i)));
+            let chunk = Spikes::from_pairs(
+                r.spikes
+                    .iter()
+                    .map(|&[step, i]| (u64::from(step), i))
+                    .collect(),
+            );
+            tally.take(&chunk)?;
+            spikes.take(&chunk)?;
             samples.extend(r.trace);
         }
         Ok(())
@@ -368,7 +361,7 @@ pub fn run_network<R: Real>(
     }
     Ok(NetResult {
         stepping: engine.stepping(),
-        spikes: Spikes::from_pairs(pairs),
+        tally,
         device_spike_total: u64::from(total),
         trace,
         final_states,

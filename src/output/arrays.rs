@@ -1,9 +1,9 @@
-//! NumPy files: `spikes.npz` (`i` u32, `t` ms f64) as Brian2's `SpikeMonitor` gives them, and
-//! `trace.npz` (`t` ms; `v`, `m`, `h`, `n` shaped neurons × samples).
+//! NumPy files: `trace.npz` (`t` ms; `v`, `m`, `h`, `n` shaped neurons × samples), `.npy`
+//! arrays and npz archives of named arrays (`spikes.npz` is streamed: see `spike_file`).
 
 use super::OutputDir;
 use crate::error::Result;
-use crate::monitor::{Spikes, Trace};
+use crate::monitor::Trace;
 use ndarray::Array1;
 use ndarray_npy::{NpzWriter, WriteNpyExt};
 use std::fs::File;
@@ -13,15 +13,12 @@ use std::path::Path;
 /// Writes an `.npz` archive of named arrays at `path`.
 fn write_npz(path: &Path, arrays: &[(&str, &dyn WriteNpyArray)]) -> Result<(), String> {
     let file = File::create(path).map_err(|e| e.to_string())?;
-    let mut npz = NpzWriter::new(FirstError { file, error: None });
+    let mut npz = NpzWriter::new(FirstError::new(file));
     for (name, array) in arrays {
         array.add_to(&mut npz, name)?;
     }
     let written = npz.finish().map_err(|e| e.to_string())?;
-    match written.error {
-        Some(e) => Err(e.to_string()),
-        None => Ok(()),
-    }
+    written.into_result().map_err(|e| e.to_string())
 }
 
 /// A file that keeps its first write error and takes later writes as done. The zip writer
@@ -30,6 +27,17 @@ fn write_npz(path: &Path, arrays: &[(&str, &dyn WriteNpyArray)]) -> Result<(), S
 pub struct FirstError {
     file: File,
     error: Option<std::io::Error>,
+}
+
+impl FirstError {
+    pub fn new(file: File) -> Self {
+        FirstError { file, error: None }
+    }
+
+    /// The first write error, if any.
+    pub fn into_result(self) -> std::io::Result<()> {
+        self.error.map_or(Ok(()), Err)
+    }
 }
 
 impl Write for FirstError {
@@ -68,13 +76,6 @@ impl<T: WriteNpyExt> WriteNpyArray for T {
     fn add_to(&self, npz: &mut NpzWriter<FirstError>, name: &str) -> Result<(), String> {
         npz.add_array(name, self).map_err(|e| e.to_string())
     }
-}
-
-/// `spikes.npz`: `i` (neuron index, u32) and `t` (ms, f64), sorted by time then index.
-pub fn write_spikes(dir: &OutputDir, spikes: &Spikes, dt_ms: f64) -> Result<()> {
-    let i = Array1::from(spikes.neuron.clone());
-    let t = Array1::from(spikes.times_ms(dt_ms));
-    dir.write("spikes.npz", |tmp| write_npz(tmp, &[("i", &i), ("t", &t)]))
 }
 
 /// `trace.npz`: `t` (ms) and the four state variables, neurons × samples.

@@ -4,6 +4,7 @@
 pub mod arrays;
 pub mod diagram;
 pub mod plot;
+pub mod spike_file;
 
 use crate::error::{Error, Result};
 use std::cell::RefCell;

@@ -266,12 +266,13 @@ fn draw_rate_curve(
 }
 
 /// A spike raster with one colour per group and the population rate beneath.
-pub struct RasterFigure<'a> {
+pub struct RasterFigure {
     pub title: String,
-    /// Spike times [ms] and neuron indices.
-    pub t_ms: &'a [f64],
-    pub neuron: &'a [u32],
-    /// Each group's name, neuron range and colour index (0: blue, 1: red, …).
+    /// Spike times [ms] and neuron indices of the neurons drawn (multiples of `every`).
+    pub t_ms: Vec<f64>,
+    pub neuron: Vec<u32>,
+    pub every: usize,
+    /// Each group's name and neuron range (colours in order: blue, red, …).
     pub groups: Vec<(String, std::ops::Range<usize>)>,
     pub duration_ms: f64,
     /// Population rate per group [Hz], in bins of `bin_ms`.
@@ -282,6 +283,73 @@ pub struct RasterFigure<'a> {
 pub const RASTER_FIGURE_SIZE: (u32, u32) = (1100, 800);
 /// At most this many neurons are drawn; larger networks show an even sample.
 const MAX_RASTER_ROWS: usize = 1000;
+/// At most this many spikes are kept for drawing (12 MiB): beyond, every second row of those
+/// drawn is dropped, again as needed, so that a long run's raster costs bounded memory and time.
+const MAX_RASTER_POINTS: usize = 1 << 20;
+/// The rate panel's bins: 2 ms, wider where a run would need more than this many.
+const MAX_RATE_BINS: usize = 10_000;
+
+impl RasterFigure {
+    /// The raster of a run of `n_steps` steps of `dt_ms` whose spikes `for_each` passes in order
+    /// as (step, neuron); `groups` are contiguous and in order.
+    pub fn gather(
+        title: String,
+        groups: Vec<(String, std::ops::Range<usize>)>,
+        n_steps: usize,
+        dt_ms: f64,
+        for_each: impl FnOnce(&mut dyn FnMut(u64, u32)) -> Result<()>,
+    ) -> Result<Self> {
+        let n = groups.iter().map(|(_, r)| r.end).max().unwrap_or(0);
+        let bin_steps = ((2.0 / dt_ms).round() as usize)
+            .max(n_steps.div_ceil(MAX_RATE_BINS))
+            .max(1);
+        let mut counts = vec![vec![0u64; n_steps.div_ceil(bin_steps)]; groups.len()];
+        let mut every = n.div_ceil(MAX_RASTER_ROWS).max(1);
+        let (mut steps, mut neurons) = (Vec::new(), Vec::<u32>::new());
+        for_each(&mut |step, i| {
+            let g = groups.partition_point(|(_, r)| r.end <= i as usize);
+            if let Some(bin) = counts
+                .get_mut(g)
+                .and_then(|bins| bins.get_mut(step as usize / bin_steps))
+            {
+                *bin += 1;
+            }
+            if (i as usize).is_multiple_of(every) {
+                steps.push(step);
+                neurons.push(i);
+                if neurons.len() > MAX_RASTER_POINTS {
+                    every *= 2;
+                    let keep: Vec<bool> = neurons
+                        .iter()
+                        .map(|&k| (k as usize).is_multiple_of(every))
+                        .collect();
+                    let mut flags = keep.iter();
+                    steps.retain(|_| *flags.next().expect("one flag per spike"));
+                    let mut flags = keep.iter();
+                    neurons.retain(|_| *flags.next().expect("one flag per spike"));
+                }
+            }
+        })?;
+        let rates = groups
+            .iter()
+            .zip(&counts)
+            .map(|((_, r), bins)| {
+                let scale = 1000.0 / (r.len() as f64 * bin_steps as f64 * dt_ms);
+                bins.iter().map(|&c| c as f64 * scale).collect()
+            })
+            .collect();
+        Ok(RasterFigure {
+            title,
+            t_ms: steps.iter().map(|&s| s as f64 * dt_ms).collect(),
+            neuron: neurons,
+            every,
+            groups,
+            duration_ms: n_steps as f64 * dt_ms,
+            rates,
+            bin_ms: bin_steps as f64 * dt_ms,
+        })
+    }
+}
 
 /// Draws `fig` into `name` in `dir`.
 pub fn write_raster_png(dir: &OutputDir, name: &str, fig: &RasterFigure) -> Result<()> {
@@ -295,7 +363,7 @@ fn draw_raster(
     register_font();
     let colours = [BLUE, RED, GREEN, MAGENTA];
     let n = fig.groups.iter().map(|(_, r)| r.end).max().unwrap_or(0);
-    let every = n.div_ceil(MAX_RASTER_ROWS).max(1);
+    let every = fig.every;
     let root = BitMapBackend::new(path, RASTER_FIGURE_SIZE).into_drawing_area();
     root.fill(&WHITE)?;
     let mut title = fig.title.clone();
@@ -321,10 +389,8 @@ fn draw_raster(
         let points = fig
             .t_ms
             .iter()
-            .zip(fig.neuron)
-            .filter(|(_, i)| {
-                range.contains(&(**i as usize)) && (**i as usize).is_multiple_of(every)
-            })
+            .zip(&fig.neuron)
+            .filter(|(_, i)| range.contains(&(**i as usize)))
             .map(|(&t, &i)| Circle::new((t, i as f64), 1, colour.filled()));
         raster
             .draw_series(points)?
@@ -361,4 +427,36 @@ fn draw_raster(
     }
     root.present()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Three times more spikes than the raster keeps: every second row is dropped twice, the
+    /// rows left are whole (each kept neuron keeps all its spikes), and the rates count every
+    /// spike.
+    #[test]
+    fn a_raster_of_many_spikes_keeps_whole_rows_within_its_bound() {
+        let groups = vec![("E".to_string(), 0..800), ("I".to_string(), 800..1000)];
+        let (n_steps, dt) = (3 * MAX_RASTER_POINTS / 1000, 0.1);
+        let fig = RasterFigure::gather("t".into(), groups, n_steps, dt, |f| {
+            for step in 0..n_steps as u64 {
+                (0..1000).for_each(|i| f(step, i));
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(fig.every, 4);
+        assert!(fig.neuron.len() <= MAX_RASTER_POINTS);
+        assert_eq!(fig.neuron.len(), 250 * n_steps);
+        assert!(fig.neuron.iter().all(|&i| i % 4 == 0));
+        assert_eq!(fig.t_ms[fig.t_ms.len() - 1], (n_steps - 1) as f64 * dt);
+        // Every neuron fires every step: 1 / dt spikes per ms, 10 kHz, in each full 2 ms bin.
+        assert_eq!(fig.bin_ms, 20.0 * dt);
+        for rates in &fig.rates {
+            let full = &rates[..rates.len() - 1];
+            assert!(full.iter().all(|&r| (r - 10_000.0).abs() < 1e-9), "{full:?}");
+        }
+    }
 }

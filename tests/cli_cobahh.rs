@@ -60,7 +60,10 @@ fn cobahh_writes_spikes_raster_trace_and_summary() {
     assert_eq!(summary["total_spikes"].as_u64().unwrap() as usize, i.len());
     // The group counts, gathered as the run went, are those of the written list.
     let excitatory = i.iter().filter(|&&k| k < 800).count();
-    assert_eq!(summary["groups"][0]["spikes"].as_u64(), Some(excitatory as u64));
+    assert_eq!(
+        summary["groups"][0]["spikes"].as_u64(),
+        Some(excitatory as u64)
+    );
     assert_eq!(
         summary["groups"][1]["spikes"].as_u64(),
         Some((i.len() - excitatory) as u64)

@@ -10,9 +10,9 @@ use hhsim::backend::gpu::GpuContext;
 use hhsim::backend::gpu::network::{GpuNetEngine, RowWalk, Stepping};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
-use hhsim::network::cobahh::{CobaHh, Variant};
 use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
 use hhsim::network::Network;
+use hhsim::network::cobahh::{CobaHh, Variant};
 use hhsim::network::sim::{NetConfig, NetResult, lower, run_network};
 
 fn config(duration_ms: f64) -> NetConfig {

@@ -282,10 +282,7 @@ impl NetworkResult {
 impl NetworkResult {
     #[getter]
     fn spike_i<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<u32>> {
-        borrowed!(
-            this,
-            &ArrayView1::from(&this.get().spikes.neuron[..])
-        )
+        borrowed!(this, &ArrayView1::from(&this.get().spikes.neuron[..]))
     }
     #[getter]
     fn spike_t<'py>(this: Bound<'py, Self>) -> Bound<'py, PyArray1<f64>> {

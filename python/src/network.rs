@@ -9,12 +9,12 @@ use hhsim::cli::model_choice::{apply_file_overrides, apply_file_settings, model_
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
+use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
 use hhsim::network::cobahh::{EXCITATORY, INHIBITORY};
 use hhsim::network::sim::{NetConfig, NetResult};
 use hhsim::network::{
     Connectivity, Group, InitValue, NetworkBuilder, NormalInit, Projection, Weight,
 };
-use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
 use hhsim::output::OutputDir;
 use hhsim::output::spike_file::SpikeFile;
 use pyo3::exceptions::PyValueError;

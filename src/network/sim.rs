@@ -3,6 +3,7 @@
 //! sized so that it cannot overflow within a chunk, and a count beyond it is an error.
 
 use super::Network;
+use super::stats::SpikeTally;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform};
@@ -10,7 +11,6 @@ use crate::model::Real;
 use crate::model_file::Model;
 use crate::model_file::step::synapse_constants;
 use crate::monitor::{SpikeSink, Spikes};
-use super::stats::SpikeTally;
 use ndarray::Array2;
 use std::sync::Arc;
 

@@ -93,7 +93,12 @@ mod tests {
         let mut rng = rand_pcg::Pcg64::seed_from_u64(1);
         let n = 50;
         let mut pairs: Vec<(u64, u32)> = (0..5000)
-            .map(|_| (rng.random_range(0..100_000u64), rng.random_range(0..n as u32)))
+            .map(|_| {
+                (
+                    rng.random_range(0..100_000u64),
+                    rng.random_range(0..n as u32),
+                )
+            })
             .collect();
         pairs.sort_unstable();
         pairs.dedup();
@@ -111,14 +116,16 @@ mod tests {
         }
         let counts: Vec<u64> = all.counts(n).iter().map(|&c| u64::from(c)).collect();
         assert_eq!(tally.counts(), &counts[..]);
-        assert_eq!(tally.group_count(&(10..20)), counts[10..20].iter().sum::<u64>());
+        assert_eq!(
+            tally.group_count(&(10..20)),
+            counts[10..20].iter().sum::<u64>()
+        );
         let cvs: Vec<f64> = (0..n as u32)
             .map(|i| {
                 let steps = all.steps_of(i);
                 let isi: Vec<f64> = steps.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
                 let mean = isi.iter().sum::<f64>() / isi.len() as f64;
-                let var =
-                    isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isi.len() as f64;
+                let var = isi.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / isi.len() as f64;
                 var.sqrt() / mean
             })
             .collect();
@@ -126,7 +133,10 @@ mod tests {
         let got = tally.mean_isi_cv().unwrap();
         // The tally's integer sums are exact; the two-pass float reference rounds at about
         // 1e-16 per term over ~100 intervals a neuron.
-        assert!((got - expected).abs() <= 1e-12 * expected, "{got} vs {expected}");
+        assert!(
+            (got - expected).abs() <= 1e-12 * expected,
+            "{got} vs {expected}"
+        );
         assert_eq!(SpikeTally::new(3).mean_isi_cv(), None);
     }
 }

@@ -456,7 +456,10 @@ mod tests {
         assert_eq!(fig.bin_ms, 20.0 * dt);
         for rates in &fig.rates {
             let full = &rates[..rates.len() - 1];
-            assert!(full.iter().all(|&r| (r - 10_000.0).abs() < 1e-9), "{full:?}");
+            assert!(
+                full.iter().all(|&r| (r - 10_000.0).abs() < 1e-9),
+                "{full:?}"
+            );
         }
     }
 }

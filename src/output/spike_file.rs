@@ -62,7 +62,7 @@ impl SpikeFile {
         dir.write(SPIKES_FILE, |tmp| {
             write_archive(tmp, len, steps, neurons, dt_ms).map_err(|e| e.to_string())
         })?;
-        self.to_end()
+        self.seek_to_end()
     }
 
     /// Calls `f(step, neuron)` for every spike, in order, reading them back from the files.
@@ -87,11 +87,11 @@ impl SpikeFile {
             }
             left -= k;
         }
-        self.to_end()
+        self.seek_to_end()
     }
 
     /// Back to the end of the files after reading them, for spikes still to come.
-    fn to_end(&mut self) -> Result<()> {
+    fn seek_to_end(&mut self) -> Result<()> {
         let target = &self.target;
         let end = |file: &mut File| file.seek(SeekFrom::End(0)).map(|_| ());
         end(self.steps.get_mut())
@@ -154,7 +154,9 @@ fn write_archive(
 }
 
 /// The header of a `.npy` file of `len` elements of type `A`, as ndarray-npy writes it.
-fn npy_header<A: WritableElement>(len: u64) -> std::result::Result<Vec<u8>, Box<dyn std::error::Error>> {
+fn npy_header<A: WritableElement>(
+    len: u64,
+) -> std::result::Result<Vec<u8>, Box<dyn std::error::Error>> {
     // The zeroed file is sparse: only its header takes space.
     let mut file = tempfile::tempfile()?;
     write_zeroed_npy::<A, _>(&file, len as usize)?;

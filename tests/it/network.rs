@@ -2,7 +2,7 @@
 //! against f64 over five seeds, a stress network that loses no spike, and the delivery of spikes
 //! in isolation against the twin.
 
-mod common;
+use crate::common;
 
 use hhsim::backend::Engine;
 use hhsim::backend::cpu::network::CpuNetEngine;

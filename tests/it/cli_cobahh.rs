@@ -1,7 +1,7 @@
 //! `hhsim cobahh` through the binary: its files, and one clear line with exit status 2 and
 //! nothing written for each kind of bad input.
 
-mod common;
+use crate::common;
 
 use ndarray::{Array1, Array2};
 use ndarray_npy::NpzReader;

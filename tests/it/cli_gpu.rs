@@ -1,7 +1,7 @@
 //! The GPU path through the binary: `neuron --backend gpu` reproduces the CPU's spikes in f64,
 //! `devices` and `validate` report, and missing adapters or f64 give exit status 1 with advice.
 
-mod common;
+use crate::common;
 
 use ndarray::Array1;
 use ndarray_npy::NpzReader;

@@ -1,7 +1,7 @@
 //! `hhsim bench` through the binary: repeated runs taken in turn, the median reported, and the
 //! bad-input contract.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -1,7 +1,7 @@
 //! The gNa × I sweep: GPU against the CPU reference cell by cell, shards that merge into the
 //! unsharded result, resume after a kill, the heat map, and the bad-input contract.
 
-mod common;
+use crate::common;
 
 use hhsim::backend::Engine;
 use hhsim::model::Precision;

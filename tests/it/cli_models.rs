@@ -1,7 +1,7 @@
 //! `hhsim models`: the list of bundled models, one printed as a file that loads again, a
 //! clear refusal of an unknown name, and the first-step timing of every model's kernel.
 
-mod common;
+use crate::common;
 
 use hhsim::model_file::Model;
 use std::process::{Command, Output};

@@ -1,6 +1,6 @@
 //! `hhsim analyze`: the files each subcommand writes, and the refusal of bad input.
 
-mod common;
+use crate::common;
 
 use common::assert_refused;
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! against grid refinement and the literature, batched cycles against a single neuron's run,
 //! and the GPU cycle search against its CPU twin.
 
-mod common;
+use crate::common;
 
 use hhsim::analysis::{
     BifurcationSpec, CycleSearch, Direction, Parameter, PhasePlaneSpec, Reduction, System,

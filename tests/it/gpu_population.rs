@@ -2,7 +2,7 @@
 //! the CPU twin (both models, both GPU methods): the f64 software exp, one-step accuracy in f32,
 //! finiteness everywhere, traces and stimuli. With HHSIM_REQUIRE_GPU=1 none may skip.
 
-mod common;
+use crate::common;
 
 use hhsim::backend::gpu::GpuContext;
 use hhsim::backend::{Engine, PopulationResult};

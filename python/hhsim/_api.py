@@ -101,9 +101,8 @@ class SweepResult:
     @property
     def rates(self) -> np.ndarray:
         """Firing rates [Hz], shaped as :attr:`counts`."""
-        spec = self.summary["spec"]
-        steps = round(spec["duration_ms"] / spec["dt_ms"])
-        return self.counts / (steps * spec["dt_ms"] / 1000.0)
+        s = self.summary
+        return self.counts / (s["n_steps"] * s["dt_ms"] / 1000.0)
 
     def save(self, dir: PathLike) -> None:
         """Writes the CLI's files: spike_counts.npy, one .npy per axis, rates.png, summary.json,
@@ -116,7 +115,8 @@ class SweepResult:
         return [
             ("grid", shape),
             ("spikes", s["total_spikes"]),
-            ("backend", f"{s['backend']} ({s['spec']['precision']}, {s['spec']['method']})"),
+            ("model", s["model"]),
+            ("backend", f"{s['backend']} ({s['precision']}, {s['method']})"),
             ("wall", f"{s['wall_s']:.3g} s"),
         ]
 

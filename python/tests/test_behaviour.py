@@ -212,6 +212,32 @@ def test_results_describe_themselves():
         r.v[0, 0] = 1.0
 
 
+@pytest.mark.parametrize("model", ["traub", "traub_km"])
+def test_every_result_describes_itself_for_built_in_and_file_models(model, backend):
+    def network() -> hhsim.NetworkResult:
+        net = hhsim.Network(model=model)
+        g = net.group("A", 20, current=200.0)
+        net.connect(g, g, weight=1.0, p=0.1)
+        return net.run(duration=5.0, backend=backend)
+
+    axis = ("gna", 10, 100, 3) if model == "traub" else ("gm", 0, 50, 11)
+    results = {
+        "NeuronResult": hhsim.neuron(model=model, duration=5.0, current=[1.0], backend=backend),
+        "SweepResult": hhsim.sweep(model=model, axes=[axis], duration=20.0, backend=backend),
+        "NetworkResult": hhsim.cobahh(model=model, scale=0.05, duration=5.0, backend=backend),
+        "network": network(),
+        "ValidationReport": hhsim.validate(model=model, neurons=4, duration=5.0),
+    }
+    for name, r in results.items():
+        text = repr(r)
+        assert text.startswith(type(r).__name__ + "("), (name, text)
+        assert "<table>" in r._repr_html_(), name
+    sweep = results["SweepResult"]
+    # A rate is a count over the run's 20 ms.
+    np.testing.assert_allclose(sweep.rates, sweep.counts / 0.02)
+    assert f"model={model}" in repr(sweep)
+
+
 def test_cobahh_runs_a_model_file_and_names_its_trace_variables(backend):
     n = hhsim.cobahh(model="traub_km", scale=0.1, duration=20.0, record_v=[0], backend=backend)
     p = n.trace.p  # the M-current's gate

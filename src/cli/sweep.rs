@@ -482,8 +482,18 @@ impl Grid {
     /// model, parameters, axes and run settings; and the result's shape.
     fn describe(&self, model_arg: &str) -> serde_json::Map<String, serde_json::Value> {
         let value = match self {
+            // `method`, `precision`, `dt_ms` and `n_steps` at the top for every grid, as a
+            // model file's grid has them.
             Grid::BuiltIn(spec) => serde_json::json!({
                 "spec": spec,
+                "model": match spec.base.kind {
+                    crate::model::ModelKind::Traub => "traub",
+                    crate::model::ModelKind::Classic => "hh",
+                },
+                "method": spec.method,
+                "precision": spec.precision,
+                "dt_ms": spec.dt_ms,
+                "n_steps": spec.config().n_steps(),
                 "shape": spec.shape(),
                 "rows": spec.axes.get(1).map(|a| a.param.name()),
                 "columns": spec.axes[0].param.name(),

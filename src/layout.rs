@@ -27,8 +27,10 @@ pub struct NetUniforms<R> {
     pub _pad: R,
 }
 
-// SAFETY: repr(C); four u32 (16 bytes) then four floats aligned to their size: no padding.
+// SAFETY: repr(C); four u32 (16 bytes) then four floats aligned to their size: no padding,
+// and all zeros is a valid value.
 unsafe impl<R: Real> Zeroable for NetUniforms<R> {}
+// SAFETY: as above; every bit pattern of u32 and of a float is a valid value.
 unsafe impl<R: Real> Pod for NetUniforms<R> {}
 
 /// One step's settings, bound at a dynamic offset: `StepUniform` in shaders/network.wgsl.

@@ -230,7 +230,10 @@ struct Lanes<'a, R> {
 /// on a thread of its own (neurons are independent, so the split changes no value). A neuron
 /// whose state stops being finite keeps its last finite state and its status records the step,
 /// as in the kernel.
-#[allow(clippy::too_many_arguments)]
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the kernel's bindings, one argument each, as the WGSL declares them"
+)]
 pub fn integrate_chunk<R: Real>(
     steppers: &mut [NeuronStep<R>],
     run: &ChunkRun<R>,
@@ -403,7 +406,10 @@ const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl<'a> GpuKernel<'a> {
-    #[allow(clippy::too_many_arguments)]
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the kernel's inputs, one argument each, as the WGSL declares them"
+    )]
     fn new<R: Real>(
         ctx: &'a GpuContext,
         source: &str,

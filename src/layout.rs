@@ -1,6 +1,6 @@
-//! `#[repr(C)]` mirrors of the WGSL structs of the network kernels (keep in sync with
-//! shaders/network*.wgsl; the `network_layout_matches_wgsl` test compares sizes and offsets
-//! through naga).
+//! `#[repr(C)]` mirrors of the WGSL structs of the kernels (keep in sync with
+//! shaders/network*.wgsl and the population kernel generated in `model_file::wgsl`; the
+//! `*_layout_matches_wgsl` tests compare sizes and offsets through naga).
 
 use crate::model::Real;
 use bytemuck::{Pod, Zeroable};
@@ -32,6 +32,43 @@ pub struct NetUniforms<R> {
 unsafe impl<R: Real> Zeroable for NetUniforms<R> {}
 // SAFETY: as above; every bit pattern of u32 and of a float is a valid value.
 unsafe impl<R: Real> Pod for NetUniforms<R> {}
+
+/// The uniforms of one dispatch of a population kernel (`integrate_model`, generated from a
+/// model file): `PopulationRun` in its WGSL.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct PopulationRun<R> {
+    pub n_neurons: u32,
+    /// The first neuron of this dispatch (a population larger than one dispatch's workgroups
+    /// takes several).
+    pub first_neuron: u32,
+    pub n_steps: u32,
+    pub first_step: u32,
+    /// Record the state every this many steps (0: no trace).
+    pub record_every: u32,
+    /// Spike steps kept per neuron and chunk.
+    pub spike_capacity: u32,
+    /// 1 when the chunk has a noise buffer.
+    pub has_noise: u32,
+    pub _pad: u32,
+    /// [ms]
+    pub dt: R,
+}
+
+// SAFETY: repr(C); eight u32 (32 bytes) then one float aligned to its size: no padding, and
+// all zeros is a valid value.
+unsafe impl<R: Real> Zeroable for PopulationRun<R> {}
+// SAFETY: as above; every bit pattern of u32 and of a float is a valid value.
+unsafe impl<R: Real> Pod for PopulationRun<R> {}
+
+impl<R: Real> PopulationRun<R> {
+    /// The bytes of the uniform buffer: uniform buffers are bound in multiples of 16 bytes.
+    pub fn uniform_bytes(&self) -> Vec<u8> {
+        let mut bytes = bytemuck::bytes_of(self).to_vec();
+        bytes.resize(bytes.len().next_multiple_of(16), 0);
+        bytes
+    }
+}
 
 /// One step's settings, bound at a dynamic offset: `StepUniform` in shaders/network.wgsl.
 #[repr(C)]

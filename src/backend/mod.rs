@@ -25,11 +25,12 @@ pub enum BackendChoice {
     Cpu,
 }
 
-/// Steps per chunk at most: the host drains the trace after each chunk, a GPU dispatch stays
-/// short enough for drivers that watch for long-running work, and the step loop stays within
-/// lavapipe's loop limit.
-pub const MAX_CHUNK_STEPS: usize = 10_000;
-const _: () = assert!(MAX_CHUNK_STEPS as u64 <= gpu::device::LLVMPIPE_LOOP_ITERATIONS);
+/// Steps per chunk of a population at most: one dispatch runs the whole chunk in its step loop
+/// (so it must stay within lavapipe's loop limit and short enough for drivers that watch for
+/// long-running work), and the host drains the trace after each chunk. A network's chunk is
+/// [`crate::network::sim::MAX_NETWORK_CHUNK_STEPS`].
+pub const MAX_POPULATION_CHUNK_STEPS: usize = 10_000;
+const _: () = assert!(MAX_POPULATION_CHUNK_STEPS as u64 <= gpu::device::LLVMPIPE_LOOP_ITERATIONS);
 
 /// What a run of independent neurons produces.
 #[derive(Clone, Debug, PartialEq)]

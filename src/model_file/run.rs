@@ -1,5 +1,5 @@
 //! Populations of independent neurons of a model file, on the GPU (the generated kernel of
-//! [`super::wgsl::population_kernel`]) or on its CPU twin ([`integrate_chunk`]), which runs the
+//! [`super::wgsl::population_kernel`]) or on its CPU twin ([`integrate_model`]), which runs the
 //! same tapes in the same order. Inputs are the built-in models' (a constant current per neuron,
 //! the shared stimulus, seeded noise); results are spikes, counts and a trace of every state.
 
@@ -10,7 +10,7 @@ use crate::backend::gpu::GpuContext;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::layout::WORKGROUP_SIZE;
+use crate::layout::{PopulationRun, WORKGROUP_SIZE};
 use crate::memory::{self, Estimate};
 use crate::model::{Precision, Real};
 use crate::monitor::Spikes;
@@ -67,11 +67,11 @@ const SPIKE_BUFFER_BYTES: usize = 64 << 20;
 /// Budget for one chunk's noise and trace buffers [bytes].
 const CHUNK_BUFFER_BYTES: usize = 32 << 20;
 
-/// Steps per chunk: at most [`crate::backend::MAX_CHUNK_STEPS`] (lavapipe's loop limit), within
+/// Steps per chunk: at most [`crate::backend::MAX_POPULATION_CHUNK_STEPS`] (lavapipe's loop limit), within
 /// the noise and trace budgets, and a multiple of the recording interval so that every chunk
 /// starts on a sample.
 fn chunk_steps(cfg: &FileRunConfig, n: usize, ns: usize, noise: bool, real: usize) -> usize {
-    let mut steps = cfg.n_steps.min(crate::backend::MAX_CHUNK_STEPS);
+    let mut steps = cfg.n_steps.min(crate::backend::MAX_POPULATION_CHUNK_STEPS);
     if noise {
         steps = steps.min(CHUNK_BUFFER_BYTES / (n * real));
     }
@@ -168,39 +168,6 @@ impl Sizes {
     }
 }
 
-/// The uniforms of one chunk, as `FileRun` in the generated kernel.
-#[derive(Clone, Copy, Debug)]
-pub struct ChunkRun<R> {
-    pub n_neurons: u32,
-    pub first_neuron: u32,
-    pub n_steps: u32,
-    pub first_step: u32,
-    pub record_every: u32,
-    pub spike_capacity: u32,
-    pub has_noise: u32,
-    pub dt: R,
-}
-
-impl<R: Real> ChunkRun<R> {
-    fn bytes(&self) -> Vec<u8> {
-        let words = [
-            self.n_neurons,
-            self.first_neuron,
-            self.n_steps,
-            self.first_step,
-            self.record_every,
-            self.spike_capacity,
-            self.has_noise,
-            0,
-        ];
-        let mut bytes = bytemuck::cast_slice(&words).to_vec();
-        bytes.extend_from_slice(bytemuck::bytes_of(&self.dt));
-        // Uniform buffers are bound in multiples of 16 bytes.
-        bytes.resize(bytes.len().next_multiple_of(16), 0);
-        bytes
-    }
-}
-
 /// The buffers the kernel and its twin share.
 #[derive(Clone, Debug, Default)]
 pub struct Buffers<R> {
@@ -234,9 +201,9 @@ struct Lanes<'a, R> {
     clippy::too_many_arguments,
     reason = "the kernel's bindings, one argument each, as the WGSL declares them"
 )]
-pub fn integrate_chunk<R: Real>(
+pub fn integrate_model<R: Real>(
     steppers: &mut [NeuronStep<R>],
-    run: &ChunkRun<R>,
+    run: &PopulationRun<R>,
     params: &[R],
     current: &[R],
     shared: &[R],
@@ -297,7 +264,7 @@ fn split_off<'a, T>(rest: &mut &'a mut [T], len: usize) -> &'a mut [T] {
 /// What every share of a chunk reads.
 #[derive(Clone, Copy)]
 struct ChunkInputs<'a, R> {
-    run: &'a ChunkRun<R>,
+    run: &'a PopulationRun<R>,
     /// Every neuron's row: its parameters, then its threshold.
     params: &'a [R],
     current: &'a [R],
@@ -307,7 +274,7 @@ struct ChunkInputs<'a, R> {
     noise: &'a [R],
 }
 
-/// [`integrate_chunk`] for one share of the neurons.
+/// [`integrate_model`] for one share of the neurons.
 fn integrate_share<R: Real>(
     neuron: &mut NeuronStep<R>,
     inputs: ChunkInputs<'_, R>,
@@ -643,7 +610,7 @@ fn run_as<R: Real>(
     while first < cfg.n_steps {
         let steps = chunk.min(cfg.n_steps - first);
         crate::backend::fill_noise(&mut noise, &mut noise_streams, steps);
-        let run = ChunkRun {
+        let run = PopulationRun {
             n_neurons: n as u32,
             first_neuron: 0,
             n_steps: steps as u32,
@@ -651,6 +618,7 @@ fn run_as<R: Real>(
             record_every: cfg.record_every as u32,
             spike_capacity: spike_capacity as u32,
             has_noise: u32::from(!noise.is_empty()),
+            _pad: 0,
             dt: R::of(cfg.dt_ms),
         };
         let n_samples = if cfg.record_every == 0 {
@@ -678,11 +646,12 @@ fn run_as<R: Real>(
                 let mut first_group = 0;
                 while first_group < groups_total {
                     let groups = (groups_total - first_group).min(max_groups);
-                    let slice = ChunkRun {
+                    let slice = PopulationRun {
                         first_neuron: first_group * WORKGROUP_SIZE,
                         ..run
                     };
-                    ctx.queue.write_buffer(&kernel.uniforms, 0, &slice.bytes());
+                    ctx.queue
+                        .write_buffer(&kernel.uniforms, 0, &slice.uniform_bytes());
                     let mut encoder = ctx.device.create_command_encoder(&Default::default());
                     {
                         let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -706,7 +675,7 @@ fn run_as<R: Real>(
             }
             _ => {
                 let mut trace = vec![R::zero(); n_samples * n * ns];
-                integrate_chunk(
+                integrate_model(
                     &mut steppers,
                     &run,
                     &params,

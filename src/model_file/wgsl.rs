@@ -108,7 +108,7 @@ pub fn module(model: &Model, precision: Precision) -> String {
 /// `run.first_neuron + gid` over a chunk of steps with `method`, over flat arrays of `Real`
 /// (states × neurons; the parameters and the spike threshold × neurons). Loops over the states
 /// are written out: lavapipe counts every loop iteration of an invocation against one limit.
-/// Twin: [`super::run::integrate_chunk`].
+/// Twin: [`super::run::integrate_model`].
 pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> String {
     let ns = model.states.len();
     let np = model.parameters.len().max(1);
@@ -147,7 +147,7 @@ pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> Str
     };
     format!(
         "
-struct FileRun {{
+struct PopulationRun {{
     n_neurons: u32,
     first_neuron: u32,
     n_steps: u32,
@@ -155,7 +155,7 @@ struct FileRun {{
     record_every: u32,
     spike_capacity: u32,
     has_noise: u32,
-    pad: u32,
+    _pad: u32,
     dt: Real,
 }}
 
@@ -166,7 +166,7 @@ override HAS_NOISE: bool;
 override HAS_SHARED_INPUT: bool;
 override RECORD_SPIKE_STEPS: bool;
 
-@group(0) @binding(0) var<uniform> run: FileRun;
+@group(0) @binding(0) var<uniform> run: PopulationRun;
 @group(0) @binding(1) var<storage, read_write> states: array<Real>;
 @group(0) @binding(2) var<storage, read> params: array<Real>;
 @group(0) @binding(3) var<storage, read> current: array<Real>;

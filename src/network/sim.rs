@@ -26,8 +26,10 @@ pub struct NetConfig {
     pub record_every: usize,
 }
 
-/// Steps per chunk at most: one command buffer, one drain of the spike ring.
-pub const MAX_CHUNK_STEPS: usize = 1000;
+/// Steps per chunk of a network at most: one command buffer of a dispatch per step (or a few
+/// cooperative ones), one drain of the spike ring. Fewer than a population's
+/// ([`crate::backend::MAX_POPULATION_CHUNK_STEPS`]): the ring and trace grow with the chunk.
+pub const MAX_NETWORK_CHUNK_STEPS: usize = 1000;
 /// Budget of the spike ring and of the trace buffer per chunk [bytes].
 const CHUNK_BUFFER_BYTES: usize = 64 << 20;
 
@@ -195,7 +197,7 @@ pub fn lower<R: Real>(net: &Network, cfg: &NetConfig) -> NetLowered<R> {
         .collect();
     let min_gap = refractory.iter().copied().min().unwrap_or(0) as usize;
     let state_bytes = net.n_variables() * std::mem::size_of::<R>();
-    let mut chunk = MAX_CHUNK_STEPS.min(cfg.n_steps());
+    let mut chunk = MAX_NETWORK_CHUNK_STEPS.min(cfg.n_steps());
     while chunk > 1
         && (n * max_spikes(chunk, min_gap) * 8 > CHUNK_BUFFER_BYTES
             || chunk.div_ceil(cfg.record_every) * cfg.record.len() * state_bytes

@@ -1,6 +1,6 @@
 //! The CPU reference backend: the twins of the network kernels ([`network`]) and of the
 //! software exp check. Populations run on the twin of their model file's generated kernel
-//! ([`crate::model_file::run::integrate_chunk`]).
+//! ([`crate::model_file::run::integrate_model`]).
 
 pub mod network;
 

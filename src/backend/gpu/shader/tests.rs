@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::layout::{
-    CoopHeader, CoopProgress, NetUniforms, NeuronFlags, StepUniform, WORKGROUP_SIZE,
+    CoopHeader, CoopProgress, NetUniforms, NeuronFlags, PopulationRun, StepUniform, WORKGROUP_SIZE,
 };
 use std::mem::{offset_of, size_of};
 
@@ -152,6 +152,52 @@ fn cooperative_state_layout_matches_wgsl() {
     assert_eq!(members, header);
     let words = wgsl_const_u32(Kernel::NetworkCoop.body(), "PROGRESS_WORDS");
     assert_eq!(words as usize * 4, size_of::<CoopProgress>());
+}
+
+#[test]
+fn population_layout_matches_wgsl() {
+    let traub = Model::bundled("traub").unwrap();
+    for method in [
+        crate::integrate::Method::ExpEuler,
+        crate::integrate::Method::Rk4,
+    ] {
+        let module = |precision| {
+            let source = crate::model_file::wgsl::population_module(&traub, method, precision);
+            validate(&source).unwrap().0
+        };
+        assert_mirror!(
+            &module(Precision::F32),
+            "PopulationRun",
+            PopulationRun<f32>,
+            [
+                n_neurons,
+                first_neuron,
+                n_steps,
+                first_step,
+                record_every,
+                spike_capacity,
+                has_noise,
+                _pad,
+                dt
+            ]
+        );
+        assert_mirror!(
+            &module(Precision::F64),
+            "PopulationRun",
+            PopulationRun<f64>,
+            [
+                n_neurons,
+                first_neuron,
+                n_steps,
+                first_step,
+                record_every,
+                spike_capacity,
+                has_noise,
+                _pad,
+                dt
+            ]
+        );
+    }
 }
 
 #[test]

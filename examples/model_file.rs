@@ -4,12 +4,12 @@
 //!
 //! cargo run --release --example model_file [-- models/traub_km.toml]
 
+use hhsim::backend::population::{FilePopulation, FileRunConfig};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
-use hhsim::model_file::run::{FilePopulation, FileRunConfig, run_population};
-use hhsim::model_file::{Model, lower, wgsl};
+use hhsim::model_file::{Model, lower, shader};
 use std::time::Instant;
 
 fn main() -> hhsim::Result<()> {
@@ -27,9 +27,9 @@ fn main() -> hhsim::Result<()> {
     );
 
     let started = Instant::now();
-    let source = wgsl::population_module(&model, Method::ExpEuler, Precision::F32);
+    let source = shader::assemble_population(&model, Method::ExpEuler, Precision::F32);
     let generated = started.elapsed();
-    hhsim::backend::gpu::shader::validate(&source).expect("generated kernels validate");
+    hhsim::model_file::shader::validate(&source).expect("generated kernels validate");
     let validated = started.elapsed();
     println!(
         "kernel: generated in {:.2} ms, validated by naga in {:.2} ms",
@@ -58,7 +58,7 @@ fn main() -> hhsim::Result<()> {
         spike_steps: true,
     };
     let started = Instant::now();
-    run_population(&engine, Precision::F32, &pop, &short)?;
+    engine.run_population(Precision::F32, &pop, &short)?;
     println!(
         "pipeline compiled and one step run in {:.1} ms on {}",
         started.elapsed().as_secs_f64() * 1e3,
@@ -70,7 +70,7 @@ fn main() -> hhsim::Result<()> {
     for n_steps in [10_000, 20_000] {
         let cfg = FileRunConfig { n_steps, ..short };
         let started = Instant::now();
-        let result = run_population(&engine, Precision::F32, &pop, &cfg)?;
+        let result = engine.run_population(Precision::F32, &pop, &cfg)?;
         seconds.push(started.elapsed().as_secs_f64());
         println!(
             "{n} neurons × {} s: {} spikes in {:.3} s",

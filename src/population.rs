@@ -1,12 +1,12 @@
 //! A population of independent neurons (no synapses) and how to run it: the description that
 //! `hhsim neuron` builds and every backend consumes.
 
+use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::{ModelKind, Params, State, temperature_from_phi};
 use crate::model_file::Model;
-use crate::model_file::run::{FilePopulation, FileRunConfig};
 
 /// One neuron: its parameters, initial state and constant injected current.
 #[derive(Clone, Debug, PartialEq)]

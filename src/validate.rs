@@ -4,12 +4,12 @@
 
 use crate::backend::gpu::GpuContext;
 use crate::backend::gpu::exp_check::exp_check;
+use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::backend::{Engine, cpu};
 use crate::error::Result;
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::{InitialState, Params, Precision};
-use crate::model_file::run::{FilePopulation, FileRunConfig, run_population};
 use crate::model_file::{Model, Units};
 use crate::monitor::Spikes;
 use crate::population::{NeuronSpec, Population, RunConfig};
@@ -120,7 +120,7 @@ impl Case {
                     record_every: n_steps.div_ceil(20),
                     spike_steps: true,
                 };
-                let r = run_population(engine, precision, &pop, &cfg)?;
+                let r = engine.run_population(precision, &pop, &cfg)?;
                 let (_, states) = r.trace.expect("the run records a trace");
                 Ok(Outcome {
                     v: states[0].iter().copied().collect(),

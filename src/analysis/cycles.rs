@@ -6,11 +6,11 @@
 
 use super::system::{Parameter, System};
 use crate::backend::Engine;
+use crate::backend::population::FilePopulation;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::Precision;
-use crate::model_file::run::{FilePopulation, run_population};
 use crate::population::RunConfig;
 use nalgebra::DVector;
 use serde::Serialize;
@@ -139,12 +139,8 @@ pub fn settle(
     };
     let rows = |x: &[DVector<f64>]| x.iter().map(|s| s.iter().copied().collect()).collect();
     let settle_cfg = search.config(search.transient_ms, None).for_model_file();
-    let settled = run_population(
-        engine,
-        search.precision,
-        &population(rows(starts)),
-        &settle_cfg,
-    )?;
+    let settled =
+        engine.run_population(search.precision, &population(rows(starts)), &settle_cfg)?;
     let after: Vec<Vec<f64>> = settled
         .final_states
         .rows()
@@ -156,7 +152,7 @@ pub fn settle(
     let window_cfg = search
         .config(search.window_ms, Some(every))
         .for_model_file();
-    let window = run_population(engine, search.precision, &population(after), &window_cfg)?;
+    let window = engine.run_population(search.precision, &population(after), &window_cfg)?;
     let (_, trace) = window.trace.expect("the window is recorded");
     let sample_ms = every as f64 * search.dt_ms;
     Ok(systems

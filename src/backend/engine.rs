@@ -2,8 +2,11 @@
 //! independent neurons or a network on it.
 
 use super::cpu::network::CpuNetEngine;
+use super::cpu::population::CpuPopulationEngine;
 use super::gpu::GpuContext;
 use super::gpu::network::GpuNetEngine;
+use super::gpu::population::GpuPopulationEngine;
+use super::population::{self, FilePopulation, FileResult, FileRunConfig};
 use super::{BackendChoice, PopulationResult};
 use crate::error::Result;
 use crate::integrate::Method;
@@ -49,11 +52,11 @@ impl Engine {
         match choice {
             BackendChoice::Cpu => Ok(Engine::Cpu),
             BackendChoice::Gpu => {
-                crate::model_file::run::gpu_method(method)?;
+                population::gpu_method(method)?;
                 Ok(Engine::Gpu(open(need_f64)?))
             }
             BackendChoice::Auto => {
-                if crate::model_file::run::gpu_method(method).is_err() {
+                if population::gpu_method(method).is_err() {
                     crate::notes::note(&format!(
                         "--method {} runs on the CPU reference backend only",
                         method.name()
@@ -94,9 +97,32 @@ impl Engine {
         cfg: &RunConfig,
     ) -> Result<PopulationResult> {
         let file = pop.as_model_file()?;
-        let result =
-            crate::model_file::run::run_population(self, precision, &file, &cfg.for_model_file())?;
+        let result = self.run_population(precision, &file, &cfg.for_model_file())?;
         Ok(PopulationResult::from_model_file(result))
+    }
+
+    /// Runs a population of a model file on this engine in `precision`: the generated kernel,
+    /// or its CPU twin.
+    pub fn run_population(
+        &self,
+        precision: Precision,
+        pop: &FilePopulation,
+        cfg: &FileRunConfig,
+    ) -> Result<FileResult> {
+        fn on<R: crate::model::Real>(
+            engine: &Engine,
+            pop: &FilePopulation,
+            cfg: &FileRunConfig,
+        ) -> Result<FileResult> {
+            population::run_population::<R>(pop, cfg, |setup| match engine {
+                Engine::Cpu => Ok(Box::new(CpuPopulationEngine::new(setup))),
+                Engine::Gpu(ctx) => Ok(Box::new(GpuPopulationEngine::new(ctx, setup)?)),
+            })
+        }
+        match precision {
+            Precision::F32 => on::<f32>(self, pop, cfg),
+            Precision::F64 => on::<f64>(self, pop, cfg),
+        }
     }
 
     /// Runs a network (validated with `cfg`) on this engine; its spikes go to `spikes` chunk by
@@ -133,4 +159,19 @@ impl Engine {
             Precision::F64 => on::<f64>(self, net, cfg, spikes, progress),
         }
     }
+}
+
+/// Runs `net` with `cfg` on the backend chosen as `hhsim --backend` would choose it, keeping
+/// its spikes in memory.
+pub fn simulate(
+    net: &crate::network::Network,
+    cfg: &crate::network::sim::NetConfig,
+    backend: BackendChoice,
+    precision: crate::model::Precision,
+) -> Result<(crate::network::sim::NetResult, crate::monitor::Spikes)> {
+    cfg.validate(net)?;
+    let engine = Engine::select(backend, precision, cfg.method)?;
+    let mut spikes = crate::monitor::SpikeList::new();
+    let result = engine.run_network(precision, net, cfg, &mut spikes, |_| Ok(()))?;
+    Ok((result, spikes.spikes))
 }

@@ -1,17 +1,17 @@
-//! The engines that run a described population or network, and the host-side helpers they
-//! share: generating noise, checking that states stayed finite, and decoding spikes.
-//! Populations run the generated kernels of their model file (see [`crate::model_file::run`]).
+//! The engines that run a described population or network: the drivers ([`population`],
+//! and `network::sim` for networks) plan chunks and call a backend's kernels through a trait
+//! (`PopulationEngine`, `NetEngine`), which [`cpu`] and [`gpu`] implement alike; [`Engine`]
+//! picks the backend.
 
 pub mod cpu;
 mod engine;
 pub mod gpu;
+pub mod population;
 
-pub use engine::Engine;
+pub use engine::{Engine, simulate};
 
-use crate::error::{Error, Result};
-use crate::input::NoiseStream;
-use crate::model::{Real, State};
-use crate::model_file::run::FileResult;
+use crate::backend::population::FileResult;
+use crate::model::State;
 use crate::monitor::{Spikes, Trace};
 use serde::Serialize;
 
@@ -24,13 +24,6 @@ pub enum BackendChoice {
     Gpu,
     Cpu,
 }
-
-/// Steps per chunk of a population at most: one dispatch runs the whole chunk in its step loop
-/// (so it must stay within lavapipe's loop limit and short enough for drivers that watch for
-/// long-running work), and the host drains the trace after each chunk. A network's chunk is
-/// [`crate::network::sim::MAX_NETWORK_CHUNK_STEPS`].
-pub const MAX_POPULATION_CHUNK_STEPS: usize = 10_000;
-const _: () = assert!(MAX_POPULATION_CHUNK_STEPS as u64 <= gpu::device::LLVMPIPE_LOOP_ITERATIONS);
 
 /// What a run of independent neurons produces.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,48 +38,6 @@ pub struct PopulationResult {
     /// The state after the last step, widened to f64.
     pub final_states: Vec<State<f64>>,
     pub n_steps: usize,
-}
-
-/// The next `steps` steps of noise of every stream into `noise`, step-major (one value per step
-/// and neuron), or nothing when there are no streams.
-pub fn fill_noise<R: Real>(noise: &mut Vec<R>, streams: &mut [NoiseStream], steps: usize) {
-    noise.clear();
-    if streams.is_empty() {
-        return;
-    }
-    let n = streams.len();
-    noise.resize(steps * n, R::zero());
-    for (j, stream) in streams.iter_mut().enumerate() {
-        for k in 0..steps {
-            noise[k * n + j] = R::of(stream.next_value());
-        }
-    }
-}
-
-/// The first neuron whose state stopped being finite (status 1 + its step), as an error.
-pub fn check_status(status: &[u32]) -> Result<()> {
-    match status.iter().enumerate().find(|(_, s)| **s != 0) {
-        Some((neuron, &status)) => Err(Error::NonFinite {
-            neuron,
-            step: u64::from(status - 1),
-        }),
-        None => Ok(()),
-    }
-}
-
-/// (step, neuron) of every kept spike: `counts[i]` spikes of neuron i, of which the first
-/// `capacity` stand in its slots of `steps`.
-pub fn spike_pairs(counts: &[u32], steps: &[u32], capacity: usize) -> Vec<(u64, u32)> {
-    let mut pairs = Vec::new();
-    for (i, &count) in counts.iter().enumerate() {
-        let kept = (count as usize).min(capacity);
-        pairs.extend(
-            steps[i * capacity..i * capacity + kept]
-                .iter()
-                .map(|&s| (u64::from(s), i as u32)),
-        );
-    }
-    pairs
 }
 
 impl PopulationResult {

@@ -3,12 +3,12 @@
 
 use crate::backend::Engine;
 use crate::backend::gpu::GpuContext;
+use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::error::Result;
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::Precision;
-use crate::model_file::run::{FilePopulation, FileRunConfig, run_population};
-use crate::model_file::{BUNDLED, Model, lower, wgsl};
+use crate::model_file::{BUNDLED, Model, lower};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -62,8 +62,8 @@ pub fn run(args: ModelsArgs) -> Result<()> {
         let exps = lower::exp_euler_tape(&model, true, true).tape.exp_count();
         // Generating the functions and validating them with naga, as a run would.
         let started = Instant::now();
-        let source = wgsl::module(&model, Precision::F32);
-        crate::backend::gpu::shader::validate(&source).map_err(|message| crate::Error::Gpu {
+        let source = crate::model_file::shader::model_module(&model, Precision::F32);
+        crate::model_file::shader::validate(&source).map_err(|message| crate::Error::Gpu {
             context: format!("validating the generated shader of {name}"),
             message,
         })?;
@@ -113,6 +113,6 @@ fn first_step_ms(engine: &Engine, model: &Model, precision: Precision) -> Result
         spike_steps: false,
     };
     let started = Instant::now();
-    run_population(engine, precision, &pop, &cfg)?;
+    engine.run_population(precision, &pop, &cfg)?;
     Ok(started.elapsed().as_secs_f64() * 1e3)
 }

@@ -4,12 +4,12 @@ use super::model_choice::{ModelChoice, apply_file_settings};
 use super::shared_args::{StimulusArgs, apply_overrides};
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::BackendChoice;
+use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::State;
 use crate::model::{InitialState, ModelKind, Params, Precision};
-use crate::model_file::run::{FilePopulation, FileRunConfig, run_population};
 use crate::model_file::{Model, Units};
 use crate::monitor::Spikes;
 use crate::output::arrays::WriteNpyArray;
@@ -357,7 +357,7 @@ pub fn compute(args: NeuronArgs, host: &Host, started: Instant) -> Result<Neuron
             )
         }
         Planned::File(plan) => {
-            let result = run_population(&engine, args.precision, &plan.population, &plan.config)?;
+            let result = engine.run_population(args.precision, &plan.population, &plan.config)?;
             let (steps, columns) = result.trace.expect("neuron runs always record a trace");
             let named = plan
                 .population

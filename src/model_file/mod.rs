@@ -7,10 +7,9 @@ pub mod check;
 pub mod eval;
 pub mod expr;
 pub mod lower;
-pub mod run;
+pub mod shader;
 mod source;
 pub mod step;
-pub mod sweep;
 pub mod tape;
 pub mod wgsl;
 

@@ -342,8 +342,8 @@ fn generated_wgsl_validates() {
     for (name, _) in BUNDLED {
         let model = Model::bundled(name).unwrap();
         for precision in [Precision::F32, Precision::F64] {
-            let source = super::wgsl::module(&model, precision);
-            crate::backend::gpu::shader::validate(&source)
+            let source = super::shader::model_module(&model, precision);
+            crate::model_file::shader::validate(&source)
                 .unwrap_or_else(|e| panic!("{name} {precision:?}:\n{e}"));
         }
     }
@@ -635,13 +635,13 @@ fn unused_parameters_stay_out_of_the_kernel() {
         .position(|(n, _)| n == "unused_one")
         .unwrap();
     let source =
-        super::wgsl::population_module(&model, crate::integrate::Method::Rk4, Precision::F32);
+        super::shader::assemble_population(&model, crate::integrate::Method::Rk4, Precision::F32);
     assert!(
         !source.contains(&format!("q{k}")),
         "parameter {k} reached the kernel"
     );
     assert!(source.contains("q0"), "the used ones do");
-    crate::backend::gpu::shader::validate(&source).unwrap();
+    crate::model_file::shader::validate(&source).unwrap();
 }
 
 mod reader_fuzz {

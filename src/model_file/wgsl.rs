@@ -5,7 +5,6 @@
 use super::Model;
 use super::lower::{self, Lowered};
 use super::tape::{Input, Op};
-use crate::model::Precision;
 use std::fmt::Write;
 
 /// A finite constant as a WGSL literal of type `Real` that parses to the same f64.
@@ -96,19 +95,11 @@ fn model_params(model: &Model, load: &dyn Fn(usize) -> String) -> String {
     used.into_iter().map(load).collect::<Vec<_>>().join(", ")
 }
 
-/// A complete module around the model's functions (the precision prelude and the shared
-/// `exprel`/`x_over_expm1`), for naga to validate.
-pub fn module(model: &Model, precision: Precision) -> String {
-    crate::backend::gpu::shader::prelude(precision).to_string()
-        + crate::backend::gpu::shader::COMMON
-        + &functions(model)
-}
-
 /// The population kernel of a model file: `integrate_model` integrates neuron
 /// `run.first_neuron + gid` over a chunk of steps with `method`, over flat arrays of `Real`
 /// (states × neurons; the parameters and the spike threshold × neurons). Loops over the states
 /// are written out: lavapipe counts every loop iteration of an invocation against one limit.
-/// Twin: [`super::run::integrate_model`].
+/// Twin: [`crate::backend::cpu::population::integrate_model`].
 pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> String {
     let ns = model.states.len();
     let np = model.parameters.len().max(1);
@@ -240,15 +231,6 @@ fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
             .join(" && "),
         store = each(&|j| format!("    states[i * {ns}u + {j}u] = s.x{j};")),
     )
-}
-
-/// The complete kernel module of a model file for `method` in `precision`.
-pub fn population_module(
-    model: &Model,
-    method: crate::integrate::Method,
-    precision: Precision,
-) -> String {
-    module(model, precision) + &population_kernel(model, method)
 }
 
 /// The model's part of the network kernels (shaders/network*.wgsl): `NetState` (the states

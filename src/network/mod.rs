@@ -437,21 +437,6 @@ fn quantum_for(edges: &[(u32, u32, f64)], accumulators: usize) -> f64 {
     q
 }
 
-/// Runs `net` with `cfg` on the backend chosen as `hhsim --backend` would choose it, keeping
-/// its spikes in memory.
-pub fn simulate(
-    net: &Network,
-    cfg: &sim::NetConfig,
-    backend: crate::backend::BackendChoice,
-    precision: crate::model::Precision,
-) -> Result<(sim::NetResult, crate::monitor::Spikes)> {
-    cfg.validate(net)?;
-    let engine = crate::backend::Engine::select(backend, precision, cfg.method)?;
-    let mut spikes = crate::monitor::SpikeList::new();
-    let result = engine.run_network(precision, net, cfg, &mut spikes, |_| Ok(()))?;
-    Ok((result, spikes.spikes))
-}
-
 impl Network {
     pub fn n_neurons(&self) -> usize {
         self.refractory_ms.len()

@@ -28,7 +28,7 @@ pub struct NetConfig {
 
 /// Steps per chunk of a network at most: one command buffer of a dispatch per step (or a few
 /// cooperative ones), one drain of the spike ring. Fewer than a population's
-/// ([`crate::backend::MAX_POPULATION_CHUNK_STEPS`]): the ring and trace grow with the chunk.
+/// ([`crate::backend::population::MAX_POPULATION_CHUNK_STEPS`]): the ring and trace grow with the chunk.
 pub const MAX_NETWORK_CHUNK_STEPS: usize = 1000;
 /// Budget of the spike ring and of the trace buffer per chunk [bytes].
 const CHUNK_BUFFER_BYTES: usize = 64 << 20;

@@ -10,11 +10,11 @@ use hhsim::analysis::{
     bifurcation, equilibria, equilibrium_branches, fi_curve, phase_plane,
 };
 use hhsim::backend::Engine;
+use hhsim::backend::population::{FilePopulation, FileRunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
 use hhsim::model_file::Model;
-use hhsim::model_file::run::{FilePopulation, FileRunConfig, run_population};
 use nalgebra::{DMatrix, DVector};
 
 /// A bundled model at its defaults, without input.
@@ -227,7 +227,9 @@ fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
         record_every: 0,
         spike_steps: true,
     };
-    let r = run_population(&Engine::Cpu, Precision::F64, &pop, &cfg).unwrap();
+    let r = Engine::Cpu
+        .run_population(Precision::F64, &pop, &cfg)
+        .unwrap();
     let t: Vec<f64> = r
         .spikes
         .times_ms(0.01)

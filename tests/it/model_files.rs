@@ -4,10 +4,10 @@
 use crate::common;
 
 use hhsim::backend::Engine;
+use hhsim::backend::population::{FilePopulation, FileRunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
-use hhsim::model_file::run::{FilePopulation, FileRunConfig, run_population};
 use hhsim::model_file::{BUNDLED, Model};
 use std::sync::Arc;
 
@@ -46,8 +46,10 @@ fn generated_kernels_match_their_cpu_twin() {
                 record_every: 50,
                 spike_steps: true,
             };
-            let cpu = run_population(&Engine::Cpu, Precision::F64, &pop, &cfg).unwrap();
-            let on_gpu = run_population(&gpu, Precision::F64, &pop, &cfg).unwrap();
+            let cpu = Engine::Cpu
+                .run_population(Precision::F64, &pop, &cfg)
+                .unwrap();
+            let on_gpu = gpu.run_population(Precision::F64, &pop, &cfg).unwrap();
             assert!(
                 cpu.spikes.len() > 20,
                 "{name} {method:?}: {} spikes",
@@ -63,8 +65,10 @@ fn generated_kernels_match_their_cpu_twin() {
                 // chose) may grow over 10 000 steps, but stays far below a microvolt.
                 assert!(worst < 1e-6, "{name} {method:?}: trace differs by {worst}");
             }
-            let cpu32 = run_population(&Engine::Cpu, Precision::F32, &pop, &cfg).unwrap();
-            let gpu32 = run_population(&gpu, Precision::F32, &pop, &cfg).unwrap();
+            let cpu32 = Engine::Cpu
+                .run_population(Precision::F32, &pop, &cfg)
+                .unwrap();
+            let gpu32 = gpu.run_population(Precision::F32, &pop, &cfg).unwrap();
             for (k, (&a, &b)) in cpu32
                 .spike_counts
                 .iter()
@@ -91,7 +95,7 @@ fn generated_kernels_match_their_cpu_twin() {
 /// spikes' peak, count fewer spikes than -20 mV in every current.
 #[test]
 fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
-    use hhsim::model_file::sweep::{FileAxis, FileSweep};
+    use hhsim::sweep::file::{FileAxis, FileSweep};
     let engine = match common::gpu(true) {
         Some(ctx) => Engine::Gpu(Arc::new(ctx)),
         None => Engine::Cpu,
@@ -121,7 +125,7 @@ fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
 /// `hhsim sweep --precision f64` with the hand-written kernel, before it was retired.
 #[test]
 fn the_traub_file_reproduces_the_f64_sweep_fixture() {
-    use hhsim::model_file::sweep::{FileAxis, FileSweep};
+    use hhsim::sweep::file::{FileAxis, FileSweep};
     use ndarray_npy::ReadNpyExt;
     // 900 million f64 neuron-steps: the GPU's work (about 20 s on lavapipe), not the twin's.
     let Some(ctx) = common::gpu(true) else { return };
@@ -171,7 +175,9 @@ fn cpu_only_methods_of_a_model_file_match_the_host_steps() {
             record_every: 0,
             spike_steps: true,
         };
-        let from_file = run_population(&Engine::Cpu, Precision::F64, &file, &cfg).unwrap();
+        let from_file = Engine::Cpu
+            .run_population(Precision::F64, &file, &cfg)
+            .unwrap();
         let mut pairs = Vec::new();
         for (neuron, &current) in file.current.iter().enumerate() {
             let sys =
@@ -209,16 +215,19 @@ fn a_models_kernel_compiles_once_per_process() {
         spike_steps: false,
     };
     let mut pop = population("traub_km");
-    run_population(&gpu, Precision::F32, &pop, &cfg(Method::ExpEuler)).unwrap();
+    gpu.run_population(Precision::F32, &pop, &cfg(Method::ExpEuler))
+        .unwrap();
     let compiled = ctx.compiled_pipelines();
     pop.current.iter_mut().for_each(|i| *i += 10.0);
     pop.params.iter_mut().for_each(|p| p[1] *= 1.1);
-    run_population(&gpu, Precision::F32, &pop, &cfg(Method::ExpEuler)).unwrap();
+    gpu.run_population(Precision::F32, &pop, &cfg(Method::ExpEuler))
+        .unwrap();
     assert_eq!(
         ctx.compiled_pipelines(),
         compiled,
         "the same kernel compiled again"
     );
-    run_population(&gpu, Precision::F32, &pop, &cfg(Method::Rk4)).unwrap();
+    gpu.run_population(Precision::F32, &pop, &cfg(Method::Rk4))
+        .unwrap();
     assert_eq!(ctx.compiled_pipelines(), compiled + 1);
 }

@@ -7,11 +7,11 @@
 //! the spike ring and the trace.
 
 use super::GpuContext;
-use super::shader::Kernel;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::layout::{CoopHeader, CoopProgress, NONE, StepUniform, WORKGROUP_SIZE, counter};
 use crate::model::{Precision, Real};
+use crate::model_file::shader::Kernel;
 use crate::network::sim::{self, ChunkRecords, Finished, NetEngine, NetLowered};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
@@ -400,7 +400,8 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let device = &ctx.device;
             let (bind_layout, pipeline_layout) = ctx.network_layout(network_layouts);
             let pipeline = |kernel: Kernel, constants: &[(&str, f64)]| {
-                let source = super::shader::assemble_for(kernel, precision, &lowered.model);
+                let source =
+                    crate::model_file::shader::assemble_for(kernel, precision, &lowered.model);
                 let layout = Some(&pipeline_layout);
                 ctx.compute_pipeline(kernel.entry_point(), source, layout, constants)
             };

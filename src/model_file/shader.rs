@@ -2,7 +2,7 @@
 //! followed by the shared files a kernel builds on (`common.wgsl`, then `network.wgsl` and, for
 //! the network steps, `network_neuron.wgsl`), for the network kernels the code generated from
 //! the neuron's model file, and the kernel's own file. Population kernels are generated whole
-//! from their model file ([`crate::model_file::wgsl::population_module`]). naga parses and
+//! from their model file ([`assemble_population`]). naga parses and
 //! validates each assembled module; wgpu receives exactly that text.
 
 use crate::model::Precision;
@@ -13,11 +13,11 @@ use crate::model_file::Model;
 pub enum Kernel {
     ExpCheck,
     NetworkUpdate,
-    /// `NetworkUpdate` with subgroups walking the rows; needs `wgpu::Features::SUBGROUP`.
+    /// `NetworkUpdate` with subgroups walking the rows; needs the adapter's subgroup feature.
     NetworkUpdateSubgroup,
     NetworkChunkEnd,
     /// A chunk of network steps in a few long dispatches whose workgroups wait for each other;
-    /// for llvmpipe, needs `wgpu::Features::SUBGROUP`.
+    /// for llvmpipe, needs the adapter's subgroup feature.
     NetworkCoop,
 }
 
@@ -43,13 +43,13 @@ impl Kernel {
 
     fn body(self) -> &'static str {
         match self {
-            Kernel::ExpCheck => include_str!("../../../shaders/exp_check.wgsl"),
-            Kernel::NetworkUpdate => include_str!("../../../shaders/network_update.wgsl"),
+            Kernel::ExpCheck => include_str!("../../shaders/exp_check.wgsl"),
+            Kernel::NetworkUpdate => include_str!("../../shaders/network_update.wgsl"),
             Kernel::NetworkUpdateSubgroup => {
-                include_str!("../../../shaders/network_update_subgroup.wgsl")
+                include_str!("../../shaders/network_update_subgroup.wgsl")
             }
-            Kernel::NetworkChunkEnd => include_str!("../../../shaders/network_chunk_end.wgsl"),
-            Kernel::NetworkCoop => include_str!("../../../shaders/network_coop.wgsl"),
+            Kernel::NetworkChunkEnd => include_str!("../../shaders/network_chunk_end.wgsl"),
+            Kernel::NetworkCoop => include_str!("../../shaders/network_coop.wgsl"),
         }
     }
 
@@ -65,14 +65,14 @@ impl Kernel {
     }
 }
 
-pub(crate) const COMMON: &str = include_str!("../../../shaders/common.wgsl");
-const NETWORK: &str = include_str!("../../../shaders/network.wgsl");
-const NETWORK_NEURON: &str = include_str!("../../../shaders/network_neuron.wgsl");
+const COMMON: &str = include_str!("../../shaders/common.wgsl");
+const NETWORK: &str = include_str!("../../shaders/network.wgsl");
+const NETWORK_NEURON: &str = include_str!("../../shaders/network_neuron.wgsl");
 
-pub(crate) fn prelude(precision: Precision) -> &'static str {
+fn prelude(precision: Precision) -> &'static str {
     match precision {
-        Precision::F32 => include_str!("../../../shaders/prelude_f32.wgsl"),
-        Precision::F64 => include_str!("../../../shaders/prelude_f64.wgsl"),
+        Precision::F32 => include_str!("../../shaders/prelude_f32.wgsl"),
+        Precision::F64 => include_str!("../../shaders/prelude_f64.wgsl"),
     }
 }
 
@@ -88,6 +88,21 @@ pub fn assemble_for(kernel: Kernel, precision: Precision, network_model: &Model)
     }
     source += kernel.body();
     source
+}
+
+/// A complete module around a model's functions (the precision prelude and the shared
+/// `exprel`/`x_over_expm1`), for naga to validate.
+pub fn model_module(model: &Model, precision: Precision) -> String {
+    String::from(prelude(precision)) + COMMON + &crate::model_file::wgsl::functions(model)
+}
+
+/// The complete population kernel of a model file for `method` in `precision`.
+pub fn assemble_population(
+    model: &Model,
+    method: crate::integrate::Method,
+    precision: Precision,
+) -> String {
+    model_module(model, precision) + &crate::model_file::wgsl::population_kernel(model, method)
 }
 
 /// [`assemble_for`] with the network's default neuron, the bundled Traub model.

@@ -2,6 +2,8 @@
 //! the gNa × I sweep of the Brian2 paper and any other pair (or single axis) of parameters.
 //! A grid is cut into chunks of cells; each chunk is one population on the chosen backend.
 
+pub mod file;
+
 use crate::backend::{Engine, PopulationResult};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;

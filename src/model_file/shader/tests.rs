@@ -58,7 +58,7 @@ macro_rules! assert_mirror {
 #[test]
 fn workgroup_size_matches_wgsl() {
     let traub = Model::bundled("traub").unwrap();
-    let population = crate::model_file::wgsl::population_module(
+    let population = crate::model_file::shader::assemble_population(
         &traub,
         crate::integrate::Method::ExpEuler,
         Precision::F32,
@@ -162,7 +162,7 @@ fn population_layout_matches_wgsl() {
         crate::integrate::Method::Rk4,
     ] {
         let module = |precision| {
-            let source = crate::model_file::wgsl::population_module(&traub, method, precision);
+            let source = crate::model_file::shader::assemble_population(&traub, method, precision);
             validate(&source).unwrap().0
         };
         assert_mirror!(

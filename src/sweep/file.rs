@@ -3,13 +3,13 @@
 //! one uncoupled neuron per cell, each starting from its own steady state, run in chunks of
 //! cells on the generated kernel or its twin.
 
-use super::Model;
-use super::run::{FilePopulation, FileRunConfig, run_population};
 use crate::backend::Engine;
+use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::Precision;
+use crate::model_file::Model;
 use crate::sweep::{MAX_RESULT_BYTES, linspace, parse_range};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
@@ -305,6 +305,8 @@ impl FileSweep {
             record_every: 0,
             spike_steps: false,
         };
-        Ok(run_population(engine, self.precision, &self.population(chunk), &cfg)?.spike_counts)
+        Ok(engine
+            .run_population(self.precision, &self.population(chunk), &cfg)?
+            .spike_counts)
     }
 }

@@ -24,25 +24,9 @@ impl<'a> GpuPopulationEngine<'a> {
     pub fn new<R: Real>(ctx: &'a GpuContext, setup: PopulationSetup<'_, R>) -> Result<Self> {
         gpu_method(setup.method)?;
         (setup.sizes).check_bindings(ctx.limits.max_storage_buffer_binding_size)?;
-        let n = setup.current.len();
-        let ns = setup.model.states.len();
         let source =
             crate::model_file::shader::assemble_population(setup.model, setup.method, R::PRECISION);
-        let f = setup.features;
-        let kernel = GpuKernel::new::<R>(
-            ctx,
-            &source,
-            &setup.init,
-            &setup.params,
-            &setup.current,
-            n * setup.spike_capacity,
-            (
-                setup.chunk_steps,
-                if f.noise { setup.chunk_steps * n } else { 0 },
-                setup.samples_per_chunk * n * ns,
-            ),
-            [f.record_trace, f.noise, f.shared_input, f.spike_steps],
-        )?;
+        let kernel = GpuKernel::new::<R>(ctx, &source, &setup)?;
         let bind_group = kernel.bind_group();
         Ok(GpuPopulationEngine { kernel, bind_group })
     }
@@ -58,11 +42,14 @@ impl<R: Real> PopulationEngine<R> for GpuPopulationEngine<'_> {
     ) -> Result<Vec<R>> {
         let kernel = &self.kernel;
         let ctx = kernel.ctx;
-        ctx.queue
-            .write_buffer(&kernel.buffers[3], 0, bytemuck::cast_slice(shared));
+        ctx.queue.write_buffer(
+            &kernel.buffers[SHARED_INPUT],
+            0,
+            bytemuck::cast_slice(shared),
+        );
         if !noise.is_empty() {
             ctx.queue
-                .write_buffer(&kernel.buffers[4], 0, bytemuck::cast_slice(noise));
+                .write_buffer(&kernel.buffers[NOISE], 0, bytemuck::cast_slice(noise));
         }
         let n = run.n_neurons;
         let groups_total = n.div_ceil(WORKGROUP_SIZE);
@@ -89,7 +76,7 @@ impl<R: Real> PopulationEngine<R> for GpuPopulationEngine<'_> {
         if n_samples > 0 {
             let ns = kernel.states_per_neuron;
             let bytes = (n_samples * n as usize * ns * size_of::<R>()) as u64;
-            ctx.read_prefix::<R>(&kernel.buffers[7], bytes, "reading the trace")
+            ctx.read_prefix::<R>(&kernel.buffers[TRACE], bytes, "reading the trace")
         } else {
             ctx.wait("integrating a chunk")?;
             Ok(Vec::new())
@@ -100,10 +87,10 @@ impl<R: Real> PopulationEngine<R> for GpuPopulationEngine<'_> {
         let kernel = &self.kernel;
         let ctx = kernel.ctx;
         Ok(Buffers {
-            states: ctx.read_buffer(&kernel.buffers[0], "reading the final state")?,
-            spike_count: ctx.read_buffer(&kernel.buffers[5], "reading spike counts")?,
-            spike_steps: ctx.read_buffer(&kernel.buffers[6], "reading spike steps")?,
-            status: ctx.read_buffer(&kernel.buffers[8], "reading the status")?,
+            states: ctx.read_buffer(&kernel.buffers[STATES], "reading the final state")?,
+            spike_count: ctx.read_buffer(&kernel.buffers[SPIKE_COUNT], "reading spike counts")?,
+            spike_steps: ctx.read_buffer(&kernel.buffers[SPIKE_STEPS], "reading spike steps")?,
+            status: ctx.read_buffer(&kernel.buffers[STATUS], "reading the status")?,
         })
     }
 }
@@ -118,32 +105,37 @@ struct GpuKernel<'a> {
     buffers: Vec<wgpu::Buffer>,
 }
 
+// The storage buffers in `GpuKernel::buffers`, in binding order (binding k + 1; binding 0 is
+// the uniforms), as the generated kernel declares them.
+const STATES: usize = 0;
+const SHARED_INPUT: usize = 3;
+const NOISE: usize = 4;
+const SPIKE_COUNT: usize = 5;
+const SPIKE_STEPS: usize = 6;
+const TRACE: usize = 7;
+const STATUS: usize = 8;
+
 const STORAGE: wgpu::BufferUsages = wgpu::BufferUsages::STORAGE
     .union(wgpu::BufferUsages::COPY_SRC)
     .union(wgpu::BufferUsages::COPY_DST);
 
 impl<'a> GpuKernel<'a> {
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the kernel's inputs, one argument each, as the WGSL declares them"
-    )]
     fn new<R: Real>(
         ctx: &'a GpuContext,
         source: &str,
-        states: &[R],
-        params: &[R],
-        current: &[R],
-        spike_slots: usize,
-        chunk: (usize, usize, usize),
-        features: [bool; 4],
+        setup: &PopulationSetup<'_, R>,
     ) -> Result<Self> {
+        let (states, params, current) = (&setup.init, &setup.params, &setup.current);
         let n = current.len();
+        let ns = setup.model.states.len();
+        let chunk = setup.chunk_steps;
+        let f = setup.features;
         let flag = |on: bool| f64::from(u8::from(on));
         let constants = [
-            ("RECORD_TRACE", flag(features[0])),
-            ("HAS_NOISE", flag(features[1])),
-            ("HAS_SHARED_INPUT", flag(features[2])),
-            ("RECORD_SPIKE_STEPS", flag(features[3])),
+            ("RECORD_TRACE", flag(f.record_trace)),
+            ("HAS_NOISE", flag(f.noise)),
+            ("HAS_SHARED_INPUT", flag(f.shared_input)),
+            ("RECORD_SPIKE_STEPS", flag(f.spike_steps)),
         ];
         // Compiled once per process for each model structure, method and precision.
         let pipeline =
@@ -166,7 +158,9 @@ impl<'a> GpuKernel<'a> {
                 })
             };
             let real = size_of::<R>();
-            let (shared_len, noise_len, trace_len) = chunk;
+            let (shared_len, trace_len) = (chunk, setup.samples_per_chunk * n * ns);
+            let noise_len = if f.noise { chunk * n } else { 0 };
+            let spike_slots = n * setup.spike_capacity;
             let buffers = vec![
                 init("states", bytemuck::cast_slice(states)),
                 init("params", bytemuck::cast_slice(params)),
@@ -189,7 +183,7 @@ impl<'a> GpuKernel<'a> {
             });
             GpuKernel {
                 ctx,
-                states_per_neuron: states.len() / n.max(1),
+                states_per_neuron: ns,
                 pipeline,
                 uniforms,
                 buffers,

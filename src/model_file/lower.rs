@@ -322,9 +322,9 @@ fn mark_operands(ops: &[Op], marked: &mut [bool]) {
 
 /// The live ops by level (the longest chain of ops from the inputs), in tape order within a
 /// level. Independent chains, such as the gates' exponentials, then sit side by side, and the
-/// shader compiler, which schedules close to source order, overlaps them. In the order the
-/// lowering writes them (one gate after the other) the Traub step ran 10–15 % slower on
-/// lavapipe than the hand-written kernel; by level it runs faster than it.
+/// shader compiler, which schedules close to source order, overlaps them; in the order the
+/// lowering writes them (one gate after the other) it cannot, and the step is slower on
+/// lavapipe (`hhsim bench` measures it).
 fn by_level(ops: &[Op], live: &[bool]) -> Vec<Id> {
     let mut level = vec![0usize; ops.len()];
     for id in 0..ops.len() {

@@ -214,8 +214,8 @@ fn a_buffer_over_the_adapters_binding_limit_is_refused() {
     );
 }
 
-/// A network whose state would exceed one binding is refused before it is built: one line,
-/// at once (it used to build 7 GB of network, then fail with pages of wgpu errors).
+/// A network whose state would exceed one binding is refused before it is built: one line, at
+/// once, not after building gigabytes of synapses.
 #[test]
 fn a_network_beyond_the_binding_limit_is_refused_before_it_is_built() {
     let Some(ctx) = common::gpu(false) else {

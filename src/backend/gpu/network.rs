@@ -23,15 +23,15 @@ const STORAGE_BINDINGS: u32 = 13;
 const COOP_BUDGET_MARGIN: u64 = 64;
 
 /// Networks up to this size run cooperatively on llvmpipe. Beyond it a dispatch holds only a
-/// few steps before the loop limit and a dispatch per step is faster (COBA-HH f32 on 2 threads,
-/// 200 ms: 100 000 neurons 4.0 s cooperatively against 5.7 s, 200 000 neurons 17.3 s against
-/// 10.2 s).
+/// few steps before the loop limit and a dispatch per step is faster; on 2 threads the
+/// crossover lay between 100 000 and 200 000 neurons (`hhsim bench --workload cobahh --scales
+/// 25,50` measures it again).
 const COOP_MAX_NEURONS: u32 = 100_000;
 
 /// Steps per dispatch below which network_coop hands a chunk over to a dispatch per step. With
 /// its worker threads running, a dispatch holds about 130 steps of COBA-HH at 4000 neurons; when
 /// other work shares the CPU cores, a workgroup mostly waits for one that is not running, and a
-/// dispatch holds two or three (measured with two runs at once on 2 cores: 15 s instead of 0.9).
+/// dispatch holds two or three: far slower than a dispatch per step.
 const COOP_MIN_STEPS_PER_DISPATCH: u32 = 16;
 
 /// Mappable buffers a chunk's records are copied into.

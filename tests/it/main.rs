@@ -12,6 +12,7 @@ mod cli_models;
 mod cli_neuron;
 mod convergence;
 mod gpu_population;
+mod imports;
 mod model_files;
 mod network;
 mod physics;

@@ -206,3 +206,16 @@ fn no_file_of_src_imports_in_a_circle() {
     assert!(edges.len() > 50, "only {} files found", edges.len());
     assert!(edges["backend::engine"].contains(&"backend::population".to_string()));
 }
+
+/// Only the GPU backend talks to wgpu: no other file's code names it.
+#[test]
+fn only_the_gpu_backend_names_wgpu() {
+    let outside: Vec<String> = files()
+        .into_iter()
+        .filter(|(module, file)| {
+            !module.starts_with("backend::gpu") && file.code.contains("wgpu::")
+        })
+        .map(|(module, _)| module)
+        .collect();
+    assert!(outside.is_empty(), "wgpu named in {outside:?}");
+}

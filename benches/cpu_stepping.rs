@@ -4,28 +4,23 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hhsim::backend::Engine;
-use hhsim::input::Stimulus;
+use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::builtin::BuiltIn;
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, Params, Real};
-use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::model::Real;
 use std::time::Duration;
 
-/// `n` Traub neurons with currents spread over the sweep's 0–20 pA.
-fn population(n: usize) -> Population {
-    let params = Params::traub();
-    let init = InitialState::Sweep.state(&params).unwrap();
-    let neurons = (0..n)
-        .map(|j| NeuronSpec {
-            params,
-            init,
-            current: 20.0 * j as f64 / n as f64,
-        })
-        .collect();
-    Population {
-        neurons,
-        stimulus: Stimulus::default(),
-        first_index: 0,
-    }
+/// `n` Traub neurons (as `--model traub` runs them) with currents spread over the sweep's 0–20 pA.
+fn population(n: usize) -> FilePopulation {
+    let traub = BuiltIn::Traub;
+    let model = traub.model();
+    let params = model.default_parameters();
+    FilePopulation::uniform(
+        model.clone(),
+        traub.kernel_row(&model, &params),
+        traub.grid_start(&model, &params),
+        (0..n).map(|j| 20.0 * j as f64 / n as f64).collect(),
+    )
 }
 
 fn bench_precision<R: Real>(c: &mut Criterion, n_neurons: usize, n_steps: usize) {
@@ -37,15 +32,19 @@ fn bench_precision<R: Real>(c: &mut Criterion, n_neurons: usize, n_steps: usize)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     for method in [Method::ExpEuler, Method::Rk4, Method::Rk2, Method::Euler] {
-        let cfg = RunConfig {
+        let cfg = FileRunConfig {
             method,
             dt_ms: 0.01,
-            duration_ms: n_steps as f64 * 0.01,
-            record_every: None,
+            n_steps,
+            record_every: 0,
             spike_steps: false,
         };
         group.bench_function(BenchmarkId::new(method.name(), R::NAME), |b| {
-            b.iter(|| Engine::Cpu.run(R::PRECISION, &pop, &cfg).unwrap())
+            b.iter(|| {
+                Engine::Cpu
+                    .run_population(R::PRECISION, &pop, &cfg)
+                    .unwrap()
+            })
         });
     }
     group.finish();

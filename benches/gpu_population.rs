@@ -7,40 +7,38 @@ use criterion::{
 };
 use hhsim::backend::Engine;
 use hhsim::backend::gpu::GpuContext;
-use hhsim::input::Stimulus;
+use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::builtin::BuiltIn;
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, Params, Precision};
-use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::model::Precision;
 use std::sync::Arc;
 use std::time::Duration;
 
 const N_NEURONS: usize = 90_000;
 const N_STEPS: usize = 1000;
 
-fn population() -> Population {
-    let params = Params::traub();
-    let init = InitialState::Sweep.state(&params).unwrap();
-    let neurons = (0..N_NEURONS)
-        .map(|j| NeuronSpec {
-            params,
-            init,
-            current: 20.0 * j as f64 / N_NEURONS as f64,
-        })
-        .collect();
-    Population {
-        neurons,
-        stimulus: Stimulus::default(),
-        first_index: 0,
-    }
+/// Traub neurons (as `--model traub` runs them) with currents spread over the sweep's 0–20 pA.
+fn population() -> FilePopulation {
+    let traub = BuiltIn::Traub;
+    let model = traub.model();
+    let params = model.default_parameters();
+    FilePopulation::uniform(
+        model.clone(),
+        traub.kernel_row(&model, &params),
+        traub.grid_start(&model, &params),
+        (0..N_NEURONS)
+            .map(|j| 20.0 * j as f64 / N_NEURONS as f64)
+            .collect(),
+    )
 }
 
 fn gpu_population(c: &mut Criterion) {
     let pop = population();
-    let cfg = RunConfig {
+    let cfg = FileRunConfig {
         method: Method::ExpEuler,
         dt_ms: 0.1,
-        duration_ms: N_STEPS as f64 * 0.1,
-        record_every: None,
+        n_steps: N_STEPS,
+        record_every: 0,
         spike_steps: false,
     };
     let mut group = c.benchmark_group("gpu_population/90000_traub_x_1000_steps");
@@ -56,18 +54,22 @@ fn gpu_population(c: &mut Criterion) {
             let f64 = ctx.adapter.f64;
             let gpu = Engine::Gpu(Arc::new(ctx));
             group.bench_function(BenchmarkId::new("gpu", "f32"), |b| {
-                b.iter(|| gpu.run(Precision::F32, &pop, &cfg).unwrap())
+                b.iter(|| gpu.run_population(Precision::F32, &pop, &cfg).unwrap())
             });
             if f64 {
                 group.bench_function(BenchmarkId::new("gpu", "f64"), |b| {
-                    b.iter(|| gpu.run(Precision::F64, &pop, &cfg).unwrap())
+                    b.iter(|| gpu.run_population(Precision::F64, &pop, &cfg).unwrap())
                 });
             }
         }
         Err(e) => eprintln!("no GPU benchmark: {e}"),
     }
     group.bench_function(BenchmarkId::new("cpu", "f64"), |b| {
-        b.iter(|| Engine::Cpu.run(Precision::F64, &pop, &cfg).unwrap())
+        b.iter(|| {
+            Engine::Cpu
+                .run_population(Precision::F64, &pop, &cfg)
+                .unwrap()
+        })
     });
     group.finish();
 }

@@ -3,18 +3,19 @@
 //! cargo run --release --example sweep
 
 use hhsim::backend::{BackendChoice, Engine};
-use hhsim::sweep::SweepSpec;
+use hhsim::sweep::file::FileSweep;
 
 fn main() -> hhsim::Result<()> {
     // Brian2's job (300 × 300 cells, 1 s), here on a 60 × 60 grid for a quick look.
-    let mut spec = SweepSpec::brian2_gna_current();
+    let mut spec = FileSweep::brian2_gna_current();
     for axis in &mut spec.axes {
         axis.count = 60;
     }
     let engine = Engine::select(BackendChoice::Auto, spec.precision, spec.method)?;
     let counts = spec.run(&engine)?; // rows = current, columns = gNa
 
-    let rates = counts.mapv(|c| c as f64 / (spec.duration_ms / 1000.0));
+    let duration_s = spec.n_steps as f64 * spec.dt_ms / 1000.0;
+    let rates = counts.mapv(|c| c as f64 / duration_s);
     let gna = spec.axes[0].values();
     let current = spec.axes[1].values();
     let (row, col) = (current.len() - 1, gna.len() - 1);

@@ -1,11 +1,12 @@
 //! hhsim: Hodgkin–Huxley neurons and networks on any GPU through wgpu, with a CPU reference
 //! path that validates every GPU result.
 //!
-//! A run is described (models, populations, stimuli, [`population::RunConfig`]), validated, and
+//! A run is described (models, populations, stimuli, [`backend::population::FileRunConfig`]), validated, and
 //! handed to a backend; both backends produce the same [`monitor`] records.
 
 pub mod analysis;
 pub mod backend;
+pub mod builtin;
 pub mod cli;
 pub mod error;
 pub mod input;
@@ -18,7 +19,6 @@ pub mod monitor;
 pub mod network;
 pub mod notes;
 pub mod output;
-pub mod population;
 pub mod sweep;
 pub mod validate;
 

@@ -2,7 +2,6 @@
 //! host in the same form whichever backend produced them.
 
 use crate::error::{Error, Result};
-use ndarray::Array2;
 
 /// Spikes sorted by step, then neuron index. A spike belongs to the step in which V crossed the
 /// threshold upwards, and its time is that step's start, as Brian2's `SpikeMonitor` reports it.
@@ -99,16 +98,4 @@ impl SpikeSink for SpikeList {
         self.spikes.step.extend_from_slice(&chunk.step);
         Ok(())
     }
-}
-
-/// State samples of every neuron, taken at the start of every k-th step (t = 0 included).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Trace {
-    /// The step index of each sample.
-    pub steps: Vec<u64>,
-    /// [mV], shape neurons × samples.
-    pub v: Array2<f64>,
-    pub m: Array2<f64>,
-    pub h: Array2<f64>,
-    pub n: Array2<f64>,
 }

@@ -6,26 +6,57 @@ use crate::backend::gpu::GpuContext;
 use crate::backend::gpu::exp_check::exp_check;
 use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::backend::{Engine, cpu};
+use crate::builtin::{BuiltIn, InitialState};
 use crate::error::Result;
-use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::{InitialState, Params, Precision};
+use crate::model::Precision;
 use crate::model_file::{Model, Units};
 use crate::monitor::Spikes;
-use crate::population::{NeuronSpec, Population, RunConfig};
 use serde::Serialize;
 use std::sync::Arc;
 
 /// The neuron a check runs.
 #[derive(Clone, Debug)]
-pub enum Neuron {
-    /// A built-in model (run as its bundled file) from its initial state.
-    BuiltIn {
-        params: Params<f64>,
+pub struct Neuron {
+    pub model: Model,
+    /// The parameters as the kernel gets them.
+    pub params: Vec<f64>,
+    pub init: Vec<f64>,
+    /// The name the checks report.
+    pub label: String,
+    /// Compare V at 20 points of the run, every neuron (a model file's checks); else V after
+    /// the run alone (the built-in models' checks).
+    pub v_during_run: bool,
+}
+
+impl Neuron {
+    /// A built-in model (its file `model`) with the file's parameters `params`, from the
+    /// named initial state.
+    pub fn built_in(
+        builtin: BuiltIn,
+        model: &Model,
+        params: &[f64],
         init: InitialState,
-    },
+    ) -> Result<Self> {
+        Ok(Neuron {
+            init: builtin.initial(init, model, params)?,
+            params: builtin.kernel_row(model, params),
+            label: builtin.label().to_string(),
+            v_during_run: false,
+            model: model.clone(),
+        })
+    }
+
     /// A model file with these parameters, from its initial state.
-    File { model: Model, params: Vec<f64> },
+    pub fn file(model: &Model, params: &[f64]) -> Self {
+        Neuron {
+            init: model.initial_state(params),
+            params: params.to_vec(),
+            label: model.name.clone(),
+            v_during_run: true,
+            model: model.clone(),
+        }
+    }
 }
 
 /// A validation workload: a model, a GPU method, and a step at which that method is stable.
@@ -40,18 +71,15 @@ pub struct Case {
 
 impl Case {
     /// Numbers a neuron of this case holds per row of its description and results: parameters
-    /// and states, and for a model file V at 20 points of the run for every state.
+    /// and states, and V at 20 points of the run for every state.
     pub fn width(&self) -> usize {
-        match &self.neuron {
-            // The bundled traub and hh files: at most 12 parameters and 6 states.
-            Neuron::BuiltIn { .. } => 18,
-            Neuron::File { model, .. } => model.parameters.len() + 21 * model.states.len(),
-        }
+        let model = &self.neuron.model;
+        model.parameters.len() + 21 * model.states.len()
     }
 }
 
-/// What a check compares of one run: every neuron's spikes and counts, and V (after the run
-/// for the built-in models; at 20 points of the run, every neuron, for a model file).
+/// What a check compares of one run: every neuron's spikes and counts, and V (after the run,
+/// or at 20 points of it for every neuron).
 struct Outcome {
     spikes: Spikes,
     counts: Vec<u32>,
@@ -73,110 +101,65 @@ impl Case {
         n: usize,
         duration_ms: f64,
     ) -> Result<Outcome> {
-        match &self.neuron {
-            Neuron::BuiltIn { params, init } => {
-                let init = init
-                    .state(params)
-                    .expect("cases use states defined for their model");
-                let neurons = self.currents(n).map(|current| NeuronSpec {
-                    params: *params,
-                    init,
-                    current,
-                });
-                let pop = Population {
-                    neurons: neurons.collect(),
-                    stimulus: Stimulus::default(),
-                    first_index: 0,
-                };
-                let cfg = RunConfig {
-                    method: self.method,
-                    dt_ms: self.dt_ms,
-                    duration_ms,
-                    record_every: None,
-                    spike_steps: true,
-                };
-                let r = engine.run(precision, &pop, &cfg)?;
-                Ok(Outcome {
-                    v: r.final_states.iter().map(|s| s.v).collect(),
-                    spikes: r.spikes,
-                    counts: r.spike_counts,
-                })
-            }
-            Neuron::File { model, params } => {
-                let n_steps = (duration_ms / self.dt_ms).round().max(1.0) as usize;
-                let pop = FilePopulation {
-                    model: model.clone(),
-                    params: vec![params.clone(); n],
-                    init: vec![model.initial_state(params); n],
-                    current: self.currents(n).collect(),
-                    threshold: vec![model.threshold; n],
-                    stimulus: Stimulus::default(),
-                    first_index: 0,
-                };
-                let cfg = FileRunConfig {
-                    method: self.method,
-                    dt_ms: self.dt_ms,
-                    n_steps,
-                    record_every: n_steps.div_ceil(20),
-                    spike_steps: true,
-                };
-                let r = engine.run_population(precision, &pop, &cfg)?;
-                let (_, states) = r.trace.expect("the run records a trace");
-                Ok(Outcome {
-                    v: states[0].iter().copied().collect(),
-                    spikes: r.spikes,
-                    counts: r.spike_counts,
-                })
-            }
+        let neuron = &self.neuron;
+        let pop = FilePopulation::uniform(
+            neuron.model.clone(),
+            neuron.params.clone(),
+            neuron.init.clone(),
+            self.currents(n).collect(),
+        );
+        let mut cfg = FileRunConfig::for_duration(self.method, self.dt_ms, duration_ms)?;
+        if neuron.v_during_run {
+            cfg.record_every = cfg.n_steps.div_ceil(20);
         }
+        let r = engine.run_population(precision, &pop, &cfg)?;
+        let v = match r.trace {
+            Some((_, states)) => states[0].iter().copied().collect(),
+            None => r.final_states.column(0).to_vec(),
+        };
+        Ok(Outcome {
+            v,
+            spikes: r.spikes,
+            counts: r.spike_counts,
+        })
     }
 
     pub fn label(&self) -> String {
-        let model = match &self.neuron {
-            Neuron::BuiltIn { params, .. } => format!("{:?}", params.kind).to_lowercase(),
-            Neuron::File { model, .. } => model.name.clone(),
-        };
-        format!("{model} {}", self.method.name())
+        format!("{} {}", self.neuron.label, self.method.name())
     }
+}
+
+/// A built-in model with both GPU methods, from the state its checks start at (traub: the
+/// sweep's, hh: rest), with its file `model`'s parameters `params`.
+pub fn builtin_cases(builtin: BuiltIn, model: &Model, params: &[f64]) -> Result<Vec<Case>> {
+    // RK4 needs dt ≤ ≈ 0.02 ms on the Traub neuron (gNa/C ≈ 100 /ms).
+    let (init, steps, currents) = match builtin {
+        BuiltIn::Traub => (InitialState::Sweep, [0.1, 0.01], (0.0, 200.0)),
+        BuiltIn::Hh => (InitialState::Rest, [0.05, 0.05], (0.0, 40.0)),
+    };
+    let neuron = Neuron::built_in(builtin, model, params, init)?;
+    Ok([Method::ExpEuler, Method::Rk4]
+        .into_iter()
+        .zip(steps)
+        .map(|(method, dt_ms)| Case {
+            neuron: neuron.clone(),
+            method,
+            dt_ms,
+            currents,
+        })
+        .collect())
 }
 
 /// Both built-in models with both GPU methods.
 pub fn cases() -> Vec<Case> {
-    let traub = Neuron::BuiltIn {
-        params: Params::traub(),
-        init: InitialState::Sweep,
-    };
-    let classic = Neuron::BuiltIn {
-        params: Params::classic(),
-        init: InitialState::Rest,
-    };
-    vec![
-        Case {
-            neuron: traub.clone(),
-            method: Method::ExpEuler,
-            dt_ms: 0.1,
-            currents: (0.0, 200.0),
-        },
-        // RK4 needs dt ≤ ≈ 0.02 ms on the Traub neuron (gNa/C ≈ 100 /ms).
-        Case {
-            neuron: traub,
-            method: Method::Rk4,
-            dt_ms: 0.01,
-            currents: (0.0, 200.0),
-        },
-        Case {
-            neuron: classic.clone(),
-            method: Method::ExpEuler,
-            dt_ms: 0.05,
-            currents: (0.0, 40.0),
-        },
-        Case {
-            neuron: classic,
-            method: Method::Rk4,
-            dt_ms: 0.05,
-            currents: (0.0, 40.0),
-        },
-    ]
+    [BuiltIn::Traub, BuiltIn::Hh]
+        .into_iter()
+        .flat_map(|b| {
+            let model = b.model();
+            builtin_cases(b, &model, &model.default_parameters())
+                .expect("the built-in models start from their own states")
+        })
+        .collect()
 }
 
 /// A model file with both GPU methods, at steps every bundled model is stable at (exp-Euler
@@ -189,10 +172,7 @@ pub fn file_cases(model: &Model, params: &[f64]) -> Vec<Case> {
     };
     [(Method::ExpEuler, 0.05), (Method::Rk4, 0.01)]
         .map(|(method, dt_ms)| Case {
-            neuron: Neuron::File {
-                model: model.clone(),
-                params: params.to_vec(),
-            },
+            neuron: Neuron::file(model, params),
             method,
             dt_ms,
             currents,

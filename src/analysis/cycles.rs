@@ -6,12 +6,11 @@
 
 use super::system::{Parameter, System};
 use crate::backend::Engine;
-use crate::backend::population::FilePopulation;
+use crate::backend::population::{FilePopulation, FileRunConfig};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::Precision;
-use crate::population::RunConfig;
 use nalgebra::DVector;
 use serde::Serialize;
 
@@ -39,18 +38,18 @@ impl CycleSearch {
                 return Err(Error::invalid(name, value, "a finite time > 0 ms"));
             }
         }
-        self.config(self.transient_ms, None).validate()?;
-        self.config(self.window_ms, None).validate()
+        self.config(self.transient_ms, 0)?;
+        self.config(self.window_ms, 0).map(|_| ())
     }
 
-    fn config(&self, duration_ms: f64, record_every: Option<usize>) -> RunConfig {
-        RunConfig {
-            method: self.method,
-            dt_ms: self.dt_ms,
-            duration_ms,
+    /// A run of `duration_ms` that counts spikes and records every `record_every` steps (0:
+    /// no trace).
+    fn config(&self, duration_ms: f64, record_every: usize) -> Result<FileRunConfig> {
+        Ok(FileRunConfig {
             record_every,
             spike_steps: false,
-        }
+            ..FileRunConfig::for_duration(self.method, self.dt_ms, duration_ms)?
+        })
     }
 
     /// Steps between window samples: about [`SAMPLE_INTERVAL_MS`].
@@ -138,7 +137,7 @@ pub fn settle(
         first_index: 0,
     };
     let rows = |x: &[DVector<f64>]| x.iter().map(|s| s.iter().copied().collect()).collect();
-    let settle_cfg = search.config(search.transient_ms, None).for_model_file();
+    let settle_cfg = search.config(search.transient_ms, 0)?;
     let settled =
         engine.run_population(search.precision, &population(rows(starts)), &settle_cfg)?;
     let after: Vec<Vec<f64>> = settled
@@ -149,9 +148,7 @@ pub fn settle(
         .collect();
 
     let every = search.record_every();
-    let window_cfg = search
-        .config(search.window_ms, Some(every))
-        .for_model_file();
+    let window_cfg = search.config(search.window_ms, every)?;
     let window = engine.run_population(search.precision, &population(after), &window_cfg)?;
     let (_, trace) = window.trace.expect("the window is recorded");
     let sample_ms = every as f64 * search.dt_ms;

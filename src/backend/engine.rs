@@ -1,20 +1,19 @@
 //! Turning a backend choice and a precision into an engine, and running a population of
 //! independent neurons or a network on it.
 
+use super::BackendChoice;
 use super::cpu::network::CpuNetEngine;
 use super::cpu::population::CpuPopulationEngine;
 use super::gpu::GpuContext;
 use super::gpu::network::GpuNetEngine;
 use super::gpu::population::GpuPopulationEngine;
 use super::population::{self, FilePopulation, FileResult, FileRunConfig};
-use super::{BackendChoice, PopulationResult};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::model::Precision;
 use crate::monitor::SpikeSink;
 use crate::network::Network;
 use crate::network::sim::{self, NetConfig, NetResult};
-use crate::population::{Population, RunConfig};
 use std::sync::Arc;
 
 /// Where a run goes.
@@ -86,19 +85,6 @@ impl Engine {
             Engine::Cpu => None,
             Engine::Gpu(ctx) => Some(format!("{} ({})", ctx.adapter.name, ctx.adapter.backend)),
         }
-    }
-
-    /// Runs a validated population of a built-in model: the generated kernel of its bundled
-    /// model file, or that kernel's CPU twin.
-    pub fn run(
-        &self,
-        precision: Precision,
-        pop: &Population,
-        cfg: &RunConfig,
-    ) -> Result<PopulationResult> {
-        let file = pop.as_model_file()?;
-        let result = self.run_population(precision, &file, &cfg.for_model_file())?;
-        Ok(PopulationResult::from_model_file(result))
     }
 
     /// Runs a population of a model file on this engine in `precision`: the generated kernel,

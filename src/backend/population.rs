@@ -44,6 +44,52 @@ pub struct FileRunConfig {
     pub spike_steps: bool,
 }
 
+impl FilePopulation {
+    /// `currents.len()` neurons alike but for their current: parameters `params`, initial
+    /// state `init`, the model's threshold, no shared stimulus.
+    pub fn uniform(model: Model, params: Vec<f64>, init: Vec<f64>, currents: Vec<f64>) -> Self {
+        let n = currents.len();
+        FilePopulation {
+            params: vec![params; n],
+            init: vec![init; n],
+            current: currents,
+            threshold: vec![model.threshold; n],
+            stimulus: Stimulus::default(),
+            first_index: 0,
+            model,
+        }
+    }
+
+    /// At least one neuron, finite currents and thresholds, and a usable stimulus; called
+    /// before any work (the parameters are checked by the model when the run starts).
+    pub fn validate(&self) -> Result<()> {
+        if self.current.is_empty() {
+            return Err(Error::invalid("population size", 0, "at least one neuron"));
+        }
+        if let Some(c) = self.current.iter().find(|c| !c.is_finite()) {
+            return Err(Error::invalid("current", c, "a finite number"));
+        }
+        if let Some(t) = self.threshold.iter().find(|t| !t.is_finite()) {
+            return Err(Error::invalid("threshold", t, "a finite potential in mV"));
+        }
+        self.stimulus.validate()
+    }
+}
+
+impl FileRunConfig {
+    /// A run of `duration_ms` in steps of `dt_ms` (rounded to the nearest whole step) that
+    /// keeps every spike's step and records no trace; checked before any work.
+    pub fn for_duration(method: Method, dt_ms: f64, duration_ms: f64) -> Result<Self> {
+        Ok(FileRunConfig {
+            method,
+            dt_ms,
+            n_steps: crate::integrate::n_steps(dt_ms, duration_ms)?,
+            record_every: 0,
+            spike_steps: true,
+        })
+    }
+}
+
 /// What a run produces.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FileResult {

@@ -1,106 +1,153 @@
-//! `--model`: a built-in model (`hh`, `traub`: the bundled files of those names behind the
-//! built-in option set, e.g. `--gna`, `--temperature`) or a model file (a bundled one by name,
-//! e.g. `traub_km`, or a path), and `--set` on a model file's parameters.
+//! `--model`: a model file (a bundled one by name, e.g. `traub_km`, or a path), where the
+//! built-in names `traub` and `hh` are their bundled files with the alias table of
+//! [`crate::builtin`]; and `--set` on its parameters.
 
-use super::shared_args::ModelArg;
+use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
 use crate::model_file::{BUNDLED, Model};
 use std::path::Path;
 
-/// What `--model` names.
+/// What `--model` names: a model file, and whether it was named by a built-in name.
 #[derive(Clone, Debug)]
-pub enum ModelChoice {
-    BuiltIn(ModelArg),
-    File(Box<Model>),
+pub struct ModelChoice {
+    pub model: Model,
+    pub builtin: Option<BuiltIn>,
 }
 
 impl ModelChoice {
-    /// `hh` and `traub` are the built-in models; other bundled names and paths load a file.
+    /// A bundled model by name, or the path of a model file.
     pub fn parse(text: &str) -> Result<Self> {
-        match text {
-            "hh" => return Ok(ModelChoice::BuiltIn(ModelArg::Hh)),
-            "traub" => return Ok(ModelChoice::BuiltIn(ModelArg::Traub)),
-            _ => {}
+        if let Some(builtin) = BuiltIn::parse(text) {
+            return Ok(ModelChoice {
+                model: builtin.model(),
+                builtin: Some(builtin),
+            });
         }
-        if BUNDLED.iter().any(|(name, _)| *name == text) {
-            return Ok(ModelChoice::File(Box::new(Model::bundled(text)?)));
-        }
-        let path = Path::new(text);
-        if path.is_file() {
-            return Ok(ModelChoice::File(Box::new(Model::load(path)?)));
-        }
-        let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
-        Err(Error::invalid(
-            "--model",
-            text,
-            format!(
-                "hh, traub, a bundled model ({}) or the path of a model file",
-                names[2..].join(", ")
-            ),
-        ))
-    }
-}
-
-/// The model file `--model` names, for commands that run every model from its file (networks,
-/// the analysis): `traub` and `hh` are the bundled files of the built-in models.
-pub fn model_file(text: &str) -> Result<Model> {
-    match ModelChoice::parse(text)? {
-        ModelChoice::BuiltIn(ModelArg::Traub) => Model::bundled("traub"),
-        ModelChoice::BuiltIn(ModelArg::Hh) => Model::bundled("hh"),
-        ModelChoice::File(model) => Ok(*model),
-    }
-}
-
-/// Applies `--set NAME=VALUE` items to a model file: its parameters (by the file's names), and
-/// `threshold`, the spike threshold [mV], unless the file has a parameter of that name.
-pub fn apply_file_settings(model: &mut Model, params: &mut [f64], items: &[String]) -> Result<()> {
-    let is_threshold = |item: &String| {
-        item.split_once('=').map(|(name, _)| name.trim()) == Some("threshold")
-            && model.parameter("threshold").is_none()
-    };
-    let (threshold, others): (Vec<String>, Vec<String>) =
-        items.iter().cloned().partition(is_threshold);
-    apply_file_overrides(model, params, &others)?;
-    for item in threshold {
-        let value = item
-            .split_once('=')
-            .and_then(|(_, v)| v.trim().parse::<f64>().ok());
-        model.threshold = value
-            .filter(|v| v.is_finite())
-            .ok_or_else(|| Error::invalid("--set", &item, "threshold=VALUE with a finite VALUE"))?;
-    }
-    Ok(())
-}
-
-/// Applies `--set NAME=VALUE` items to a model file's parameters (by the file's names).
-pub fn apply_file_overrides(model: &Model, params: &mut [f64], items: &[String]) -> Result<()> {
-    for item in items {
-        let (name, value) = item
-            .split_once('=')
-            .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE, e.g. gl=0.3"))?;
-        let Some(k) = model.parameters.iter().position(|(n, _)| n == name.trim()) else {
-            let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+        let model = if BUNDLED.iter().any(|(name, _)| *name == text) {
+            Model::bundled(text)?
+        } else if Path::new(text).is_file() {
+            Model::load(Path::new(text))?
+        } else {
+            let names: Vec<&str> = BUNDLED.iter().map(|(n, _)| *n).collect();
             return Err(Error::invalid(
-                "--set",
-                item,
+                "--model",
+                text,
                 format!(
-                    "NAME=VALUE with NAME a parameter of {}: {}",
-                    model.name,
+                    "a bundled model ({}) or the path of a model file",
                     names.join(", ")
                 ),
             ));
         };
-        params[k] = value
+        Ok(ModelChoice {
+            model,
+            builtin: None,
+        })
+    }
+
+    /// Applies `--temperature` [°C]: hh's T; refused for other models.
+    pub fn apply_temperature(&self, params: &mut [f64], temperature: Option<f64>) -> Result<()> {
+        let Some(t) = temperature else { return Ok(()) };
+        let refusal = match self.builtin {
+            Some(BuiltIn::Hh) if !t.is_finite() => "a finite temperature in °C",
+            Some(BuiltIn::Hh) => {
+                let k = parameter_index(&self.model, self.builtin, "temperature");
+                params[k.expect("hh has a temperature")] = t;
+                return Ok(());
+            }
+            Some(BuiltIn::Traub) => {
+                "nothing with --model traub, whose rates have no temperature factor"
+            }
+            None => {
+                "nothing with a model file (set its temperature parameter with --set, e.g. T=20)"
+            }
+        };
+        Err(Error::invalid("--temperature", t, refusal))
+    }
+
+    /// Applies `--set NAME=VALUE` items: to the model's parameters `params` by name (through
+    /// the built-in alias table for `traub` and `hh`), and to `threshold`, the spike threshold
+    /// [mV], unless the model has a parameter of that name.
+    pub fn apply_settings(&mut self, params: &mut [f64], items: &[String]) -> Result<()> {
+        apply(&mut self.model, self.builtin, params, items, true)
+    }
+}
+
+/// [`ModelChoice::apply_settings`] for a model file.
+pub fn apply_file_settings(model: &mut Model, params: &mut [f64], items: &[String]) -> Result<()> {
+    apply(model, None, params, items, true)
+}
+
+/// `--set` on a model file's parameters alone (no threshold).
+pub fn apply_file_overrides(model: &Model, params: &mut [f64], items: &[String]) -> Result<()> {
+    apply(&mut model.clone(), None, params, items, false)
+}
+
+/// The position of the parameter a command-line name means.
+pub fn parameter_index(model: &Model, builtin: Option<BuiltIn>, name: &str) -> Option<usize> {
+    let name = match builtin {
+        Some(builtin) => builtin.parameter(model, name)?,
+        None => name,
+    };
+    model.parameters.iter().position(|(n, _)| n == name)
+}
+
+/// The parameters' names, for messages.
+pub fn parameter_names(model: &Model) -> String {
+    let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+    names.join(", ")
+}
+
+/// The one `--set` parser: each item is NAME=VALUE with a finite VALUE, NAME a parameter (or,
+/// where `threshold` allows, the spike threshold); the values must then give physical rates,
+/// as the file's own do.
+fn apply(
+    model: &mut Model,
+    builtin: Option<BuiltIn>,
+    params: &mut [f64],
+    items: &[String],
+    threshold: bool,
+) -> Result<()> {
+    for item in items {
+        let (name, value) = item
+            .split_once('=')
+            .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE, e.g. gl=0.3"))?;
+        let name = name.trim();
+        let value: f64 = value
             .trim()
             .parse()
             .ok()
             .filter(|v: &f64| v.is_finite())
             .ok_or_else(|| Error::invalid("--set", item, "NAME=VALUE with a finite VALUE"))?;
+        match parameter_index(model, builtin, name) {
+            Some(k) => params[k] = value,
+            None if threshold && name == "threshold" => model.threshold = value,
+            None => {
+                let what = if threshold {
+                    "threshold or a parameter"
+                } else {
+                    "a parameter"
+                };
+                return Err(Error::invalid(
+                    "--set",
+                    item,
+                    format!(
+                        "NAME=VALUE with NAME {what} of {}: {}",
+                        model.name,
+                        parameter_names(model)
+                    ),
+                ));
+            }
+        }
     }
-    // The values the run will use must give physical rates, as the file's own do.
     if items.is_empty() {
         Ok(())
     } else {
         model.check_parameters([&*params], None)
     }
+}
+
+/// The model file `--model` names, for commands that take every model as its file (networks,
+/// the analysis).
+pub fn model_file(text: &str) -> Result<Model> {
+    ModelChoice::parse(text).map(|choice| choice.model)
 }

@@ -1,21 +1,20 @@
 //! `hhsim neuron`: one or more independent neurons, one per `--current` value.
 
-use super::model_choice::{ModelChoice, apply_file_settings};
-use super::shared_args::{StimulusArgs, apply_overrides};
+use super::model_choice::ModelChoice;
+use super::shared_args::StimulusArgs;
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::BackendChoice;
 use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::builtin::InitialState;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::State;
-use crate::model::{InitialState, ModelKind, Params, Precision};
-use crate::model_file::{Model, Units};
+use crate::model::Precision;
+use crate::model_file::Units;
 use crate::monitor::Spikes;
 use crate::output::arrays::WriteNpyArray;
 use crate::output::plot::{MAX_PANELS, TraceFigure, write_trace_png};
 use crate::output::{OutputDir, arrays};
-use crate::population::{NeuronSpec, Population, RunConfig};
 use ndarray::{Array1, Array2};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -41,12 +40,12 @@ pub struct NeuronArgs {
     /// model file's current unit]. Default: 10 µA/cm² (hh), 20 pA (traub), 0 (model files).
     #[arg(long, value_name = "A,B,...", value_parser = number_list)]
     current: Option<Numbers>,
-    /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
-    /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C]; for a model
-    /// file, by the file's names and units, or `threshold` [mV].
+    /// Override a parameter, NAME=VALUE (repeatable), by the model file's names and units
+    /// (`hhsim models` lists them; for traub: c [pF], gna, gk, gl [mS/cm²], ena, ek, el, vt
+    /// [mV], area; for hh also temperature [°C] for T), or `threshold` [mV].
     #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub set: Vec<String>,
-    /// Temperature [°C] of the hh model; its rates scale by 3^((T − 6.3)/10).
+    /// Temperature [°C] of the hh model (its parameter T); its rates scale by 3^((T − 6.3)/10).
     #[arg(long)]
     temperature: Option<f64>,
     /// Initial state: `brainpy` (V −65, m .5, h .6, n .32) or `rest` for hh; `sweep`
@@ -73,10 +72,10 @@ pub struct NeuronArgs {
 #[derive(Serialize)]
 pub struct Summary<'a> {
     command: &'static str,
-    /// `traub` or `classic` for the built-in models, the name of a model file's model.
-    model: serde_json::Value,
-    /// The path of the model file, or the bundled file's name.
-    model_file: Option<String>,
+    /// The name of the model in its file (`traub`, `hh`, …).
+    model: &'a str,
+    /// What `--model` named: a bundled model or the path of a model file.
+    model_file: &'a str,
     states: Vec<&'a str>,
     backend: &'static str,
     adapter: Option<String>,
@@ -88,13 +87,14 @@ pub struct Summary<'a> {
     n_neurons: usize,
     n_steps: usize,
     record_every: usize,
-    /// The named initial state (built-in models) or the initial values of the states.
-    init: serde_json::Value,
-    temperature_c: Option<f64>,
-    /// The parameters: the built-in models' record, or a model file's by name.
-    params: serde_json::Value,
+    /// The initial value of each state, by name.
+    init: serde_json::Map<String, serde_json::Value>,
+    /// The named initial state of a built-in model (`--init`), else none.
+    init_state: Option<InitialState>,
+    /// The parameters by the file's names, in its units.
+    params: serde_json::Map<String, serde_json::Value>,
     threshold_mv: f64,
-    currents: Vec<f64>,
+    currents: &'a [f64],
     current_unit: &'static str,
     stimulus: &'a Stimulus,
     seed: u64,
@@ -106,90 +106,81 @@ pub struct Summary<'a> {
     simulate_s: f64,
 }
 
-/// A model file's run, checked.
-struct FilePlan {
-    population: FilePopulation,
-    config: FileRunConfig,
-    params: Vec<f64>,
-    init: Vec<f64>,
-}
-
-/// What the run is of.
-enum Planned {
-    BuiltIn(Box<Plan>),
-    File(Box<FilePlan>),
-}
-
 /// Everything the run needs, checked: built before the output directory is touched.
 struct Plan {
-    population: Population,
-    config: RunConfig,
-    params: Params<f64>,
-    init: InitialState,
-    currents: Vec<f64>,
+    /// The neurons as the kernel gets them (a built-in's alias applied).
+    population: FilePopulation,
+    config: FileRunConfig,
+    /// The parameters by the file's names, as set.
+    params: Vec<f64>,
+    init: Vec<f64>,
+    init_state: Option<InitialState>,
 }
 
 /// The trace must fit comfortably in memory on a small machine.
 const MAX_TRACE_MIB: usize = 4096;
 
-fn plan(args: &NeuronArgs) -> Result<Planned> {
-    let model = match ModelChoice::parse(&args.model)? {
-        ModelChoice::BuiltIn(model) => model,
-        ModelChoice::File(model) => {
-            return file_plan(args, *model).map(|plan| Planned::File(Box::new(plan)));
-        }
-    };
-    let mut params = model.params(args.temperature)?;
-    if let Some(th) = args.threshold {
-        params.v_th = th;
-    }
-    apply_overrides(&mut params, &args.set)?;
-    let init = args.init.unwrap_or(InitialState::default_for(params.kind));
-    let init_state = init.state(&params).ok_or_else(|| {
-        Error::invalid(
+/// The run: the model's parameters with `--temperature` (hh), `--threshold` and `--set`, its
+/// initial state (a built-in's `--init`, else the file's `[initial]`), one neuron per current.
+fn plan(args: &NeuronArgs) -> Result<Plan> {
+    let mut choice = ModelChoice::parse(&args.model)?;
+    let builtin = choice.builtin;
+    if let (Some(init), None) = (args.init, builtin) {
+        return Err(Error::invalid(
             "--init",
-            format!("{init:?}").to_lowercase(),
-            format!("{} for this model", InitialState::valid_for(params.kind)),
-        )
-    })?;
-    let currents = args
-        .current
-        .clone()
-        .map(|c| c.0)
-        .unwrap_or_else(|| match params.kind {
-            ModelKind::Classic => vec![10.0],
-            ModelKind::Traub => vec![20.0],
-        });
-    let stimulus = args.stimulus.stimulus();
-    let population = Population {
-        neurons: currents
-            .iter()
-            .map(|&current| NeuronSpec {
-                params,
-                init: init_state,
-                current,
-            })
-            .collect(),
-        stimulus,
-        first_index: 0,
+            init.name(),
+            "nothing with a model file, whose [initial] gives the initial state",
+        ));
+    }
+    let mut params = choice.model.default_parameters();
+    choice.apply_temperature(&mut params, args.temperature)?;
+    if let Some(th) = args.threshold {
+        choice.model.threshold = th;
+    }
+    choice.apply_settings(&mut params, &args.set)?;
+    let model = choice.model;
+    if !model.threshold.is_finite() {
+        return Err(Error::invalid(
+            "--threshold",
+            model.threshold,
+            "a finite potential in mV",
+        ));
+    }
+    let init_state = builtin.map(|b| args.init.unwrap_or(b.default_init()));
+    let init = match (builtin, init_state) {
+        (Some(b), Some(state)) => b.initial(state, &model, &params)?,
+        _ => model.initial_state(&params),
     };
-    let config = RunConfig {
-        method: args.method,
-        dt_ms: args.dt,
-        duration_ms: args.duration,
-        record_every: Some(args.record_every),
-        spike_steps: true,
+    let currents = match (&args.current, builtin) {
+        (Some(c), _) => c.0.clone(),
+        (None, Some(b)) => vec![b.default_current()],
+        (None, None) => vec![0.0],
     };
-    config.validate()?;
+    let mut config = FileRunConfig::for_duration(args.method, args.dt, args.duration)?;
+    if args.record_every == 0 {
+        return Err(Error::invalid(
+            "--record-every",
+            0,
+            "a whole number of steps ≥ 1",
+        ));
+    }
+    config.record_every = args.record_every;
+    check_trace_size(args, currents.len(), model.states.len(), config.n_steps)?;
+    let kernel_row = builtin.map_or(params.clone(), |b| b.kernel_row(&model, &params));
+    // Checked here as the run checks it, before the output directory is touched.
+    model.check_parameters([&kernel_row], None)?;
+    let population = FilePopulation {
+        stimulus: args.stimulus.stimulus(),
+        ..FilePopulation::uniform(model, kernel_row, init.clone(), currents)
+    };
     population.validate()?;
-    check_trace_size(args, population.neurons.len(), 4, config.n_steps())?;
-    Ok(Planned::BuiltIn(Box::new(Plan {
+    Ok(Plan {
         population,
         config,
         params,
         init,
-        currents,
-    })))
+        init_state,
+    })
 }
 
 /// The trace (`states` variables per neuron and sample, as f64, held twice while decoded and
@@ -210,95 +201,10 @@ fn check_trace_size(args: &NeuronArgs, neurons: usize, states: usize, steps: usi
     Ok(())
 }
 
-/// A model file's run: its parameters with `--set`, its [initial] state, the same inputs.
-fn file_plan(args: &NeuronArgs, model: Model) -> Result<FilePlan> {
-    if let Some(init) = args.init {
-        return Err(Error::invalid(
-            "--init",
-            format!("{init:?}").to_lowercase(),
-            "nothing with a model file, whose [initial] gives the initial state",
-        ));
-    }
-    if let Some(t) = args.temperature {
-        return Err(Error::invalid(
-            "--temperature",
-            t,
-            "nothing with a model file (set its temperature parameter with --set, e.g. T=20)",
-        ));
-    }
-    if !matches!(args.method, Method::ExpEuler | Method::Rk4) {
-        return Err(Error::invalid(
-            "--method",
-            args.method.name(),
-            "exp-euler or rk4 with a model file",
-        ));
-    }
-    let mut model = model;
-    let mut params = model.default_parameters();
-    apply_file_settings(&mut model, &mut params, &args.set)?;
-    let init = model.initial_state(&params);
-    if let Some(th) = args.threshold {
-        model.threshold = th;
-    }
-    let currents = args.current.clone().map_or(vec![0.0], |c| c.0);
-    // The built-in checks of time step, duration, currents and stimulus apply as they are.
-    let config = RunConfig {
-        method: args.method,
-        dt_ms: args.dt,
-        duration_ms: args.duration,
-        record_every: Some(args.record_every),
-        spike_steps: true,
-    };
-    config.validate()?;
-    let stimulus = args.stimulus.stimulus();
-    let check = Population {
-        neurons: currents
-            .iter()
-            .map(|&current| NeuronSpec {
-                params: Params::traub(),
-                init: State::default(),
-                current,
-            })
-            .collect(),
-        stimulus: stimulus.clone(),
-        first_index: 0,
-    };
-    check.validate()?;
-    if !model.threshold.is_finite() {
-        return Err(Error::invalid(
-            "--threshold",
-            model.threshold,
-            "a finite potential in mV",
-        ));
-    }
-    check_trace_size(args, currents.len(), model.states.len(), config.n_steps())?;
-    let n = currents.len();
-    Ok(FilePlan {
-        config: FileRunConfig {
-            method: args.method,
-            dt_ms: args.dt,
-            n_steps: config.n_steps(),
-            record_every: args.record_every,
-            spike_steps: true,
-        },
-        population: FilePopulation {
-            threshold: vec![model.threshold; n],
-            model,
-            params: vec![params.clone(); n],
-            init: vec![init.clone(); n],
-            current: currents,
-            stimulus,
-            first_index: 0,
-        },
-        params,
-        init,
-    })
-}
-
 /// A finished `neuron` run: everything the command writes, held in memory.
 pub struct NeuronRun {
     args: NeuronArgs,
-    planned: Planned,
+    plan: Plan,
     pub spikes: Spikes,
     pub spike_counts: Vec<u32>,
     spikes_truncated: bool,
@@ -333,49 +239,16 @@ pub fn run(args: NeuronArgs, started: Instant) -> Result<()> {
 
 /// Checks the arguments and runs the neurons; writes nothing.
 pub fn compute(args: NeuronArgs, host: &Host, started: Instant) -> Result<NeuronRun> {
-    let planned = plan(&args)?;
+    let plan = plan(&args)?;
     let engine = host.engine(args.backend, args.precision, args.method)?;
     let setup_s = started.elapsed().as_secs_f64();
     let sim_start = Instant::now();
-    let (spikes, spike_counts, spikes_truncated, trace, n_steps) = match &planned {
-        Planned::BuiltIn(plan) => {
-            let result = engine.run(args.precision, &plan.population, &plan.config)?;
-            let trace = result.trace.expect("neuron runs always record a trace");
-            let named = vec![
-                ("v".to_string(), trace.v),
-                ("m".to_string(), trace.m),
-                ("h".to_string(), trace.h),
-                ("n".to_string(), trace.n),
-            ];
-            let truncated = result.spikes_truncated;
-            (
-                result.spikes,
-                result.spike_counts,
-                truncated,
-                (trace.steps, named),
-                result.n_steps,
-            )
-        }
-        Planned::File(plan) => {
-            let result = engine.run_population(args.precision, &plan.population, &plan.config)?;
-            let (steps, columns) = result.trace.expect("neuron runs always record a trace");
-            let named = plan
-                .population
-                .model
-                .states
-                .iter()
-                .cloned()
-                .zip(columns)
-                .collect();
-            (
-                result.spikes,
-                result.spike_counts,
-                false,
-                (steps, named),
-                result.n_steps,
-            )
-        }
-    };
+    let result = engine.run_population(args.precision, &plan.population, &plan.config)?;
+    let (trace_steps, columns) = result.trace.expect("neuron runs always record a trace");
+    let trace: Vec<(String, Array2<f64>)> = (plan.population.model.states.iter().cloned())
+        .zip(columns)
+        .collect();
+    let spikes_truncated = result.spikes_truncated;
     if spikes_truncated {
         crate::notes::note(
             "some neurons spiked more often than the spike buffer holds; the spike list lacks their late spikes (the summary has exact counts)",
@@ -386,13 +259,13 @@ pub fn compute(args: NeuronArgs, host: &Host, started: Instant) -> Result<Neuron
         backend: engine.backend_name(),
         adapter: engine.adapter_name(),
         args,
-        planned,
-        spikes,
-        spike_counts,
+        plan,
+        spikes: result.spikes,
+        spike_counts: result.spike_counts,
         spikes_truncated,
-        trace_steps: trace.0,
-        trace: trace.1,
-        n_steps,
+        trace_steps,
+        trace,
+        n_steps: result.n_steps,
         started,
         setup_s,
     })
@@ -416,44 +289,18 @@ impl NeuronRun {
     pub fn summary(&self) -> Summary<'_> {
         let n = self.spike_counts.len();
         let duration_s = self.n_steps as f64 * self.args.dt / 1000.0;
-        let (model, model_file, init, params, threshold, currents, unit) = match &self.planned {
-            Planned::BuiltIn(plan) => (
-                to_json(&plan.params.kind),
-                None,
-                to_json(&plan.init),
-                to_json(&plan.params),
-                plan.params.v_th,
-                plan.currents.clone(),
-                current_unit(plan.params.kind),
-            ),
-            Planned::File(plan) => {
-                let model = &plan.population.model;
-                let named = |values: &[f64], names: &mut dyn Iterator<Item = &str>| {
-                    serde_json::Value::Object(
-                        names
-                            .zip(values)
-                            .map(|(k, &v)| (k.to_string(), v.into()))
-                            .collect(),
-                    )
-                };
-                (
-                    model.name.clone().into(),
-                    Some(self.args.model.clone()),
-                    named(&plan.init, &mut model.states.iter().map(String::as_str)),
-                    named(
-                        &plan.params,
-                        &mut model.parameters.iter().map(|(n, _)| n.as_str()),
-                    ),
-                    model.threshold,
-                    plan.population.current.clone(),
-                    Units::current_unit(model.units),
-                )
-            }
+        let pop = &self.plan.population;
+        let model = &pop.model;
+        let named = |names: &mut dyn Iterator<Item = &String>, values: &[f64]| {
+            names
+                .zip(values)
+                .map(|(k, &v)| (k.clone(), v.into()))
+                .collect()
         };
         Summary {
             command: "neuron",
-            model,
-            model_file,
+            model: &model.name,
+            model_file: &self.args.model,
             states: self.trace.iter().map(|(name, _)| name.as_str()).collect(),
             backend: self.backend,
             adapter: self.adapter.clone(),
@@ -465,13 +312,16 @@ impl NeuronRun {
             n_neurons: n,
             n_steps: self.n_steps,
             record_every: self.args.record_every,
-            init,
-            temperature_c: self.args.temperature,
-            params,
-            threshold_mv: threshold,
-            currents,
-            current_unit: unit,
-            stimulus: self.stimulus(),
+            init: named(&mut model.states.iter(), &self.plan.init),
+            init_state: self.plan.init_state,
+            params: named(
+                &mut model.parameters.iter().map(|(n, _)| n),
+                &self.plan.params,
+            ),
+            threshold_mv: model.threshold,
+            currents: &pop.current,
+            current_unit: Units::current_unit(model.units),
+            stimulus: &pop.stimulus,
             seed: self.args.stimulus.seed,
             rates_hz: self
                 .spike_counts
@@ -483,13 +333,6 @@ impl NeuronRun {
             wall_s: self.started.elapsed().as_secs_f64(),
             setup_s: self.setup_s,
             simulate_s: self.simulate_s,
-        }
-    }
-
-    fn stimulus(&self) -> &Stimulus {
-        match &self.planned {
-            Planned::BuiltIn(plan) => &plan.population.stimulus,
-            Planned::File(plan) => &plan.population.stimulus,
         }
     }
 
@@ -512,13 +355,7 @@ impl NeuronRun {
         arrays::write_npz_arrays(dir, "trace.npz", &named)?;
         let n = self.spike_counts.len();
         let summary = self.summary();
-        let title = match &self.planned {
-            Planned::BuiltIn(plan) => match plan.params.kind {
-                ModelKind::Classic => "HH 1952".to_string(),
-                ModelKind::Traub => "Traub–Miles".to_string(),
-            },
-            Planned::File(plan) => plan.population.model.name.clone(),
-        };
+        let title = &self.plan.population.model.name;
         let figure = TraceFigure {
             title: format!(
                 "{title} neuron, {}, {}, dt = {} ms",
@@ -545,16 +382,5 @@ impl NeuronRun {
             thresholds: vec![summary.threshold_mv; n],
         };
         write_trace_png(dir, "trace.png", &figure)
-    }
-}
-
-fn to_json(value: &impl Serialize) -> serde_json::Value {
-    serde_json::to_value(value).expect("summaries serialize")
-}
-
-fn current_unit(kind: ModelKind) -> &'static str {
-    match kind {
-        ModelKind::Classic => "µA/cm²",
-        ModelKind::Traub => "pA",
     }
 }

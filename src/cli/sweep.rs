@@ -3,18 +3,18 @@
 //! `hhsim merge`, which joins shards into the result of the whole grid.
 
 use super::Host;
-use super::model_choice::{ModelChoice, apply_file_settings};
-use super::shared_args::{StimulusArgs, apply_overrides};
+use super::model_choice::{ModelChoice, parameter_names};
+use super::shared_args::StimulusArgs;
+use crate::backend::population::FileRunConfig;
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use crate::model::Precision;
-use crate::model_file::Model;
 use crate::output::OutputDir;
 use crate::output::arrays::write_npy;
 use crate::output::plot::{RateFigure, write_rate_png};
 use crate::sweep::file::{FileAxis, FileSweep, FileSweepKey};
-use crate::sweep::{Axis, CELLS_PER_CHUNK, Shard, SweepParam, SweepSpec};
+use crate::sweep::{CELLS_PER_CHUNK, Shard, chunks};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
@@ -46,9 +46,9 @@ pub struct SweepArgs {
     )]
     current: String,
     /// Any parameter as an axis, given once (an f–I style curve) or twice (first: columns,
-    /// second: rows), instead of --gna and --current. NAME is one of gna, gk, gl, ena, ek, el,
-    /// vt, current, threshold, temperature (hh only); for a model file, one of its parameters,
-    /// current or threshold.
+    /// second: rows), instead of --gna and --current (which only traub and hh have). NAME is
+    /// current, threshold or a parameter of the model file (`hhsim models` lists them; hh's T
+    /// is also `temperature`).
     #[arg(long, value_name = "NAME=START:STOP:COUNT")]
     axis: Vec<String>,
     #[arg(long, value_enum, default_value = "exp-euler")]
@@ -61,9 +61,8 @@ pub struct SweepArgs {
     /// Simulated time [ms].
     #[arg(long, default_value_t = 1000.0)]
     duration: f64,
-    /// Override a parameter, NAME=VALUE (repeatable), by the names of `sweep --axis`: gna, gk,
-    /// gl [mS/cm²], ena, ek, el, threshold [mV], vt (traub), temperature (hh) [°C]; for a model
-    /// file, by the file's names and units, or `threshold` [mV].
+    /// Override a parameter, NAME=VALUE (repeatable), by the names of `--axis` (not an axis
+    /// of this sweep), or `threshold` [mV].
     #[arg(long = "set", value_name = "NAME=VALUE", allow_hyphen_values = true)]
     pub set: Vec<String>,
     /// Temperature [°C] of every hh cell (unless it is an axis).
@@ -89,15 +88,11 @@ pub struct SweepArgs {
 }
 
 /// What identifies a run in its directory: `--resume` continues only the same run, and
-/// `merge` joins shards of the same spec. Written first, as `sweep.json`.
+/// `merge` joins shards of the same grid. Written first, as `sweep.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct RunKey {
-    /// A built-in model's grid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    spec: Option<SweepSpec>,
-    /// A model file's grid.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    file: Option<FileSweepKey>,
+    /// The grid.
+    file: FileSweepKey,
     shard: Option<Shard>,
     /// The cells this run covers, [start, end) in row-major order.
     cells: (usize, usize),
@@ -108,49 +103,6 @@ const KEY_FILE: &str = "sweep.json";
 const PART_FILE: &str = "spike_counts_part.npy";
 const CHUNK_DIR: &str = "chunks";
 
-fn spec_from(args: &SweepArgs) -> Result<SweepSpec> {
-    let ModelChoice::BuiltIn(model) = ModelChoice::parse(&args.model)? else {
-        unreachable!("model files take file_sweep_from")
-    };
-    let mut base = model.params(args.temperature)?;
-    apply_overrides(&mut base, &args.set)?;
-    let axes = if args.axis.is_empty() {
-        vec![
-            Axis::parse(SweepParam::Gna, &args.gna)?,
-            Axis::parse(SweepParam::Current, &args.current)?,
-        ]
-    } else {
-        args.axis
-            .iter()
-            .map(|a| Axis::parse_named(a))
-            .collect::<Result<_>>()?
-    };
-    for item in &args.set {
-        let name = item
-            .split_once('=')
-            .map_or(item.as_str(), |(name, _)| name.trim());
-        if axes.iter().any(|a| a.param.name() == name.to_lowercase()) {
-            return Err(Error::invalid(
-                "--set",
-                item,
-                "a parameter that is not an axis of the sweep",
-            ));
-        }
-    }
-    let spec = SweepSpec {
-        base,
-        base_current: 0.0,
-        axes,
-        stimulus: args.stimulus.stimulus(),
-        method: args.method,
-        precision: args.precision,
-        dt_ms: args.dt,
-        duration_ms: args.duration,
-    };
-    spec.validate()?;
-    Ok(spec)
-}
-
 fn read_key(dir: &Path) -> Result<RunKey> {
     let path = dir.join(KEY_FILE);
     let text = std::fs::read_to_string(&path).map_err(|e| {
@@ -160,16 +112,30 @@ fn read_key(dir: &Path) -> Result<RunKey> {
             format!("a sweep's --out directory with {KEY_FILE} ({e})"),
         )
     })?;
-    let mut key: RunKey = serde_json::from_str(&text).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
         Error::invalid(
             "sweep file",
             path.display(),
             format!("a {KEY_FILE} written by hhsim sweep ({e})"),
         )
     })?;
-    if let Some(file) = &mut key.file {
-        file.fill_threshold()?;
+    if value.get("spec").is_some() {
+        return Err(Error::invalid(
+            "sweep file",
+            path.display(),
+            format!(
+                "a {KEY_FILE} of this version: it holds a built-in model's grid as versions before model files wrote it; run that sweep again (without --resume), whose counts are the same"
+            ),
+        ));
     }
+    let mut key: RunKey = serde_json::from_value(value).map_err(|e| {
+        Error::invalid(
+            "sweep file",
+            path.display(),
+            format!("a {KEY_FILE} written by hhsim sweep ({e})"),
+        )
+    })?;
+    key.file.fill_threshold()?;
     Ok(key)
 }
 
@@ -199,11 +165,7 @@ pub struct Summary {
 
 pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     let grid = grid_from(&args)?;
-    if args.chunk_cells == 0 {
-        return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
-    }
     let shard = args.shard.as_deref().map(Shard::parse).transpose()?;
-    grid.memory(args.chunk_cells).check()?;
     let range = shard.map_or(0..grid.n_cells(), |s| s.cells(grid.n_cells()));
     let key = grid.key(&args.model, shard, &range, args.chunk_cells);
     // Owned before its checkpoint is read: no other run can write into it meanwhile.
@@ -240,7 +202,7 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
     let chunk_dir = dir.subdir(CHUNK_DIR)?;
     let setup_s = started.elapsed().as_secs_f64();
 
-    let chunks = SweepSpec::chunks(range.clone(), args.chunk_cells);
+    let chunks = chunks(range.clone(), args.chunk_cells);
     let bar = ProgressBar::new(range.len() as u64)
         .with_style(ProgressStyle::with_template(PROGRESS_TEMPLATE).expect("valid template"));
     let sim_start = Instant::now();
@@ -375,85 +337,51 @@ fn read_chunk(path: &Path, cells: usize) -> Result<Vec<u32>, String> {
     Ok(counts.to_vec())
 }
 
-/// A grid of a built-in model or of a model file.
+/// A grid, as the command line runs it.
 #[derive(Clone, Debug)]
-pub enum Grid {
-    BuiltIn(Box<SweepSpec>),
-    File(Box<FileSweep>),
-}
+pub struct Grid(pub FileSweep);
 
 impl Grid {
     /// Rows = second axis, columns = first; 1-D for one axis.
     pub fn shape(&self) -> Vec<usize> {
-        match self {
-            Grid::BuiltIn(spec) => spec.shape(),
-            Grid::File(sweep) => sweep.shape(),
-        }
+        self.0.shape()
     }
 
     pub fn n_cells(&self) -> usize {
-        self.shape().iter().product()
+        self.0.n_cells()
     }
 
     /// Each axis's name and values, first axis first.
     pub fn axis_arrays(&self) -> Vec<(String, Vec<f64>)> {
-        match self {
-            Grid::BuiltIn(spec) => spec
-                .axis_arrays()
-                .into_iter()
-                .map(|(name, values)| (name.to_string(), values.to_vec()))
-                .collect(),
-            Grid::File(sweep) => sweep.axis_arrays(),
-        }
+        self.0.axis_arrays()
     }
 
     fn run_chunk(&self, engine: &Engine, chunk: std::ops::Range<usize>) -> Result<Vec<u32>> {
-        match self {
-            Grid::BuiltIn(spec) => spec.run_chunk(engine, chunk.clone()),
-            Grid::File(sweep) => sweep.run_chunk(engine, chunk.clone()),
-        }
-        .map_err(|e| e.in_grid(chunk.start))
+        (self.0.run_chunk(engine, chunk.clone())).map_err(|e| e.in_grid(chunk.start))
     }
 
     /// The host memory of a run of this grid in chunks of `chunk_cells` cells.
     fn memory(&self, chunk_cells: usize) -> crate::memory::Estimate {
-        let (counts, params, states): (Vec<usize>, usize, usize) = match self {
-            // The bundled traub and hh files: at most 10 parameters and 4 states.
-            Grid::BuiltIn(spec) => (spec.axes.iter().map(|a| a.count).collect(), 10, 4),
-            Grid::File(sweep) => (
-                sweep.axes.iter().map(|a| a.count).collect(),
-                sweep.model.parameters.len(),
-                sweep.model.states.len(),
-            ),
-        };
-        // A cell of a running chunk: its description (a built-in cell's spec, then rows of
-        // parameters and initial state, a current and a threshold) and the run's buffers
-        // (states, parameters, threshold, current, count, status; f64 at most).
-        let cell_bytes = std::mem::size_of::<crate::population::NeuronSpec>()
-            + 2 * 24
-            + 8 * (params + states + 2)
-            + 8 * (states + params + 3)
-            + 8;
+        let sweep = &self.0;
+        let (params, states) = (sweep.model.parameters.len(), sweep.model.states.len());
+        // A cell of a running chunk: its description (rows of parameters, as set and as the
+        // kernel gets them, and of the initial state, a current and a threshold) and the run's
+        // buffers (states, parameters, threshold, current, count, status; f64 at most).
+        let cell_bytes = 3 * 24 + 8 * (2 * params + states + 2) + 8 * (states + params + 3) + 8;
         crate::sweep::grid_memory(
             self.n_cells(),
-            counts.into_iter(),
+            sweep.axes.iter().map(|a| a.count),
             chunk_cells,
             cell_bytes as f64,
         )
     }
 
     fn precision_and_method(&self) -> (Precision, Method) {
-        match self {
-            Grid::BuiltIn(spec) => (spec.precision, spec.method),
-            Grid::File(sweep) => (sweep.precision, sweep.method),
-        }
+        (self.0.precision, self.0.method)
     }
 
     fn n_steps(&self) -> usize {
-        match self {
-            Grid::BuiltIn(spec) => spec.config().n_steps(),
-            Grid::File(sweep) => sweep.n_steps,
-        }
+        self.0.n_steps
     }
 
     /// What `sweep.json` records of a run of `cells` of this grid; `model_arg` is what
@@ -465,62 +393,39 @@ impl Grid {
         cells: &std::ops::Range<usize>,
         chunk_cells: usize,
     ) -> RunKey {
-        let (spec, file) = match self {
-            Grid::BuiltIn(spec) => (Some(spec.as_ref().clone()), None),
-            Grid::File(sweep) => (None, Some(sweep.key(model_arg))),
-        };
         RunKey {
-            spec,
-            file,
+            file: self.0.key(model_arg),
             shard,
             cells: (cells.start, cells.end),
             chunk_cells,
         }
     }
 
-    /// The grid as `summary.json` describes it: a built-in model's `spec`, or a model file's
-    /// model, parameters, axes and run settings; and the result's shape.
+    /// The grid as `summary.json` describes it, the same for every model: the model, the
+    /// parameters by the file's names, the axes and run settings, and the result's shape.
     fn describe(&self, model_arg: &str) -> serde_json::Map<String, serde_json::Value> {
-        let value = match self {
-            // `method`, `precision`, `dt_ms` and `n_steps` at the top for every grid, as a
-            // model file's grid has them.
-            Grid::BuiltIn(spec) => serde_json::json!({
-                "spec": spec,
-                "model": match spec.base.kind {
-                    crate::model::ModelKind::Traub => "traub",
-                    crate::model::ModelKind::Classic => "hh",
-                },
-                "method": spec.method,
-                "precision": spec.precision,
-                "dt_ms": spec.dt_ms,
-                "n_steps": spec.config().n_steps(),
-                "shape": spec.shape(),
-                "rows": spec.axes.get(1).map(|a| a.param.name()),
-                "columns": spec.axes[0].param.name(),
-            }),
-            Grid::File(sweep) => {
-                let key = sweep.key(model_arg);
-                let parameters: serde_json::Map<String, serde_json::Value> = key
-                    .parameters
-                    .iter()
-                    .map(|(n, x)| (n.clone(), (*x).into()))
-                    .collect();
-                serde_json::json!({
-                    "model": sweep.model.name,
-                    "model_file": model_arg,
-                    "parameters": parameters,
-                    "axes": key.axes,
-                    "method": key.method,
-                    "precision": key.precision,
-                    "dt_ms": key.dt_ms,
-                    "n_steps": key.n_steps,
-                    "stimulus": key.stimulus,
-                    "shape": sweep.shape(),
-                    "rows": sweep.axes.get(1).map(|a| a.name.as_str()),
-                    "columns": sweep.axes[0].name,
-                })
-            }
-        };
+        let sweep = &self.0;
+        let key = sweep.key(model_arg);
+        let parameters: serde_json::Map<String, serde_json::Value> = key
+            .parameters
+            .iter()
+            .map(|(n, x)| (n.clone(), (*x).into()))
+            .collect();
+        let value = serde_json::json!({
+            "model": sweep.model.name,
+            "model_file": model_arg,
+            "parameters": parameters,
+            "threshold_mv": sweep.model.threshold,
+            "axes": key.axes,
+            "method": key.method,
+            "precision": key.precision,
+            "dt_ms": key.dt_ms,
+            "n_steps": key.n_steps,
+            "stimulus": key.stimulus,
+            "shape": sweep.shape(),
+            "rows": sweep.axes.get(1).map(|a| a.name.as_str()),
+            "columns": sweep.axes[0].name,
+        });
         match value {
             serde_json::Value::Object(map) => map,
             _ => unreachable!("json! of an object"),
@@ -530,31 +435,21 @@ impl Grid {
     /// `spike_counts.npy` (rows = second axis, columns = first; 1-D for one axis), one `.npy`
     /// per axis, and `rates.png`.
     fn write(&self, dir: &OutputDir, counts: Vec<u32>) -> Result<()> {
-        // Each axis's name, figure label and values, and the neuron the title names.
-        let (axes, neuron): (Vec<(String, String, Vec<f64>)>, String) = match self {
-            Grid::BuiltIn(spec) => {
-                let label =
-                    |a: &Axis| format!("{} ({})", a.param.symbol(), a.param.unit(spec.base.kind));
-                let axes = spec.axes.iter();
-                let axes = axes.map(|a| (a.param.name().to_string(), label(a), a.values()));
-                (axes.collect(), format!("{:?}", spec.base.kind))
-            }
-            Grid::File(sweep) => {
-                let axes = sweep.axes.iter();
-                let axes = axes.map(|a| (a.name.clone(), a.name.clone(), a.values()));
-                (axes.collect(), sweep.model.name.clone())
-            }
+        let sweep = &self.0;
+        // Each axis's name, figure label (with a built-in model's unit) and values.
+        let label = |name: &str| match sweep.builtin.and_then(|b| b.unit(name)) {
+            Some(unit) => format!("{name} ({unit})"),
+            None => name.to_string(),
         };
-        let (precision, method) = self.precision_and_method();
-        let dt_ms = match self {
-            Grid::BuiltIn(spec) => spec.dt_ms,
-            Grid::File(sweep) => sweep.dt_ms,
-        };
-        let duration_s = self.n_steps() as f64 * dt_ms / 1000.0;
+        let axes: Vec<(String, String, Vec<f64>)> = (sweep.axes.iter())
+            .map(|a| (a.name.clone(), label(&a.name), a.values()))
+            .collect();
+        let duration_s = self.n_steps() as f64 * sweep.dt_ms / 1000.0;
         let title = format!(
-            "firing rate, {neuron} neuron, {duration_s} s, {} {}",
-            method.name(),
-            precision.name()
+            "firing rate, {} neuron, {duration_s} s, {} {}",
+            sweep.model.name,
+            sweep.method.name(),
+            sweep.precision.name()
         );
         write_grid_files(dir, &self.shape(), counts, &axes, title, duration_s)
     }
@@ -563,24 +458,12 @@ impl Grid {
 impl RunKey {
     /// The grid this run belongs to.
     fn grid(&self) -> Result<Grid> {
-        match (&self.spec, &self.file) {
-            (Some(spec), None) => Ok(Grid::BuiltIn(Box::new(spec.clone()))),
-            (None, Some(file)) => Ok(Grid::File(Box::new(file.sweep()?))),
-            _ => Err(Error::invalid(
-                "sweep file",
-                KEY_FILE,
-                "the grid of one built-in model or of one model file",
-            )),
-        }
+        Ok(Grid(self.file.sweep()?))
     }
 
     /// What `--model` named.
     fn model_arg(&self) -> String {
-        match (&self.spec, &self.file) {
-            (_, Some(file)) => file.model_file.clone(),
-            (Some(spec), _) => format!("{:?}", spec.base.kind).to_lowercase(),
-            _ => String::new(),
-        }
+        self.file.model_file.clone()
     }
 }
 
@@ -599,54 +482,43 @@ pub struct SweepRun {
     simulate_s: f64,
 }
 
-/// The grid `args` describe: of a built-in model or of a model file.
+/// The grid `args` describe: `--axis` names parameters of the model (or `current`, or
+/// `threshold`), `--set` their values off the axes; a built-in model's default axes are
+/// `--gna` and `--current`.
 fn grid_from(args: &SweepArgs) -> Result<Grid> {
-    match ModelChoice::parse(&args.model)? {
-        ModelChoice::BuiltIn(_) => spec_from(args).map(|s| Grid::BuiltIn(Box::new(s))),
-        ModelChoice::File(model) => file_sweep_from(args, *model).map(|s| Grid::File(Box::new(s))),
-    }
-}
-
-/// A model file's grid: `--axis` names its parameters (or `current`, or `threshold`), `--set`
-/// their values off the axes.
-fn file_sweep_from(args: &SweepArgs, mut model: Model) -> Result<FileSweep> {
-    if args.axis.is_empty() {
-        let names: Vec<&str> = model.parameters.iter().map(|(n, _)| n.as_str()).collect();
+    let mut choice = ModelChoice::parse(&args.model)?;
+    let builtin = choice.builtin;
+    if args.axis.is_empty() && builtin.is_none() {
         return Err(Error::invalid(
             "--model",
             &args.model,
             format!(
                 "--axis NAME=START:STOP:COUNT with a model file (NAME current or one of {})",
-                names.join(", ")
+                parameter_names(&choice.model)
             ),
         ));
     }
-    if let Some(t) = args.temperature {
-        return Err(Error::invalid(
-            "--temperature",
-            t,
-            "nothing with a model file (set its temperature parameter with --set)",
-        ));
-    }
-    if !matches!(args.method, Method::ExpEuler | Method::Rk4) {
-        return Err(Error::invalid(
-            "--method",
-            args.method.name(),
-            "exp-euler or rk4 with a model file",
-        ));
-    }
-    let mut base = model.default_parameters();
-    apply_file_settings(&mut model, &mut base, &args.set)?;
-    let axes = args
-        .axis
-        .iter()
-        .map(|a| FileAxis::parse(&model, a))
+    let mut base = choice.model.default_parameters();
+    choice.apply_temperature(&mut base, args.temperature)?;
+    choice.apply_settings(&mut base, &args.set)?;
+    let model = choice.model;
+    let axis_texts = if args.axis.is_empty() {
+        vec![
+            format!("gna={}", args.gna),
+            format!("current={}", args.current),
+        ]
+    } else {
+        args.axis.clone()
+    };
+    let axes = (axis_texts.iter())
+        .map(|a| FileAxis::parse(&model, builtin, a))
         .collect::<Result<Vec<_>>>()?;
     for item in &args.set {
         let name = item
             .split_once('=')
             .map_or(item.as_str(), |(name, _)| name.trim());
-        if axes.iter().any(|a| a.name == name) {
+        let axis = FileAxis::parse(&model, builtin, &format!("{name}=0:0:1"));
+        if axis.is_ok_and(|set| axes.iter().any(|a| a.target == set.target)) {
             return Err(Error::invalid(
                 "--set",
                 item,
@@ -654,29 +526,27 @@ fn file_sweep_from(args: &SweepArgs, mut model: Model) -> Result<FileSweep> {
             ));
         }
     }
-    // The built-in checks of time step, duration and stimulus apply as they are.
-    let config = crate::population::RunConfig {
-        method: args.method,
-        dt_ms: args.dt,
-        duration_ms: args.duration,
-        record_every: None,
-        spike_steps: false,
-    };
-    config.validate()?;
+    let config = FileRunConfig::for_duration(args.method, args.dt, args.duration)?;
     let stimulus = args.stimulus.stimulus();
     stimulus.validate()?;
-    let sweep = FileSweep {
+    let grid = Grid(FileSweep {
         model,
+        builtin,
         base,
         axes,
         stimulus,
         method: args.method,
         precision: args.precision,
         dt_ms: args.dt,
-        n_steps: config.n_steps(),
-    };
-    sweep.validate()?;
-    Ok(sweep)
+        n_steps: config.n_steps,
+    });
+    if args.chunk_cells == 0 {
+        return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
+    }
+    // Before the grid's checks, which visit every value of an axis.
+    grid.memory(args.chunk_cells).check()?;
+    grid.0.validate()?;
+    Ok(grid)
 }
 
 /// Checks the arguments and runs the whole grid in memory, chunk by chunk (no checkpoints:
@@ -697,10 +567,6 @@ pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRu
         ));
     }
     let grid = grid_from(&args)?;
-    if args.chunk_cells == 0 {
-        return Err(Error::invalid("--chunk-cells", 0, "at least 1"));
-    }
-    grid.memory(args.chunk_cells).check()?;
     let (precision, method) = grid.precision_and_method();
     let engine = host.engine(args.backend, precision, method)?;
     let setup_s = started.elapsed().as_secs_f64();
@@ -708,7 +574,7 @@ pub fn compute(args: SweepArgs, host: &Host, started: Instant) -> Result<SweepRu
     let n_cells = grid.n_cells();
     let progress = host.progress(n_cells as u64, PROGRESS_TEMPLATE);
     let mut counts = Vec::with_capacity(n_cells);
-    for chunk in SweepSpec::chunks(0..n_cells, args.chunk_cells) {
+    for chunk in chunks(0..n_cells, args.chunk_cells) {
         counts.extend(grid.run_chunk(&engine, chunk)?);
         progress.set(counts.len() as u64)?;
     }
@@ -838,7 +704,7 @@ pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
     parts.sort_by_key(|p| p.2.k);
     let (first_dir, first, first_shard, _) = &parts[0];
     for (dir, key, shard, _) in &parts[1..] {
-        if (&key.spec, &key.file) != (&first.spec, &first.file) {
+        if key.file != first.file {
             return Err(Error::invalid(
                 "shard",
                 dir.display(),

@@ -2,10 +2,10 @@
 //! status 1 when any check fails.
 
 use super::Host;
-use super::model_choice::{ModelChoice, apply_file_overrides};
+use super::model_choice::ModelChoice;
 use crate::backend::gpu::{AdapterSummary, GpuContext};
 use crate::error::{Error, Result};
-use crate::validate::{Check, Neuron, cases, file_cases, run_checks};
+use crate::validate::{Check, builtin_cases, cases, file_cases, run_checks};
 use std::sync::Arc;
 
 #[derive(clap::Args, Debug)]
@@ -16,11 +16,12 @@ pub struct ValidateArgs {
     /// Simulated time per check [ms].
     #[arg(long, default_value_t = 1000.0)]
     pub duration: f64,
-    /// Check one model: `traub` or `hh` (the built-in models; default both), or a model file
-    /// (a bundled one by name, e.g. `traub_km`, or a path).
+    /// Check one model: `traub` or `hh` (the built-in models, from the states and at the steps
+    /// of their checks; default both), or a model file (a bundled one by name, e.g.
+    /// `traub_km`, or a path).
     #[arg(long)]
     pub model: Option<String>,
-    /// Override a parameter of the model file, NAME=VALUE (repeatable).
+    /// Override a parameter of the model, NAME=VALUE (repeatable).
     #[arg(
         long = "set",
         value_name = "NAME=VALUE",
@@ -56,37 +57,22 @@ pub fn compute(args: &ValidateArgs, host: &Host) -> Result<ValidateRun> {
             "a finite time > 0 ms",
         ));
     }
-    // `traub` and `hh` name the built-in models here (their bundled files behind the built-in
-    // parameters and initial states), as in `neuron`; the files' own defaults are checked by
-    // path, e.g. `models/traub.toml`.
     let cases = match args.model.as_deref().map(ModelChoice::parse).transpose()? {
         None => cases(),
-        Some(ModelChoice::BuiltIn(_)) if !args.set.is_empty() => {
-            return Err(Error::invalid(
-                "--set",
-                args.set.join(" "),
-                "a parameter of a model file (the built-in models' checks take none)",
-            ));
-        }
-        Some(ModelChoice::BuiltIn(model)) => {
-            let kind = model.params(None)?.kind;
-            let of_kind = |c: &crate::validate::Case| matches!(&c.neuron, Neuron::BuiltIn { params, .. } if params.kind == kind);
-            cases().into_iter().filter(of_kind).collect()
-        }
-        Some(ModelChoice::File(model)) => {
-            let mut params = model.default_parameters();
-            apply_file_overrides(&model, &mut params, &args.set)?;
-            file_cases(&model, &params)
+        Some(mut choice) => {
+            let mut params = choice.model.default_parameters();
+            choice.apply_settings(&mut params, &args.set)?;
+            match choice.builtin {
+                Some(builtin) => builtin_cases(builtin, &choice.model, &params)?,
+                None => file_cases(&choice.model, &params),
+            }
         }
     };
     // Per neuron, for each of the two engines a check compares: its description (a row of
     // parameters and of states, current, threshold), the run's buffers and its outcome, for
     // the widest model of the cases.
     let width = cases.iter().map(|c| c.width()).max().unwrap_or(0) as f64;
-    let per_engine = std::mem::size_of::<crate::population::NeuronSpec>() as f64
-        + 2.0 * (24.0 + 8.0 * width)
-        + 2.0 * 8.0 * width
-        + 64.0;
+    let per_engine = 2.0 * (24.0 + 8.0 * width) + 2.0 * 8.0 * width + 64.0;
     crate::memory::Estimate::new()
         .add(
             "neurons",

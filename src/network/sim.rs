@@ -35,14 +35,14 @@ const CHUNK_BUFFER_BYTES: usize = 64 << 20;
 
 impl NetConfig {
     pub fn validate(&self, net: &Network) -> Result<()> {
-        let as_run = crate::population::RunConfig {
-            method: self.method,
-            dt_ms: self.dt_ms,
-            duration_ms: self.duration_ms,
-            record_every: Some(self.record_every),
-            spike_steps: true,
-        };
-        as_run.validate()?;
+        crate::integrate::n_steps(self.dt_ms, self.duration_ms)?;
+        if self.record_every == 0 {
+            return Err(Error::invalid(
+                "--record-every",
+                0,
+                "a whole number of steps ≥ 1",
+            ));
+        }
         if !matches!(self.method, Method::ExpEuler | Method::Rk4) {
             return Err(Error::invalid(
                 "--method",

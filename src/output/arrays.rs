@@ -3,8 +3,6 @@
 
 use super::OutputDir;
 use crate::error::Result;
-use crate::monitor::Trace;
-use ndarray::Array1;
 use ndarray_npy::{NpzWriter, WriteNpyExt};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -78,23 +76,6 @@ impl<T: WriteNpyExt> WriteNpyArray for T {
     }
 }
 
-/// `trace.npz`: `t` (ms) and the four state variables, neurons × samples.
-pub fn write_trace(dir: &OutputDir, trace: &Trace, dt_ms: f64) -> Result<()> {
-    let t = Array1::from_iter(trace.steps.iter().map(|&s| s as f64 * dt_ms));
-    dir.write("trace.npz", |tmp| {
-        write_npz(
-            tmp,
-            &[
-                ("t", &t),
-                ("v", &trace.v),
-                ("m", &trace.m),
-                ("h", &trace.h),
-                ("n", &trace.n),
-            ],
-        )
-    })
-}
-
 /// Writes one array as a `.npy` file.
 pub fn write_npy(dir: &OutputDir, name: &str, array: &impl WriteNpyExt) -> Result<()> {
     dir.write(name, |tmp| {
@@ -115,6 +96,7 @@ pub fn write_npz_arrays(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ndarray::Array1;
 
     #[test]
     fn a_full_disk_is_one_error() {

@@ -1,16 +1,18 @@
 //! Parameter grids of a model file: any of its parameters (or the injected current, or the spike
-//! threshold) as an axis,
-//! one uncoupled neuron per cell, each starting from its own steady state, run in chunks of
-//! cells on the generated kernel or its twin.
+//! threshold) as an axis, one uncoupled neuron per cell, each starting from its own steady state
+//! (a built-in model's cells: from V = EL, every gate closed), run in chunks of cells on the
+//! generated kernel or its twin.
 
 use crate::backend::Engine;
 use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::model::Precision;
 use crate::model_file::Model;
-use crate::sweep::{MAX_RESULT_BYTES, linspace, parse_range};
+use crate::sweep::{CELLS_PER_CHUNK, MAX_RESULT_BYTES, chunks, linspace, parse_range};
+use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
 use std::ops::Range;
 
@@ -36,9 +38,9 @@ pub struct FileAxis {
 }
 
 impl FileAxis {
-    /// Parses `NAME=START:STOP:COUNT` with NAME a parameter of `model`, `current` or
-    /// `threshold`.
-    pub fn parse(model: &Model, text: &str) -> Result<Self> {
+    /// Parses `NAME=START:STOP:COUNT` with NAME a parameter of `model` (through the alias
+    /// table of `builtin`), `current` or `threshold`.
+    pub fn parse(model: &Model, builtin: Option<BuiltIn>, text: &str) -> Result<Self> {
         let Some((name, range)) = text.split_once('=') else {
             return Err(Error::invalid(
                 "--axis",
@@ -47,7 +49,12 @@ impl FileAxis {
             ));
         };
         let name = name.trim();
-        let target = match model.parameters.iter().position(|(n, _)| n == name) {
+        let file_name = match builtin {
+            Some(b) => b.parameter(model, name),
+            None => Some(name),
+        };
+        let target = match file_name.and_then(|f| model.parameters.iter().position(|(n, _)| n == f))
+        {
             Some(k) => Target::Param(k),
             None if name == "current" => Target::Current,
             None if name == "threshold" => Target::Threshold,
@@ -95,6 +102,9 @@ pub struct FileSweepKey {
     pub threshold: Option<f64>,
     /// Each axis's name, first and last value and count.
     pub axes: Vec<(String, f64, f64, usize)>,
+    /// The built-in name the model was run under (its alias table applied), if any.
+    #[serde(default)]
+    pub builtin: Option<BuiltIn>,
     pub stimulus: Stimulus,
     pub method: Method,
     pub precision: Precision,
@@ -123,11 +133,13 @@ impl FileSweepKey {
             .axes
             .iter()
             .map(|(name, start, stop, count)| {
-                FileAxis::parse(&model, &format!("{name}={start:?}:{stop:?}:{count}"))
+                let text = format!("{name}={start:?}:{stop:?}:{count}");
+                FileAxis::parse(&model, self.builtin, &text)
             })
             .collect::<Result<Vec<_>>>()?;
         let sweep = FileSweep {
             base: self.parameters.iter().map(|&(_, x)| x).collect(),
+            builtin: self.builtin,
             model,
             axes,
             stimulus: self.stimulus.clone(),
@@ -145,6 +157,9 @@ impl FileSweepKey {
 #[derive(Clone, Debug)]
 pub struct FileSweep {
     pub model: Model,
+    /// The built-in name the model runs under (see [`crate::builtin`]): its cells' rows reach
+    /// the kernel through its alias table and start at V = EL, every gate closed.
+    pub builtin: Option<BuiltIn>,
     /// The parameters of every cell before the axes apply.
     pub base: Vec<f64>,
     pub axes: Vec<FileAxis>,
@@ -156,6 +171,25 @@ pub struct FileSweep {
 }
 
 impl FileSweep {
+    /// The Brian2 paper's job (Appendix 4): Traub neurons, gNa = linspace(10, 100, 300) mS/cm²
+    /// × I = linspace(0, 20, 300) pA, exponential Euler, dt 0.1 ms, 1 s, in f32.
+    pub fn brian2_gna_current() -> Self {
+        let builtin = BuiltIn::Traub;
+        let model = builtin.model();
+        let axis = |text: &str| FileAxis::parse(&model, Some(builtin), text).expect("a valid axis");
+        FileSweep {
+            base: model.default_parameters(),
+            axes: vec![axis("gna=10:100:300"), axis("current=0:20:300")],
+            builtin: Some(builtin),
+            model,
+            stimulus: Stimulus::default(),
+            method: Method::ExpEuler,
+            precision: Precision::F32,
+            dt_ms: 0.1,
+            n_steps: 10_000,
+        }
+    }
+
     /// This grid's key; `model_file` is what `--model` named.
     pub fn key(&self, model_file: &str) -> FileSweepKey {
         FileSweepKey {
@@ -174,6 +208,7 @@ impl FileSweep {
                 .iter()
                 .map(|a| (a.name.clone(), a.start, a.stop, a.count))
                 .collect(),
+            builtin: self.builtin,
             stimulus: self.stimulus.clone(),
             method: self.method,
             precision: self.precision,
@@ -187,8 +222,13 @@ impl FileSweep {
         self.axes.iter().rev().map(|a| a.count).collect()
     }
 
+    /// The cells of the grid (saturating: an absurd grid is refused by its size, not by an
+    /// overflow).
     pub fn n_cells(&self) -> usize {
-        self.axes.iter().map(|a| a.count).product()
+        self.axes
+            .iter()
+            .map(|a| a.count)
+            .fold(1, usize::saturating_mul)
     }
 
     /// One or two distinct axes, and a result that fits in memory.
@@ -204,11 +244,16 @@ impl FileSweep {
             ));
         }
         let cells = self.n_cells();
-        if cells.saturating_mul(4) > MAX_RESULT_BYTES {
+        let bytes = cells.saturating_mul(4);
+        if cells > u32::MAX as usize || bytes > MAX_RESULT_BYTES {
             return Err(Error::invalid(
-                "grid",
+                "grid size",
                 format!("{cells} cells"),
-                format!("at most {} cells", MAX_RESULT_BYTES / 4),
+                format!(
+                    "at most {} MiB of spike counts in one run (this grid needs {} MiB): split it with --shard K/N",
+                    MAX_RESULT_BYTES >> 20,
+                    bytes >> 20
+                ),
             ));
         }
         self.check_parameters()
@@ -285,8 +330,24 @@ impl FileSweep {
             current.push(i);
             threshold.push(theta);
         }
+        let (params, init) = match self.builtin {
+            Some(b) => (
+                params
+                    .iter()
+                    .map(|p| b.kernel_row(&self.model, p))
+                    .collect(),
+                params
+                    .iter()
+                    .map(|p| b.grid_start(&self.model, p))
+                    .collect(),
+            ),
+            None => {
+                let init = self.model.initial_states(&params);
+                (params, init)
+            }
+        };
         FilePopulation {
-            init: self.model.initial_states(&params),
+            init,
             threshold,
             params,
             current,
@@ -308,5 +369,15 @@ impl FileSweep {
         Ok(engine
             .run_population(self.precision, &self.population(chunk), &cfg)?
             .spike_counts)
+    }
+
+    /// Runs the whole grid and returns the spike counts shaped as [`Self::shape`].
+    pub fn run(&self, engine: &Engine) -> Result<ArrayD<u32>> {
+        self.validate()?;
+        let mut counts = Vec::with_capacity(self.n_cells());
+        for chunk in chunks(0..self.n_cells(), CELLS_PER_CHUNK) {
+            counts.extend(self.run_chunk(engine, chunk)?);
+        }
+        Ok(ArrayD::from_shape_vec(IxDyn(&self.shape()), counts).expect("one count per cell"))
     }
 }

@@ -140,7 +140,7 @@ fn bad_durations_are_refused() {
 fn unknown_model_method_and_precision_are_refused() {
     assert_refused(
         &["--model", "izhikevich"],
-        "--model izhikevich: expected hh, traub, a bundled model (traub_km, hh_a)",
+        "--model izhikevich: expected a bundled model (traub, hh, traub_km, hh_a)",
     );
     assert_refused(&["--method", "leapfrog"], "leapfrog");
     assert_refused(&["--precision", "f16"], "f16");
@@ -216,34 +216,49 @@ fn a_diverging_run_fails_with_status_1_and_leaves_nothing() {
     assert!(!out.exists());
 }
 
-/// `--set` changes the parameter it names, in the units of `sweep --axis`: a Traub conductance
-/// in mS/cm² becomes nS over the cell's 20 000 µm² (× 200), a potential stays in mV.
+/// `--model traub` is the bundled file: every parameter can be set by the file's name (in
+/// lower case too), `c` included, and the run equals the file's run by path with the same
+/// settings spike for spike (in f64 the host's `gX * area` is the kernel's product).
 #[test]
-fn set_overrides_parameters_by_their_axis_names() {
+fn every_parameter_of_the_traub_file_can_be_set_and_runs_as_the_file_does() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("run");
-    let o = hhsim(&[
-        "neuron",
-        "--model",
-        "traub",
-        "--duration",
-        "1",
-        "--dt",
-        "0.1",
-        "--set",
-        "gna=50",
-        "--set",
-        "EL=-65.5",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
-    assert_eq!(summary["params"]["g_na"], 50.0 * 200.0);
-    assert_eq!(summary["params"]["e_l"], -65.5);
-    // The rest keep their defaults (gK 30 mS/cm² = 6000 nS).
-    assert_eq!(summary["params"]["g_k"], 6000.0);
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/models/traub.toml");
+    let run = |model: &str, gna: &str, dir: &str| {
+        let out = tmp.path().join(dir);
+        let o = hhsim(&[
+            "neuron",
+            "--model",
+            model,
+            "--duration",
+            "50",
+            "--dt",
+            "0.05",
+            "--current",
+            "20",
+            "--set",
+            gna,
+            "--set",
+            "c=170",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap())
+                .unwrap();
+        let mut npz = NpzReader::new(File::open(out.join("spikes.npz")).unwrap()).unwrap();
+        let t: Array1<f64> = npz.by_name("t").unwrap();
+        (summary, t)
+    };
+    let (summary, spikes) = run("traub", "gNa=50", "alias");
+    assert_eq!(summary["params"]["gna"], 50.0);
+    assert_eq!(summary["params"]["c"], 170.0);
+    // The rest keep the file's defaults.
+    assert_eq!(summary["params"]["gk"], 30.0);
+    assert_eq!(summary["init_state"], "sweep");
+    let (_, by_path) = run(file, "gna=50", "path");
+    assert!(!spikes.is_empty());
+    assert_eq!(spikes, by_path);
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 
 use hhsim::backend::gpu::GpuContext;
+use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::builtin::{BuiltIn, InitialState};
+use hhsim::integrate::Method;
 
 /// A GPU context, or `None` (the test then skips with a note) when no adapter is present.
 /// With HHSIM_REQUIRE_GPU=1, as CI sets it, a missing adapter fails the test instead.
@@ -44,4 +47,24 @@ pub fn assert_refused(args: &[&str], mentions: &str) {
     );
     assert!(!stderr.contains("panicked"));
     assert!(!out.exists(), "{args:?} left {}", out.display());
+}
+
+/// Neurons of a built-in model at its file's parameters `params` (`None`: the defaults), from
+/// the named initial state, one per current, as the command line runs them.
+pub fn builtin_population(
+    builtin: BuiltIn,
+    params: Option<&[f64]>,
+    init: InitialState,
+    currents: &[f64],
+) -> FilePopulation {
+    let model = builtin.model();
+    let params = params.map_or(model.default_parameters(), <[f64]>::to_vec);
+    let state = builtin.initial(init, &model, &params).unwrap();
+    let row = builtin.kernel_row(&model, &params);
+    FilePopulation::uniform(model, row, state, currents.to_vec())
+}
+
+/// A run of `duration_ms` in steps of `dt_ms` that keeps spike steps and records nothing.
+pub fn run_config(method: Method, dt_ms: f64, duration_ms: f64) -> FileRunConfig {
+    FileRunConfig::for_duration(method, dt_ms, duration_ms).unwrap()
 }

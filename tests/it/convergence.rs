@@ -1,33 +1,25 @@
 //! Each integrator of the CPU reference converges to an f64 RK4 solution at a far smaller step
 //! with its published order, for both built-in models, at a fixed time before the first spike.
 
+use crate::common::{builtin_population, run_config};
 use hhsim::backend::Engine;
-use hhsim::input::Stimulus;
+use hhsim::backend::population::FileRunConfig;
+use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, Params, Precision, State};
-use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::model::Precision;
 
-/// Integrates `p` from `s` for `t_ms` under constant `i_ext` on the CPU reference in f64 and
-/// returns V at the end.
-fn v_after(method: Method, p: &Params<f64>, s: State<f64>, i_ext: f64, dt: f64, t_ms: f64) -> f64 {
-    let pop = Population {
-        neurons: vec![NeuronSpec {
-            params: *p,
-            init: s,
-            current: i_ext,
-        }],
-        stimulus: Stimulus::default(),
-        first_index: 0,
-    };
-    let cfg = RunConfig {
-        method,
-        dt_ms: dt,
-        duration_ms: t_ms,
-        record_every: None,
+/// Integrates one neuron of `case` for `t_ms` on the CPU reference in f64 and returns V at the
+/// end.
+fn v_after(method: Method, case: &Case, dt: f64) -> f64 {
+    let pop = builtin_population(case.builtin, None, case.init, &[case.i_ext]);
+    let cfg = FileRunConfig {
         spike_steps: false,
+        ..run_config(method, dt, case.t_ms)
     };
-    let r = Engine::Cpu.run(Precision::F64, &pop, &cfg).unwrap();
-    r.final_states[0].v
+    let r = Engine::Cpu
+        .run_population(Precision::F64, &pop, &cfg)
+        .unwrap();
+    r.final_states[[0, 0]]
 }
 
 /// Least-squares slope of log(error) against log(dt).
@@ -48,26 +40,24 @@ fn fitted_order(dts: &[f64], errors: &[f64]) -> f64 {
 const ORDER_TOLERANCE: f64 = 0.3;
 
 struct Case {
-    params: Params<f64>,
-    init: State<f64>,
+    builtin: BuiltIn,
+    init: InitialState,
     i_ext: f64,
     /// Before the first spike: V rises fast there, so every method's error is well above rounding.
     t_ms: f64,
 }
 
 fn cases() -> Vec<Case> {
-    let classic = Params::classic();
-    let traub = Params::traub();
     vec![
         Case {
-            init: InitialState::Rest.state(&classic).unwrap(),
-            params: classic,
+            builtin: BuiltIn::Hh,
+            init: InitialState::Rest,
             i_ext: 10.0,
             t_ms: 1.0,
         },
         Case {
-            init: InitialState::Sweep.state(&traub).unwrap(),
-            params: traub,
+            builtin: BuiltIn::Traub,
+            init: InitialState::Sweep,
             i_ext: 20.0,
             t_ms: 2.0,
         },
@@ -76,30 +66,20 @@ fn cases() -> Vec<Case> {
 
 fn check_order(method: Method, dts: &[f64]) {
     for case in cases() {
-        let reference = v_after(
-            Method::Rk4,
-            &case.params,
-            case.init,
-            case.i_ext,
-            1e-4,
-            case.t_ms,
-        );
+        let reference = v_after(Method::Rk4, &case, 1e-4);
         let errors: Vec<f64> = dts
             .iter()
-            .map(|&dt| {
-                (v_after(method, &case.params, case.init, case.i_ext, dt, case.t_ms) - reference)
-                    .abs()
-            })
+            .map(|&dt| (v_after(method, &case, dt) - reference).abs())
             .collect();
         let order = fitted_order(dts, &errors);
         eprintln!(
             "{:?} {:?}: errors {errors:?}, order {order:.3}",
-            method, case.params.kind
+            method, case.builtin
         );
         assert!(
             (order - method.order() as f64).abs() <= ORDER_TOLERANCE,
             "{method:?} on {:?}: fitted order {order:.3}, expected {} (errors {errors:?})",
-            case.params.kind,
+            case.builtin,
             method.order()
         );
     }

@@ -2,17 +2,17 @@
 //! the CPU twin (both models, both GPU methods): the f64 software exp, one-step accuracy in f32,
 //! finiteness everywhere, traces and stimuli. With HHSIM_REQUIRE_GPU=1 none may skip.
 
-use crate::common;
+use crate::common::{self, builtin_population, run_config};
 
+use hhsim::backend::Engine;
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::{Engine, PopulationResult};
+use hhsim::backend::population::{FilePopulation, FileResult, FileRunConfig};
+use hhsim::builtin::BuiltIn;
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::{ModelKind, Params, Precision, State};
-use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::model::Precision;
 use hhsim::validate::{
-    Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, Neuron, V_AGREEMENT_F64_MV, cases, f32_counts,
-    f64_identity,
+    Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, V_AGREEMENT_F64_MV, cases, f32_counts, f64_identity,
 };
 use rand::{RngExt, SeedableRng};
 use std::sync::Arc;
@@ -23,44 +23,32 @@ const N_NEURONS: usize = 1000;
 fn on_gpu(
     ctx: &Arc<GpuContext>,
     precision: Precision,
-    pop: &Population,
-    cfg: &RunConfig,
-) -> PopulationResult {
-    Engine::Gpu(ctx.clone()).run(precision, pop, cfg).unwrap()
+    pop: &FilePopulation,
+    cfg: &FileRunConfig,
+) -> FileResult {
+    (Engine::Gpu(ctx.clone()))
+        .run_population(precision, pop, cfg)
+        .unwrap()
 }
 
 /// `pop` on the CPU twin in f64.
-fn on_cpu(pop: &Population, cfg: &RunConfig) -> PopulationResult {
-    Engine::Cpu.run(Precision::F64, pop, cfg).unwrap()
+fn on_cpu(pop: &FilePopulation, cfg: &FileRunConfig) -> FileResult {
+    Engine::Cpu
+        .run_population(Precision::F64, pop, cfg)
+        .unwrap()
 }
 
-/// `n` neurons of a built-in case with currents spread over its range.
-fn population(case: &Case, n: usize) -> Population {
-    let Neuron::BuiltIn { params, init } = &case.neuron else {
-        panic!("the built-in cases")
-    };
+/// `n` neurons of a case with currents spread over its range.
+fn population(case: &Case, n: usize) -> FilePopulation {
     let (lo, hi) = case.currents;
-    Population {
-        neurons: (0..n)
-            .map(|j| NeuronSpec {
-                params: *params,
-                init: init.state(params).unwrap(),
-                current: lo + (hi - lo) * j as f64 / (n - 1) as f64,
-            })
-            .collect(),
-        stimulus: Stimulus::default(),
-        first_index: 0,
-    }
-}
-
-fn one_second(case: &Case) -> RunConfig {
-    RunConfig {
-        method: case.method,
-        dt_ms: case.dt_ms,
-        duration_ms: 1000.0,
-        record_every: None,
-        spike_steps: true,
-    }
+    let neuron = &case.neuron;
+    let currents = (0..n).map(|j| lo + (hi - lo) * j as f64 / (n - 1) as f64);
+    FilePopulation::uniform(
+        neuron.model.clone(),
+        neuron.params.clone(),
+        neuron.init.clone(),
+        currents.collect(),
+    )
 }
 
 /// `hhsim validate`'s f64 check at full size: every neuron's spike steps identical.
@@ -105,45 +93,37 @@ fn f32_gpu_counts_agree_with_f64_cpu_within_one() {
 }
 
 /// Random valid states: V in [−100, 60] mV, gates in [0, 1].
-fn random_states(n: usize, seed: u64) -> Vec<State<f64>> {
+fn random_states(n: usize, seed: u64) -> Vec<Vec<f64>> {
     let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(seed);
     (0..n)
-        .map(|_| State {
-            v: rng.random_range(-100.0..60.0),
-            m: rng.random_range(0.0..1.0),
-            h: rng.random_range(0.0..1.0),
-            n: rng.random_range(0.0..1.0),
+        .map(|_| {
+            let v = rng.random_range(-100.0..60.0);
+            let mut gate = || rng.random_range(0.0..1.0);
+            vec![v, gate(), gate(), gate()]
         })
         .collect()
 }
 
+/// One step of `method` from each of `states` (v, m, h, n) at the built-in model's default
+/// parameters, on the GPU (in f64 or f32) and on the CPU twin in f64.
 fn one_step(
     ctx: &Arc<GpuContext>,
-    params: Params<f64>,
-    states: &[State<f64>],
+    builtin: BuiltIn,
+    states: &[Vec<f64>],
     method: Method,
     dt: f64,
     f64_gpu: bool,
-) -> (PopulationResult, PopulationResult) {
-    let pop = Population {
-        neurons: states
-            .iter()
-            .map(|&init| NeuronSpec {
-                params,
-                init,
-                current: 0.0,
-            })
-            .collect(),
-        stimulus: Stimulus::default(),
-        first_index: 0,
+) -> (FileResult, FileResult) {
+    let one = builtin_population(builtin, None, builtin.default_init(), &[0.0]);
+    let n = states.len();
+    let pop = FilePopulation {
+        params: vec![one.params[0].clone(); n],
+        init: states.to_vec(),
+        current: vec![0.0; n],
+        threshold: vec![one.threshold[0]; n],
+        ..one
     };
-    let cfg = RunConfig {
-        method,
-        dt_ms: dt,
-        duration_ms: dt,
-        record_every: None,
-        spike_steps: true,
-    };
+    let cfg = run_config(method, dt, dt);
     let precision = if f64_gpu {
         Precision::F64
     } else {
@@ -164,51 +144,38 @@ fn one_f32_step_from_random_states_is_within_rounding_of_f64() {
     };
     let ctx = Arc::new(ctx);
     let states = random_states(4096, 11);
-    for params in [Params::traub(), Params::classic()] {
+    for builtin in [BuiltIn::Traub, BuiltIn::Hh] {
         for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
-            let (g, c) = one_step(&ctx, params, &states, method, dt, false);
+            let (g, c) = one_step(&ctx, builtin, &states, method, dt, false);
             let mut worst = 0.0_f64;
             for (k, s0) in states.iter().enumerate() {
-                let (gs, cs) = (g.final_states[k], c.final_states[k]);
-                for (x0, x32, x64) in [
-                    (s0.v, gs.v, cs.v),
-                    (s0.m, gs.m, cs.m),
-                    (s0.h, gs.h, cs.h),
-                    (s0.n, gs.n, cs.n),
-                ] {
+                let (gs, cs) = (g.final_states.row(k), c.final_states.row(k));
+                for ((x0, x32), x64) in s0.iter().zip(gs).zip(cs) {
                     let tolerance = x64.abs() * 2f64.powi(-23) + 1e-4 * (x64 - x0).abs() + 1e-6;
                     worst = worst.max((x32 - x64).abs() / tolerance);
                     assert!(
                         (x32 - x64).abs() <= tolerance,
-                        "{:?} {method:?} from {s0:?}: {x32} vs {x64}",
-                        params.kind
+                        "{builtin:?} {method:?} from {s0:?}: {x32} vs {x64}"
                     );
                 }
             }
-            eprintln!(
-                "{:?} {method:?}: worst error {:.3} of tolerance",
-                params.kind, worst
-            );
+            eprintln!("{builtin:?} {method:?}: worst error {worst:.3} of tolerance");
         }
     }
 }
 
 /// The rate formulas' singular points and a dense grid of V, with gates at 0, ½ and 1.
-fn singular_and_grid_states(params: &Params<f64>) -> Vec<State<f64>> {
+fn singular_and_grid_states(builtin: BuiltIn) -> Vec<Vec<f64>> {
     let mut vs: Vec<f64> = (0..=320).map(|k| -100.0 + 0.5 * k as f64).collect();
-    vs.extend(match params.kind {
-        ModelKind::Traub => vec![params.vt + 13.0, params.vt + 15.0, params.vt + 40.0],
-        ModelKind::Classic => vec![-40.0, -55.0],
+    vs.extend(match builtin {
+        // The traub file's rates are singular at V − VT = 13, 15 and 40 mV (VT = −63 mV).
+        BuiltIn::Traub => vec![-50.0, -48.0, -23.0],
+        BuiltIn::Hh => vec![-40.0, -55.0],
     });
     let mut states = Vec::new();
     for &v in &vs {
         for g in [0.0, 0.5, 1.0] {
-            states.push(State {
-                v,
-                m: g,
-                h: g,
-                n: g,
-            });
+            states.push(vec![v, g, g, g]);
         }
     }
     states
@@ -218,17 +185,21 @@ fn singular_and_grid_states(params: &Params<f64>) -> Vec<State<f64>> {
 fn no_nan_or_inf_from_any_state_including_singular_voltages() {
     let Some(ctx) = common::gpu(true) else { return };
     let ctx = Arc::new(ctx);
-    for params in [Params::traub(), Params::classic()] {
-        let states = singular_and_grid_states(&params);
+    for builtin in [BuiltIn::Traub, BuiltIn::Hh] {
+        let states = singular_and_grid_states(builtin);
         for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
             for f64_gpu in [false, true] {
                 // The run itself fails on a non-finite state, naming neuron and step.
-                let (g, c) = one_step(&ctx, params, &states, method, dt, f64_gpu);
-                for s in g.final_states.iter().chain(&c.final_states) {
+                let (g, c) = one_step(&ctx, builtin, &states, method, dt, f64_gpu);
+                for s in g
+                    .final_states
+                    .rows()
+                    .into_iter()
+                    .chain(c.final_states.rows())
+                {
                     assert!(
-                        s.first_non_finite().is_none(),
-                        "{:?} {method:?}: {s:?}",
-                        params.kind
+                        s.iter().all(|x| x.is_finite()),
+                        "{builtin:?} {method:?}: {s:?}"
                     );
                 }
             }
@@ -272,20 +243,18 @@ fn traces_and_noise_match_the_cpu_twin_in_f64() {
             seed: 5,
         }),
     };
-    let cfg = RunConfig {
-        duration_ms: 80.0,
-        record_every: Some(7),
-        ..one_second(case)
+    let cfg = FileRunConfig {
+        record_every: 7,
+        ..run_config(case.method, case.dt_ms, 80.0)
     };
     let g = on_gpu(&ctx, Precision::F64, &pop, &cfg);
     let c = on_cpu(&pop, &cfg);
     assert_eq!(g.spikes, c.spikes);
     let (gt, ct) = (g.trace.unwrap(), c.trace.unwrap());
-    assert_eq!(gt.steps, ct.steps);
-    let worst =
-        gt.v.iter()
-            .zip(ct.v.iter())
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0, f64::max);
+    assert_eq!(gt.0, ct.0);
+    let worst = (gt.1[0].iter())
+        .zip(ct.1[0].iter())
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0, f64::max);
     assert!(worst <= V_AGREEMENT_F64_MV, "trace V differs by {worst} mV");
 }

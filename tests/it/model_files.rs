@@ -104,14 +104,15 @@ fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
     let sweep = FileSweep {
         base: model.default_parameters(),
         axes: vec![
-            FileAxis::parse(&model, "threshold=-20:60:5").unwrap(),
-            FileAxis::parse(&model, "current=0:200:9").unwrap(),
+            FileAxis::parse(&model, None, "threshold=-20:60:5").unwrap(),
+            FileAxis::parse(&model, None, "current=0:200:9").unwrap(),
         ],
         stimulus: Stimulus::default(),
         method: Method::ExpEuler,
         precision: Precision::F64,
         dt_ms: 0.1,
         n_steps: 10_000,
+        builtin: None,
         model,
     };
     let counts = sweep.run_chunk(&engine, 0..sweep.n_cells()).unwrap();
@@ -139,14 +140,15 @@ fn the_traub_file_reproduces_the_f64_sweep_fixture() {
     let sweep = FileSweep {
         base: model.default_parameters(),
         axes: vec![
-            FileAxis::parse(&model, "gna=10:100:300").unwrap(),
-            FileAxis::parse(&model, "current=0:20:300").unwrap(),
+            FileAxis::parse(&model, None, "gna=10:100:300").unwrap(),
+            FileAxis::parse(&model, None, "current=0:20:300").unwrap(),
         ],
         stimulus: Stimulus::default(),
         method: Method::ExpEuler,
         precision: Precision::F64,
         dt_ms: 0.1,
         n_steps: 10_000,
+        builtin: None,
         model,
     };
     let counts = sweep.run_chunk(&engine, 0..sweep.n_cells()).unwrap();

@@ -2,45 +2,23 @@
 //! model fires periodically above threshold current, the sweep neuron fires tonically, and every
 //! method and precision counts the same spikes as an f64 RK4 run at a small step.
 
+use crate::common::{builtin_population, run_config};
 use hhsim::analysis::System;
-use hhsim::backend::{Engine, PopulationResult};
+use hhsim::backend::Engine;
+use hhsim::backend::population::{FilePopulation, FileResult, FileRunConfig};
+use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::error::Result;
-use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::{InitialState, Params, Real};
-use hhsim::model_file::Model;
-use hhsim::population::{NeuronSpec, Population, RunConfig};
+use hhsim::model::Real;
 use nalgebra::DVector;
 
 /// `pop` on the CPU reference in precision `R`.
-fn run_population<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<PopulationResult> {
-    Engine::Cpu.run(R::PRECISION, pop, cfg)
+fn run_population<R: Real>(pop: &FilePopulation, cfg: &FileRunConfig) -> Result<FileResult> {
+    Engine::Cpu.run_population(R::PRECISION, pop, cfg)
 }
 
-fn population(params: Params<f64>, init: InitialState, currents: &[f64]) -> Population {
-    let init = init.state(&params).unwrap();
-    Population {
-        neurons: currents
-            .iter()
-            .map(|&current| NeuronSpec {
-                params,
-                init,
-                current,
-            })
-            .collect(),
-        stimulus: Stimulus::default(),
-        first_index: 0,
-    }
-}
-
-fn config(method: Method, dt_ms: f64, duration_ms: f64) -> RunConfig {
-    RunConfig {
-        method,
-        dt_ms,
-        duration_ms,
-        record_every: None,
-        spike_steps: true,
-    }
+fn population(builtin: BuiltIn, init: InitialState, currents: &[f64]) -> FilePopulation {
+    builtin_population(builtin, None, init, currents)
 }
 
 /// Coefficient of variation of the inter-spike intervals of one spike train (given in steps).
@@ -52,11 +30,11 @@ fn isi_cv(steps: &[u64]) -> f64 {
 
 #[test]
 fn published_resting_state_is_a_fixed_point_of_the_classic_model() {
-    let p = Params::classic();
-    let rest = InitialState::Rest.state(&p).unwrap();
+    let pop = population(BuiltIn::Hh, InitialState::Rest, &[0.0]);
+    let rest = pop.init[0].clone();
     // The right-hand side of the model as the engine runs it: the bundled hh file.
-    let sys = System::new(Model::bundled("hh").unwrap(), 0.0);
-    let d = sys.rhs(&DVector::from_vec(vec![rest.v, rest.m, rest.h, rest.n]));
+    let sys = System::new(pop.model.clone(), 0.0);
+    let d = sys.rhs(&DVector::from_vec(rest.clone()));
     // The published gates have 3 significant digits: n = 0.235 ± 5e-4 moves gK·n⁴·(EK − V) by up
     // to 4·0.2 % of 0.69 µA/cm² ≈ 6e-3, so dV/dt up to ≈ 7e-3 mV/ms is rounding, not drift.
     assert!(d[0].abs() < 1e-2, "dV/dt = {} mV/ms", d[0]);
@@ -77,15 +55,15 @@ fn published_resting_state_is_a_fixed_point_of_the_classic_model() {
     }
     let exact = sys.resting_at(lo);
     assert!(
-        (exact[0] - rest.v).abs() < 0.005,
+        (exact[0] - rest[0]).abs() < 0.005,
         "fixed point at {} mV",
         exact[0]
     );
     // Half a unit in the last printed digit of 0.0266, 0.772 and 0.235.
     for (x, published, half_digit) in [
-        (exact[1], rest.m, 5e-5),
-        (exact[2], rest.h, 5e-4),
-        (exact[3], rest.n, 5e-4),
+        (exact[1], rest[1], 5e-5),
+        (exact[2], rest[2], 5e-4),
+        (exact[3], rest[3], 5e-4),
     ] {
         assert!(
             (x - published).abs() <= half_digit,
@@ -93,27 +71,24 @@ fn published_resting_state_is_a_fixed_point_of_the_classic_model() {
         );
     }
     // Left alone for 200 ms it stays there: no spike and V within 0.1 mV.
-    let pop = population(p, InitialState::Rest, &[0.0]);
-    let cfg = RunConfig {
-        record_every: Some(10),
-        ..config(Method::Rk4, 0.01, 200.0)
+    let cfg = FileRunConfig {
+        record_every: 10,
+        ..run_config(Method::Rk4, 0.01, 200.0)
     };
     let r = run_population::<f64>(&pop, &cfg).unwrap();
     assert!(r.spikes.is_empty());
-    let drift = r
-        .trace
-        .unwrap()
-        .v
+    let (_, states) = r.trace.unwrap();
+    let drift = states[0]
         .iter()
-        .map(|v| (v - rest.v).abs())
+        .map(|v| (v - rest[0]).abs())
         .fold(0.0, f64::max);
     assert!(drift < 0.1, "V drifted {drift} mV from rest");
 }
 
 #[test]
 fn classic_model_fires_periodically_at_10_and_is_silent_at_0() {
-    let pop = population(Params::classic(), InitialState::Rest, &[0.0, 10.0]);
-    let r = run_population::<f64>(&pop, &config(Method::Rk4, 0.01, 500.0)).unwrap();
+    let pop = population(BuiltIn::Hh, InitialState::Rest, &[0.0, 10.0]);
+    let r = run_population::<f64>(&pop, &run_config(Method::Rk4, 0.01, 500.0)).unwrap();
     let counts = r.spikes.counts(2);
     assert_eq!(counts[0], 0, "spikes without input");
     // The HH limit cycle at 10 µA/cm², 6.3 °C has a period near 14.6 ms: about 34 spikes in 500 ms.
@@ -130,8 +105,8 @@ fn classic_model_fires_periodically_at_10_and_is_silent_at_0() {
 
 #[test]
 fn traub_sweep_neuron_fires_tonically_at_gna_100_and_20_pa() {
-    let pop = population(Params::traub(), InitialState::Sweep, &[20.0]);
-    let r = run_population::<f64>(&pop, &config(Method::ExpEuler, 0.1, 1000.0)).unwrap();
+    let pop = population(BuiltIn::Traub, InitialState::Sweep, &[20.0]);
+    let r = run_population::<f64>(&pop, &run_config(Method::ExpEuler, 0.1, 1000.0)).unwrap();
     let steps = r.spikes.steps_of(0);
     assert!(steps.len() >= 10, "only {} spikes in 1 s", steps.len());
     // Tonic: regular intervals, and still firing in the last tenth of the second.
@@ -148,18 +123,14 @@ fn traub_sweep_neuron_fires_tonically_at_gna_100_and_20_pa() {
 /// Over 500 ms each method's spike times drift from the reference by a few percent of a period
 /// at most at these steps, so a spike can only slip across the end of the window:
 /// ±1 is the tolerance.
-fn check_counts_against_reference<R: Real>(
-    params: Params<f64>,
-    init: InitialState,
-    currents: &[f64],
-) {
-    let pop = population(params, init, currents);
-    let reference = run_population::<f64>(&pop, &config(Method::Rk4, 0.01, 500.0))
+fn check_counts_against_reference<R: Real>(builtin: BuiltIn, init: InitialState, currents: &[f64]) {
+    let pop = population(builtin, init, currents);
+    let reference = run_population::<f64>(&pop, &run_config(Method::Rk4, 0.01, 500.0))
         .unwrap()
         .spikes
         .counts(currents.len());
     for method in [Method::ExpEuler, Method::Rk4, Method::Rk2, Method::Euler] {
-        let got = run_population::<R>(&pop, &config(method, 0.01, 500.0))
+        let got = run_population::<R>(&pop, &run_config(method, 0.01, 500.0))
             .unwrap()
             .spikes
             .counts(currents.len());
@@ -177,13 +148,13 @@ fn check_counts_against_reference<R: Real>(
 #[test]
 fn every_method_counts_the_reference_spikes_classic() {
     let currents = [0.0, 2.0, 5.0, 6.5, 10.0, 20.0, 40.0];
-    check_counts_against_reference::<f64>(Params::classic(), InitialState::Brainpy, &currents);
-    check_counts_against_reference::<f32>(Params::classic(), InitialState::Brainpy, &currents);
+    check_counts_against_reference::<f64>(BuiltIn::Hh, InitialState::Brainpy, &currents);
+    check_counts_against_reference::<f32>(BuiltIn::Hh, InitialState::Brainpy, &currents);
 }
 
 #[test]
 fn every_method_counts_the_reference_spikes_traub() {
     let currents = [0.0, 5.0, 10.0, 20.0, 50.0, 100.0];
-    check_counts_against_reference::<f64>(Params::traub(), InitialState::Sweep, &currents);
-    check_counts_against_reference::<f32>(Params::traub(), InitialState::Sweep, &currents);
+    check_counts_against_reference::<f64>(BuiltIn::Traub, InitialState::Sweep, &currents);
+    check_counts_against_reference::<f32>(BuiltIn::Traub, InitialState::Sweep, &currents);
 }

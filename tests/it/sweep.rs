@@ -4,8 +4,9 @@
 use crate::common;
 
 use hhsim::backend::Engine;
+use hhsim::builtin::BuiltIn;
 use hhsim::model::Precision;
-use hhsim::sweep::{Axis, SweepParam, SweepSpec};
+use hhsim::sweep::file::{FileAxis, FileSweep};
 use ndarray::{Array1, ArrayD};
 use ndarray_npy::ReadNpyExt;
 use std::fs::File;
@@ -14,8 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The published job on a 40 × 40 grid over the default ranges, 1 s.
-fn grid_40(precision: Precision) -> SweepSpec {
-    let mut spec = SweepSpec::brian2_gna_current();
+fn grid_40(precision: Precision) -> FileSweep {
+    let mut spec = FileSweep::brian2_gna_current();
     for axis in &mut spec.axes {
         axis.count = 40;
     }
@@ -58,14 +59,10 @@ fn f32_gpu_sweep_counts_are_within_one_of_f64_cpu() {
 
 #[test]
 fn a_single_axis_gives_an_f_i_curve() {
-    let mut spec = SweepSpec::brian2_gna_current();
-    spec.axes = vec![Axis {
-        param: SweepParam::Current,
-        start: 0.0,
-        stop: 100.0,
-        count: 11,
-    }];
-    spec.duration_ms = 200.0;
+    let mut spec = FileSweep::brian2_gna_current();
+    let current = FileAxis::parse(&spec.model, Some(BuiltIn::Traub), "current=0:100:11");
+    spec.axes = vec![current.unwrap()];
+    spec.n_steps = 2000;
     let counts = spec.run(&Engine::Cpu).unwrap();
     assert_eq!(counts.shape(), &[11]);
     // More drive, more spikes: the f–I curve of the Traub neuron does not fall.
@@ -416,7 +413,10 @@ fn bad_sweep_input_is_refused() {
     assert_sweep_refused(&["--gna", "a:b:c"], "gna=a:b:c");
     assert_sweep_refused(&["--current", "0:20:0"], "current=0:20:0");
     assert_sweep_refused(&["--gna", "100:10:5"], "gna=100:10:5");
-    assert_sweep_refused(&["--axis", "gx=1:2:3"], "one of gna, gk, gl");
+    assert_sweep_refused(
+        &["--axis", "gx=1:2:3"],
+        "a parameter of traub: area, c, gna",
+    );
     assert_sweep_refused(
         &["--axis", "gna=10:100:50000", "--axis", "current=0:20:50000"],
         "--shard",

@@ -4,18 +4,18 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use hhsim::backend::Engine;
-use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::backend::population::{Population, RunConfig};
 use hhsim::builtin::BuiltIn;
 use hhsim::integrate::Method;
 use hhsim::model::Real;
 use std::time::Duration;
 
 /// `n` Traub neurons (as `--model traub` runs them) with currents spread over the sweep's 0–20 pA.
-fn population(n: usize) -> FilePopulation {
+fn population(n: usize) -> Population {
     let traub = BuiltIn::Traub;
     let model = traub.model();
     let params = model.default_parameters();
-    FilePopulation::uniform(
+    Population::uniform(
         model.clone(),
         traub.kernel_row(&model, &params),
         traub.grid_start(&model, &params),
@@ -32,7 +32,7 @@ fn bench_precision<R: Real>(c: &mut Criterion, n_neurons: usize, n_steps: usize)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(2));
     for method in [Method::ExpEuler, Method::Rk4, Method::Rk2, Method::Euler] {
-        let cfg = FileRunConfig {
+        let cfg = RunConfig {
             method,
             dt_ms: 0.01,
             n_steps,

@@ -7,7 +7,7 @@ use criterion::{
 };
 use hhsim::backend::Engine;
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::backend::population::{Population, RunConfig};
 use hhsim::builtin::BuiltIn;
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
@@ -18,11 +18,11 @@ const N_NEURONS: usize = 90_000;
 const N_STEPS: usize = 1000;
 
 /// Traub neurons (as `--model traub` runs them) with currents spread over the sweep's 0–20 pA.
-fn population() -> FilePopulation {
+fn population() -> Population {
     let traub = BuiltIn::Traub;
     let model = traub.model();
     let params = model.default_parameters();
-    FilePopulation::uniform(
+    Population::uniform(
         model.clone(),
         traub.kernel_row(&model, &params),
         traub.grid_start(&model, &params),
@@ -34,7 +34,7 @@ fn population() -> FilePopulation {
 
 fn gpu_population(c: &mut Criterion) {
     let pop = population();
-    let cfg = FileRunConfig {
+    let cfg = RunConfig {
         method: Method::ExpEuler,
         dt_ms: 0.1,
         n_steps: N_STEPS,

@@ -4,7 +4,7 @@
 //!
 //! cargo run --release --example model_file [-- models/traub_km.toml]
 
-use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::backend::population::{Population, RunConfig};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
@@ -40,7 +40,7 @@ fn main() -> hhsim::Result<()> {
     let engine = Engine::select(BackendChoice::Auto, Precision::F32, Method::ExpEuler)?;
     let params = model.default_parameters();
     let n = 1000;
-    let pop = FilePopulation {
+    let pop = Population {
         init: vec![model.initial_state(&params); n],
         params: vec![params; n],
         current: (0..n).map(|k| 300.0 * k as f64 / n as f64).collect(),
@@ -50,7 +50,7 @@ fn main() -> hhsim::Result<()> {
         model,
     };
     // A one-step run times the pipeline compilation (and one dispatch) on this adapter.
-    let short = FileRunConfig {
+    let short = RunConfig {
         method: Method::ExpEuler,
         dt_ms: 0.1,
         n_steps: 1,
@@ -68,7 +68,7 @@ fn main() -> hhsim::Result<()> {
     // of one simulated second alone.
     let mut seconds = Vec::new();
     for n_steps in [10_000, 20_000] {
-        let cfg = FileRunConfig { n_steps, ..short };
+        let cfg = RunConfig { n_steps, ..short };
         let started = Instant::now();
         let result = engine.run_population(Precision::F32, &pop, &cfg)?;
         seconds.push(started.elapsed().as_secs_f64());

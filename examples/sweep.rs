@@ -3,11 +3,11 @@
 //! cargo run --release --example sweep
 
 use hhsim::backend::{BackendChoice, Engine};
-use hhsim::sweep::file::FileSweep;
+use hhsim::sweep::grid::Grid;
 
 fn main() -> hhsim::Result<()> {
     // Brian2's job (300 × 300 cells, 1 s), here on a 60 × 60 grid for a quick look.
-    let mut spec = FileSweep::brian2_gna_current();
+    let mut spec = Grid::brian2_gna_current();
     for axis in &mut spec.axes {
         axis.count = 60;
     }

@@ -1,7 +1,7 @@
 //! hhsim: Hodgkin–Huxley neurons and networks on any GPU through wgpu, with a CPU reference
 //! path that validates every GPU result.
 //!
-//! A run is described (models, populations, stimuli, [`backend::population::FileRunConfig`]), validated, and
+//! A run is described (models, populations, stimuli, [`backend::population::RunConfig`]), validated, and
 //! handed to a backend; both backends produce the same [`monitor`] records.
 
 pub mod analysis;

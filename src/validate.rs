@@ -4,7 +4,7 @@
 
 use crate::backend::gpu::GpuContext;
 use crate::backend::gpu::exp_check::exp_check;
-use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::backend::population::{Population, RunConfig};
 use crate::backend::{Engine, cpu};
 use crate::builtin::{BuiltIn, InitialState};
 use crate::error::Result;
@@ -102,13 +102,13 @@ impl Case {
         duration_ms: f64,
     ) -> Result<Outcome> {
         let neuron = &self.neuron;
-        let pop = FilePopulation::uniform(
+        let pop = Population::uniform(
             neuron.model.clone(),
             neuron.params.clone(),
             neuron.init.clone(),
             self.currents(n).collect(),
         );
-        let mut cfg = FileRunConfig::for_duration(self.method, self.dt_ms, duration_ms)?;
+        let mut cfg = RunConfig::for_duration(self.method, self.dt_ms, duration_ms)?;
         if neuron.v_during_run {
             cfg.record_every = cfg.n_steps.div_ceil(20);
         }

@@ -6,7 +6,7 @@
 
 use super::system::{Parameter, System};
 use crate::backend::Engine;
-use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::backend::population::{Population, RunConfig};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
@@ -44,11 +44,11 @@ impl CycleSearch {
 
     /// A run of `duration_ms` that counts spikes and records every `record_every` steps (0:
     /// no trace).
-    fn config(&self, duration_ms: f64, record_every: usize) -> Result<FileRunConfig> {
-        Ok(FileRunConfig {
+    fn config(&self, duration_ms: f64, record_every: usize) -> Result<RunConfig> {
+        Ok(RunConfig {
             record_every,
             spike_steps: false,
-            ..FileRunConfig::for_duration(self.method, self.dt_ms, duration_ms)?
+            ..RunConfig::for_duration(self.method, self.dt_ms, duration_ms)?
         })
     }
 
@@ -127,7 +127,7 @@ pub fn settle(
     let Some(first) = systems.first() else {
         return Ok(Vec::new());
     };
-    let population = |states: Vec<Vec<f64>>| FilePopulation {
+    let population = |states: Vec<Vec<f64>>| Population {
         model: first.model().clone(),
         params: systems.iter().map(|sys| sys.params().to_vec()).collect(),
         init: states,

@@ -6,7 +6,7 @@
 
 use super::equilibria::bisect_root;
 use super::system::System;
-use crate::backend::population::FileRunConfig;
+use crate::backend::population::RunConfig;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
 use nalgebra::DVector;
@@ -111,7 +111,7 @@ impl PhasePlaneSpec {
                 ));
             }
         }
-        FileRunConfig::for_duration(self.method, self.dt_ms, self.duration_ms)?;
+        RunConfig::for_duration(self.method, self.dt_ms, self.duration_ms)?;
         let samples = (self.duration_ms / self.dt_ms / TRAJECTORY_EVERY as f64).ceil() + 1.0;
         crate::memory::Estimate::new()
             .add(

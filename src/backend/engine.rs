@@ -7,7 +7,7 @@ use super::cpu::population::CpuPopulationEngine;
 use super::gpu::GpuContext;
 use super::gpu::network::GpuNetEngine;
 use super::gpu::population::GpuPopulationEngine;
-use super::population::{self, FilePopulation, FileResult, FileRunConfig};
+use super::population::{self, Population, PopulationResult, RunConfig};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::model::Precision;
@@ -92,14 +92,14 @@ impl Engine {
     pub fn run_population(
         &self,
         precision: Precision,
-        pop: &FilePopulation,
-        cfg: &FileRunConfig,
-    ) -> Result<FileResult> {
+        pop: &Population,
+        cfg: &RunConfig,
+    ) -> Result<PopulationResult> {
         fn on<R: crate::model::Real>(
             engine: &Engine,
-            pop: &FilePopulation,
-            cfg: &FileRunConfig,
-        ) -> Result<FileResult> {
+            pop: &Population,
+            cfg: &RunConfig,
+        ) -> Result<PopulationResult> {
             population::run_population::<R>(pop, cfg, |setup| match engine {
                 Engine::Cpu => Ok(Box::new(CpuPopulationEngine::new(setup))),
                 Engine::Gpu(ctx) => Ok(Box::new(GpuPopulationEngine::new(ctx, setup)?)),

@@ -17,7 +17,7 @@ use std::mem::size_of;
 
 /// Neurons of one model file, each with its own parameters, initial state and current.
 #[derive(Clone, Debug)]
-pub struct FilePopulation {
+pub struct Population {
     pub model: Model,
     /// Parameter values per neuron, in the model's order.
     pub params: Vec<Vec<f64>>,
@@ -34,7 +34,7 @@ pub struct FilePopulation {
 
 /// How a population of a model file is run.
 #[derive(Clone, Copy, Debug)]
-pub struct FileRunConfig {
+pub struct RunConfig {
     pub method: Method,
     pub dt_ms: f64,
     pub n_steps: usize,
@@ -44,12 +44,12 @@ pub struct FileRunConfig {
     pub spike_steps: bool,
 }
 
-impl FilePopulation {
+impl Population {
     /// `currents.len()` neurons alike but for their current: parameters `params`, initial
     /// state `init`, the model's threshold, no shared stimulus.
     pub fn uniform(model: Model, params: Vec<f64>, init: Vec<f64>, currents: Vec<f64>) -> Self {
         let n = currents.len();
-        FilePopulation {
+        Population {
             params: vec![params; n],
             init: vec![init; n],
             current: currents,
@@ -76,11 +76,11 @@ impl FilePopulation {
     }
 }
 
-impl FileRunConfig {
+impl RunConfig {
     /// A run of `duration_ms` in steps of `dt_ms` (rounded to the nearest whole step) that
     /// keeps every spike's step and records no trace; checked before any work.
     pub fn for_duration(method: Method, dt_ms: f64, duration_ms: f64) -> Result<Self> {
-        Ok(FileRunConfig {
+        Ok(RunConfig {
             method,
             dt_ms,
             n_steps: crate::integrate::n_steps(dt_ms, duration_ms)?,
@@ -92,7 +92,7 @@ impl FileRunConfig {
 
 /// What a run produces.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FileResult {
+pub struct PopulationResult {
     pub spikes: Spikes,
     pub spike_counts: Vec<u32>,
     /// True when some neuron spiked more often than the spike buffer holds: the counts are exact
@@ -119,7 +119,7 @@ const CHUNK_BUFFER_BYTES: usize = 32 << 20;
 /// Steps per chunk: at most [`MAX_POPULATION_CHUNK_STEPS`] (lavapipe's loop limit), within
 /// the noise and trace budgets, and a multiple of the recording interval so that every chunk
 /// starts on a sample.
-fn chunk_steps(cfg: &FileRunConfig, n: usize, ns: usize, noise: bool, real: usize) -> usize {
+fn chunk_steps(cfg: &RunConfig, n: usize, ns: usize, noise: bool, real: usize) -> usize {
     let mut steps = cfg.n_steps.min(MAX_POPULATION_CHUNK_STEPS);
     if noise {
         steps = steps.min(CHUNK_BUFFER_BYTES / (n * real));
@@ -327,14 +327,14 @@ pub trait PopulationEngine<R: Real> {
 
 /// Runs a population of a model file on the engine `make` sets up.
 pub fn run_population<'e, R: Real>(
-    pop: &FilePopulation,
-    cfg: &FileRunConfig,
+    pop: &Population,
+    cfg: &RunConfig,
     make: impl FnOnce(PopulationSetup<'_, R>) -> Result<Box<dyn PopulationEngine<R> + 'e>>,
-) -> Result<FileResult> {
+) -> Result<PopulationResult> {
     let model = &pop.model;
     // A sample every n_steps or more steps is the one at step 0 alone: the same trace, and a
     // chunk no longer than the run.
-    let cfg = &FileRunConfig {
+    let cfg = &RunConfig {
         record_every: cfg.record_every.min(cfg.n_steps),
         ..*cfg
     };
@@ -451,7 +451,7 @@ pub fn run_population<'e, R: Real>(
             .collect();
         (steps, columns)
     });
-    Ok(FileResult {
+    Ok(PopulationResult {
         spikes_truncated: buffers
             .spike_count
             .iter()

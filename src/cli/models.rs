@@ -3,7 +3,7 @@
 
 use crate::backend::Engine;
 use crate::backend::gpu::GpuContext;
-use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::backend::population::{Population, RunConfig};
 use crate::error::Result;
 use crate::input::Stimulus;
 use crate::integrate::Method;
@@ -96,7 +96,7 @@ pub fn run(args: ModelsArgs) -> Result<()> {
 /// and compile, and one dispatch.
 fn first_step_ms(engine: &Engine, model: &Model, precision: Precision) -> Result<f64> {
     let params = model.default_parameters();
-    let pop = FilePopulation {
+    let pop = Population {
         init: vec![model.initial_state(&params)],
         params: vec![params],
         current: vec![0.0],
@@ -105,7 +105,7 @@ fn first_step_ms(engine: &Engine, model: &Model, precision: Precision) -> Result
         first_index: 0,
         model: model.clone(),
     };
-    let cfg = FileRunConfig {
+    let cfg = RunConfig {
         method: Method::ExpEuler,
         dt_ms: 0.01,
         n_steps: 1,

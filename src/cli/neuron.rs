@@ -4,7 +4,7 @@ use super::model_choice::ModelChoice;
 use super::shared_args::StimulusArgs;
 use super::{Host, Numbers, in_output_dir, number_list};
 use crate::backend::BackendChoice;
-use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::backend::population::{Population, RunConfig};
 use crate::builtin::InitialState;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
@@ -109,8 +109,8 @@ pub struct Summary<'a> {
 /// Everything the run needs, checked: built before the output directory is touched.
 struct Plan {
     /// The neurons as the kernel gets them (a built-in's alias applied).
-    population: FilePopulation,
-    config: FileRunConfig,
+    population: Population,
+    config: RunConfig,
     /// The parameters by the file's names, as set.
     params: Vec<f64>,
     init: Vec<f64>,
@@ -156,7 +156,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
         (None, Some(b)) => vec![b.default_current()],
         (None, None) => vec![0.0],
     };
-    let mut config = FileRunConfig::for_duration(args.method, args.dt, args.duration)?;
+    let mut config = RunConfig::for_duration(args.method, args.dt, args.duration)?;
     if args.record_every == 0 {
         return Err(Error::invalid(
             "--record-every",
@@ -169,9 +169,9 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     let kernel_row = builtin.map_or(params.clone(), |b| b.kernel_row(&model, &params));
     // Checked here as the run checks it, before the output directory is touched.
     model.check_parameters([&kernel_row], None)?;
-    let population = FilePopulation {
+    let population = Population {
         stimulus: args.stimulus.stimulus(),
-        ..FilePopulation::uniform(model, kernel_row, init.clone(), currents)
+        ..Population::uniform(model, kernel_row, init.clone(), currents)
     };
     population.validate()?;
     Ok(Plan {

@@ -5,7 +5,7 @@
 use super::Host;
 use super::model_choice::{ModelChoice, parameter_names};
 use super::shared_args::StimulusArgs;
-use crate::backend::population::FileRunConfig;
+use crate::backend::population::RunConfig;
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
@@ -13,7 +13,7 @@ use crate::model::Precision;
 use crate::output::OutputDir;
 use crate::output::arrays::write_npy;
 use crate::output::plot::{RateFigure, write_rate_png};
-use crate::sweep::file::{FileAxis, FileSweep, FileSweepKey};
+use crate::sweep::grid::{Axis, Grid, GridKey};
 use crate::sweep::{CELLS_PER_CHUNK, Shard, chunks};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{Array1, Array2, ArrayD, IxDyn};
@@ -91,8 +91,10 @@ pub struct SweepArgs {
 /// `merge` joins shards of the same grid. Written first, as `sweep.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct RunKey {
-    /// The grid.
-    file: FileSweepKey,
+    /// The grid, under the key model files' grids have always been written with (so that
+    /// their directories still resume and merge).
+    #[serde(rename = "file")]
+    grid: GridKey,
     shard: Option<Shard>,
     /// The cells this run covers, [start, end) in row-major order.
     cells: (usize, usize),
@@ -135,7 +137,7 @@ fn read_key(dir: &Path) -> Result<RunKey> {
             format!("a {KEY_FILE} written by hhsim sweep ({e})"),
         )
     })?;
-    key.file.fill_threshold()?;
+    key.grid.fill_threshold()?;
     Ok(key)
 }
 
@@ -147,7 +149,7 @@ fn chunk_name(chunk: &std::ops::Range<usize>) -> String {
 #[derive(Serialize)]
 pub struct Summary {
     command: &'static str,
-    /// The grid ([`Grid::describe`]).
+    /// The grid ([`SweepGrid::describe`]).
     #[serde(flatten)]
     grid: serde_json::Map<String, serde_json::Value>,
     shard: Option<Shard>,
@@ -277,7 +279,7 @@ pub fn run(args: SweepArgs, started: Instant) -> Result<()> {
 /// One chunk's counts: read from its checkpoint when resuming and it is there (`true`), else
 /// run and checkpointed.
 fn run_or_resume(
-    grid: &Grid,
+    grid: &SweepGrid,
     engine: &Engine,
     chunk_dir: &OutputDir,
     chunk: &std::ops::Range<usize>,
@@ -339,9 +341,9 @@ fn read_chunk(path: &Path, cells: usize) -> Result<Vec<u32>, String> {
 
 /// A grid, as the command line runs it.
 #[derive(Clone, Debug)]
-pub struct Grid(pub FileSweep);
+pub struct SweepGrid(pub Grid);
 
-impl Grid {
+impl SweepGrid {
     /// Rows = second axis, columns = first; 1-D for one axis.
     pub fn shape(&self) -> Vec<usize> {
         self.0.shape()
@@ -394,7 +396,7 @@ impl Grid {
         chunk_cells: usize,
     ) -> RunKey {
         RunKey {
-            file: self.0.key(model_arg),
+            grid: self.0.key(model_arg),
             shard,
             cells: (cells.start, cells.end),
             chunk_cells,
@@ -457,19 +459,19 @@ impl Grid {
 
 impl RunKey {
     /// The grid this run belongs to.
-    fn grid(&self) -> Result<Grid> {
-        Ok(Grid(self.file.sweep()?))
+    fn grid(&self) -> Result<SweepGrid> {
+        Ok(SweepGrid(self.grid.grid()?))
     }
 
     /// What `--model` named.
     fn model_arg(&self) -> String {
-        self.file.model_file.clone()
+        self.grid.model_file.clone()
     }
 }
 
 /// A finished sweep of the whole grid, held in memory.
 pub struct SweepRun {
-    pub grid: Grid,
+    pub grid: SweepGrid,
     /// One count per cell, row-major (rows = second axis).
     pub counts: Vec<u32>,
     chunk_cells: usize,
@@ -485,7 +487,7 @@ pub struct SweepRun {
 /// The grid `args` describe: `--axis` names parameters of the model (or `current`, or
 /// `threshold`), `--set` their values off the axes; a built-in model's default axes are
 /// `--gna` and `--current`.
-fn grid_from(args: &SweepArgs) -> Result<Grid> {
+fn grid_from(args: &SweepArgs) -> Result<SweepGrid> {
     let mut choice = ModelChoice::parse(&args.model)?;
     let builtin = choice.builtin;
     if args.axis.is_empty() && builtin.is_none() {
@@ -511,13 +513,13 @@ fn grid_from(args: &SweepArgs) -> Result<Grid> {
         args.axis.clone()
     };
     let axes = (axis_texts.iter())
-        .map(|a| FileAxis::parse(&model, builtin, a))
+        .map(|a| Axis::parse(&model, builtin, a))
         .collect::<Result<Vec<_>>>()?;
     for item in &args.set {
         let name = item
             .split_once('=')
             .map_or(item.as_str(), |(name, _)| name.trim());
-        let axis = FileAxis::parse(&model, builtin, &format!("{name}=0:0:1"));
+        let axis = Axis::parse(&model, builtin, &format!("{name}=0:0:1"));
         if axis.is_ok_and(|set| axes.iter().any(|a| a.target == set.target)) {
             return Err(Error::invalid(
                 "--set",
@@ -526,10 +528,10 @@ fn grid_from(args: &SweepArgs) -> Result<Grid> {
             ));
         }
     }
-    let config = FileRunConfig::for_duration(args.method, args.dt, args.duration)?;
+    let config = RunConfig::for_duration(args.method, args.dt, args.duration)?;
     let stimulus = args.stimulus.stimulus();
     stimulus.validate()?;
-    let grid = Grid(FileSweep {
+    let grid = SweepGrid(Grid {
         model,
         builtin,
         base,
@@ -704,7 +706,7 @@ pub fn merge(args: MergeArgs, started: Instant) -> Result<()> {
     parts.sort_by_key(|p| p.2.k);
     let (first_dir, first, first_shard, _) = &parts[0];
     for (dir, key, shard, _) in &parts[1..] {
-        if key.file != first.file {
+        if key.grid != first.grid {
             return Err(Error::invalid(
                 "shard",
                 dir.display(),

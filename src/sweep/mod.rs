@@ -1,9 +1,9 @@
 //! Parameter grids of uncoupled neurons, one neuron per grid cell, run as batched populations:
 //! the gNa × I sweep of the Brian2 paper and any other pair (or single axis) of parameters of a
-//! model file ([`file::FileSweep`]). A grid is cut into chunks of cells; each chunk is one
+//! model file ([`grid::Grid`]). A grid is cut into chunks of cells; each chunk is one
 //! population on the chosen backend.
 
-pub mod file;
+pub mod grid;
 
 use crate::error::{Error, Result};
 use crate::memory::Estimate;

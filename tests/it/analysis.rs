@@ -10,7 +10,7 @@ use hhsim::analysis::{
     bifurcation, equilibria, equilibrium_branches, fi_curve, phase_plane,
 };
 use hhsim::backend::Engine;
-use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::backend::population::{Population, RunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
@@ -211,7 +211,7 @@ fn traub_sweep_neuron_fires_spontaneously_as_a_cycle_at_zero_current() {
 /// `hh`) from its spikes after `settle_ms`.
 fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
     let model = sys.model().clone();
-    let pop = FilePopulation {
+    let pop = Population {
         init: vec![model.initial_state(sys.params())],
         params: vec![sys.params().to_vec()],
         current: vec![sys.current],
@@ -220,7 +220,7 @@ fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
         first_index: 0,
         model,
     };
-    let cfg = FileRunConfig {
+    let cfg = RunConfig {
         method: Method::ExpEuler,
         dt_ms: 0.01,
         n_steps: 100_000,

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::backend::population::{Population, RunConfig};
 use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::integrate::Method;
 
@@ -56,15 +56,15 @@ pub fn builtin_population(
     params: Option<&[f64]>,
     init: InitialState,
     currents: &[f64],
-) -> FilePopulation {
+) -> Population {
     let model = builtin.model();
     let params = params.map_or(model.default_parameters(), <[f64]>::to_vec);
     let state = builtin.initial(init, &model, &params).unwrap();
     let row = builtin.kernel_row(&model, &params);
-    FilePopulation::uniform(model, row, state, currents.to_vec())
+    Population::uniform(model, row, state, currents.to_vec())
 }
 
 /// A run of `duration_ms` in steps of `dt_ms` that keeps spike steps and records nothing.
-pub fn run_config(method: Method, dt_ms: f64, duration_ms: f64) -> FileRunConfig {
-    FileRunConfig::for_duration(method, dt_ms, duration_ms).unwrap()
+pub fn run_config(method: Method, dt_ms: f64, duration_ms: f64) -> RunConfig {
+    RunConfig::for_duration(method, dt_ms, duration_ms).unwrap()
 }

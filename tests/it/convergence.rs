@@ -3,7 +3,7 @@
 
 use crate::common::{builtin_population, run_config};
 use hhsim::backend::Engine;
-use hhsim::backend::population::FileRunConfig;
+use hhsim::backend::population::RunConfig;
 use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
@@ -12,7 +12,7 @@ use hhsim::model::Precision;
 /// end.
 fn v_after(method: Method, case: &Case, dt: f64) -> f64 {
     let pop = builtin_population(case.builtin, None, case.init, &[case.i_ext]);
-    let cfg = FileRunConfig {
+    let cfg = RunConfig {
         spike_steps: false,
         ..run_config(method, dt, case.t_ms)
     };

@@ -6,7 +6,7 @@ use crate::common::{self, builtin_population, run_config};
 
 use hhsim::backend::Engine;
 use hhsim::backend::gpu::GpuContext;
-use hhsim::backend::population::{FilePopulation, FileResult, FileRunConfig};
+use hhsim::backend::population::{Population, PopulationResult, RunConfig};
 use hhsim::builtin::BuiltIn;
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
@@ -23,27 +23,27 @@ const N_NEURONS: usize = 1000;
 fn on_gpu(
     ctx: &Arc<GpuContext>,
     precision: Precision,
-    pop: &FilePopulation,
-    cfg: &FileRunConfig,
-) -> FileResult {
+    pop: &Population,
+    cfg: &RunConfig,
+) -> PopulationResult {
     (Engine::Gpu(ctx.clone()))
         .run_population(precision, pop, cfg)
         .unwrap()
 }
 
 /// `pop` on the CPU twin in f64.
-fn on_cpu(pop: &FilePopulation, cfg: &FileRunConfig) -> FileResult {
+fn on_cpu(pop: &Population, cfg: &RunConfig) -> PopulationResult {
     Engine::Cpu
         .run_population(Precision::F64, pop, cfg)
         .unwrap()
 }
 
 /// `n` neurons of a case with currents spread over its range.
-fn population(case: &Case, n: usize) -> FilePopulation {
+fn population(case: &Case, n: usize) -> Population {
     let (lo, hi) = case.currents;
     let neuron = &case.neuron;
     let currents = (0..n).map(|j| lo + (hi - lo) * j as f64 / (n - 1) as f64);
-    FilePopulation::uniform(
+    Population::uniform(
         neuron.model.clone(),
         neuron.params.clone(),
         neuron.init.clone(),
@@ -113,10 +113,10 @@ fn one_step(
     method: Method,
     dt: f64,
     f64_gpu: bool,
-) -> (FileResult, FileResult) {
+) -> (PopulationResult, PopulationResult) {
     let one = builtin_population(builtin, None, builtin.default_init(), &[0.0]);
     let n = states.len();
-    let pop = FilePopulation {
+    let pop = Population {
         params: vec![one.params[0].clone(); n],
         init: states.to_vec(),
         current: vec![0.0; n],
@@ -243,7 +243,7 @@ fn traces_and_noise_match_the_cpu_twin_in_f64() {
             seed: 5,
         }),
     };
-    let cfg = FileRunConfig {
+    let cfg = RunConfig {
         record_every: 7,
         ..run_config(case.method, case.dt_ms, 80.0)
     };

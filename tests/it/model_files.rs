@@ -4,7 +4,7 @@
 use crate::common;
 
 use hhsim::backend::Engine;
-use hhsim::backend::population::{FilePopulation, FileRunConfig};
+use hhsim::backend::population::{Population, RunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::model::Precision;
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// 24 neurons driven from rest to fast firing: currents up to 3 µA/cm² (density models) or
 /// 300 pA (Traub cells), 200 ms.
-fn population(name: &str) -> FilePopulation {
+fn population(name: &str) -> Population {
     let model = Model::bundled(name).unwrap();
     let params = model.default_parameters();
     let top = match model.units {
@@ -21,7 +21,7 @@ fn population(name: &str) -> FilePopulation {
         hhsim::model_file::Units::Absolute => 300.0,
     };
     let n = 24;
-    FilePopulation {
+    Population {
         init: vec![model.initial_state(&params); n],
         params: vec![params; n],
         current: (0..n).map(|k| top * k as f64 / (n - 1) as f64).collect(),
@@ -39,7 +39,7 @@ fn generated_kernels_match_their_cpu_twin() {
     for (name, _) in BUNDLED {
         let pop = population(name);
         for method in [Method::ExpEuler, Method::Rk4] {
-            let cfg = FileRunConfig {
+            let cfg = RunConfig {
                 method,
                 dt_ms: 0.02,
                 n_steps: 10_000,
@@ -95,17 +95,17 @@ fn generated_kernels_match_their_cpu_twin() {
 /// spikes' peak, count fewer spikes than -20 mV in every current.
 #[test]
 fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
-    use hhsim::sweep::file::{FileAxis, FileSweep};
+    use hhsim::sweep::grid::{Axis, Grid};
     let engine = match common::gpu(true) {
         Some(ctx) => Engine::Gpu(Arc::new(ctx)),
         None => Engine::Cpu,
     };
     let model = Model::bundled("traub").unwrap();
-    let sweep = FileSweep {
+    let sweep = Grid {
         base: model.default_parameters(),
         axes: vec![
-            FileAxis::parse(&model, None, "threshold=-20:60:5").unwrap(),
-            FileAxis::parse(&model, None, "current=0:200:9").unwrap(),
+            Axis::parse(&model, None, "threshold=-20:60:5").unwrap(),
+            Axis::parse(&model, None, "current=0:200:9").unwrap(),
         ],
         stimulus: Stimulus::default(),
         method: Method::ExpEuler,
@@ -126,7 +126,7 @@ fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
 /// `hhsim sweep --precision f64` with the hand-written kernel, before it was retired.
 #[test]
 fn the_traub_file_reproduces_the_f64_sweep_fixture() {
-    use hhsim::sweep::file::{FileAxis, FileSweep};
+    use hhsim::sweep::grid::{Axis, Grid};
     use ndarray_npy::ReadNpyExt;
     // 900 million f64 neuron-steps: the GPU's work (about 20 s on lavapipe), not the twin's.
     let Some(ctx) = common::gpu(true) else { return };
@@ -137,11 +137,11 @@ fn the_traub_file_reproduces_the_f64_sweep_fixture() {
     );
     let fixture = ndarray::Array2::<u32>::read_npy(std::fs::File::open(path).unwrap()).unwrap();
     let model = Model::bundled("traub").unwrap();
-    let sweep = FileSweep {
+    let sweep = Grid {
         base: model.default_parameters(),
         axes: vec![
-            FileAxis::parse(&model, None, "gna=10:100:300").unwrap(),
-            FileAxis::parse(&model, None, "current=0:20:300").unwrap(),
+            Axis::parse(&model, None, "gna=10:100:300").unwrap(),
+            Axis::parse(&model, None, "current=0:20:300").unwrap(),
         ],
         stimulus: Stimulus::default(),
         method: Method::ExpEuler,
@@ -170,7 +170,7 @@ fn cpu_only_methods_of_a_model_file_match_the_host_steps() {
     let file = population("traub");
     let (dt, n_steps) = (0.005, 20_000);
     for method in [Method::Euler, Method::Rk2] {
-        let cfg = FileRunConfig {
+        let cfg = RunConfig {
             method,
             dt_ms: dt,
             n_steps,
@@ -209,7 +209,7 @@ fn a_models_kernel_compiles_once_per_process() {
     };
     let ctx = Arc::new(ctx);
     let gpu = Engine::Gpu(ctx.clone());
-    let cfg = |method| FileRunConfig {
+    let cfg = |method| RunConfig {
         method,
         dt_ms: 0.05,
         n_steps: 100,

@@ -5,7 +5,7 @@
 use crate::common::{builtin_population, run_config};
 use hhsim::analysis::System;
 use hhsim::backend::Engine;
-use hhsim::backend::population::{FilePopulation, FileResult, FileRunConfig};
+use hhsim::backend::population::{Population, PopulationResult, RunConfig};
 use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::error::Result;
 use hhsim::integrate::Method;
@@ -13,11 +13,11 @@ use hhsim::model::Real;
 use nalgebra::DVector;
 
 /// `pop` on the CPU reference in precision `R`.
-fn run_population<R: Real>(pop: &FilePopulation, cfg: &FileRunConfig) -> Result<FileResult> {
+fn run_population<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<PopulationResult> {
     Engine::Cpu.run_population(R::PRECISION, pop, cfg)
 }
 
-fn population(builtin: BuiltIn, init: InitialState, currents: &[f64]) -> FilePopulation {
+fn population(builtin: BuiltIn, init: InitialState, currents: &[f64]) -> Population {
     builtin_population(builtin, None, init, currents)
 }
 
@@ -71,7 +71,7 @@ fn published_resting_state_is_a_fixed_point_of_the_classic_model() {
         );
     }
     // Left alone for 200 ms it stays there: no spike and V within 0.1 mV.
-    let cfg = FileRunConfig {
+    let cfg = RunConfig {
         record_every: 10,
         ..run_config(Method::Rk4, 0.01, 200.0)
     };

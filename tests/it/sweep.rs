@@ -6,7 +6,7 @@ use crate::common;
 use hhsim::backend::Engine;
 use hhsim::builtin::BuiltIn;
 use hhsim::model::Precision;
-use hhsim::sweep::file::{FileAxis, FileSweep};
+use hhsim::sweep::grid::{Axis, Grid};
 use ndarray::{Array1, ArrayD};
 use ndarray_npy::ReadNpyExt;
 use std::fs::File;
@@ -15,8 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 /// The published job on a 40 × 40 grid over the default ranges, 1 s.
-fn grid_40(precision: Precision) -> FileSweep {
-    let mut spec = FileSweep::brian2_gna_current();
+fn grid_40(precision: Precision) -> Grid {
+    let mut spec = Grid::brian2_gna_current();
     for axis in &mut spec.axes {
         axis.count = 40;
     }
@@ -59,8 +59,8 @@ fn f32_gpu_sweep_counts_are_within_one_of_f64_cpu() {
 
 #[test]
 fn a_single_axis_gives_an_f_i_curve() {
-    let mut spec = FileSweep::brian2_gna_current();
-    let current = FileAxis::parse(&spec.model, Some(BuiltIn::Traub), "current=0:100:11");
+    let mut spec = Grid::brian2_gna_current();
+    let current = Axis::parse(&spec.model, Some(BuiltIn::Traub), "current=0:100:11");
     spec.axes = vec![current.unwrap()];
     spec.n_steps = 2000;
     let counts = spec.run(&Engine::Cpu).unwrap();
@@ -398,6 +398,40 @@ fn resume_refuses_a_directory_of_another_sweep() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// A `sweep.json` of a built-in model's grid as versions before model files wrote it (with its
+/// `spec`) is refused by `--resume` and `merge` in one line that says to run the sweep again,
+/// and the directory is left as it was.
+#[test]
+fn an_old_built_in_sweep_json_is_refused_with_how_to_rerun() {
+    let tmp = tempfile::tempdir().unwrap();
+    let old = tmp.path().join("old");
+    std::fs::create_dir(&old).unwrap();
+    let key = r#"{"spec":{"base":{"kind":"traub"},"axes":[]},"shard":{"k":1,"n":2},"cells":[0,2],"chunk_cells":2}"#;
+    std::fs::write(old.join("sweep.json"), key).unwrap();
+    let merged = tmp.path().join("merged");
+    for args in [
+        vec!["sweep", "--resume", "--out", old.to_str().unwrap()],
+        vec![
+            "merge",
+            old.to_str().unwrap(),
+            "--out",
+            merged.to_str().unwrap(),
+        ],
+    ] {
+        let o = hhsim(&args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        assert!(stderr.contains("run that sweep again"), "{stderr}");
+        let left: Vec<_> = std::fs::read_dir(&old)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["sweep.json"], "{args:?}");
+        assert!(!merged.exists());
+    }
 }
 
 /// `hhsim sweep ARGS` must be refused as bad input.

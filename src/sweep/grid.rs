@@ -4,7 +4,7 @@
 //! generated kernel or its twin.
 
 use crate::backend::Engine;
-use crate::backend::population::{FilePopulation, FileRunConfig};
+use crate::backend::population::{Population, RunConfig};
 use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
@@ -29,7 +29,7 @@ pub enum Target {
 
 /// One axis: `count` values from `start` to `stop`, both included.
 #[derive(Clone, Debug, PartialEq)]
-pub struct FileAxis {
+pub struct Axis {
     pub name: String,
     pub target: Target,
     pub start: f64,
@@ -37,7 +37,7 @@ pub struct FileAxis {
     pub count: usize,
 }
 
-impl FileAxis {
+impl Axis {
     /// Parses `NAME=START:STOP:COUNT` with NAME a parameter of `model` (through the alias
     /// table of `builtin`), `current` or `threshold`.
     pub fn parse(model: &Model, builtin: Option<BuiltIn>, text: &str) -> Result<Self> {
@@ -72,7 +72,7 @@ impl FileAxis {
             }
         };
         let (start, stop, count) = parse_range(name, range)?;
-        Ok(FileAxis {
+        Ok(Axis {
             name: name.to_string(),
             target,
             start,
@@ -90,7 +90,7 @@ impl FileAxis {
 /// model's own text, so that `--resume` and `hhsim merge` rebuild the same grid whatever
 /// became of the file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct FileSweepKey {
+pub struct GridKey {
     /// What `--model` named: a bundled model or a path.
     pub model_file: String,
     pub model_source: String,
@@ -112,7 +112,7 @@ pub struct FileSweepKey {
     pub n_steps: usize,
 }
 
-impl FileSweepKey {
+impl GridKey {
     /// Gives a key written before the threshold was kept the one its grid ran with, the
     /// file's, so that such a sweep still resumes and merges with a key written now.
     pub fn fill_threshold(&mut self) -> Result<()> {
@@ -124,7 +124,7 @@ impl FileSweepKey {
     }
 
     /// The grid this key describes.
-    pub fn sweep(&self) -> Result<FileSweep> {
+    pub fn grid(&self) -> Result<Grid> {
         let mut model = Model::parse(&self.model_source, &self.model_file)?;
         if let Some(threshold) = self.threshold {
             model.threshold = threshold;
@@ -134,10 +134,10 @@ impl FileSweepKey {
             .iter()
             .map(|(name, start, stop, count)| {
                 let text = format!("{name}={start:?}:{stop:?}:{count}");
-                FileAxis::parse(&model, self.builtin, &text)
+                Axis::parse(&model, self.builtin, &text)
             })
             .collect::<Result<Vec<_>>>()?;
-        let sweep = FileSweep {
+        let sweep = Grid {
             base: self.parameters.iter().map(|&(_, x)| x).collect(),
             builtin: self.builtin,
             model,
@@ -155,14 +155,14 @@ impl FileSweepKey {
 
 /// A grid over one or two axes of a model file.
 #[derive(Clone, Debug)]
-pub struct FileSweep {
+pub struct Grid {
     pub model: Model,
     /// The built-in name the model runs under (see [`crate::builtin`]): its cells' rows reach
     /// the kernel through its alias table and start at V = EL, every gate closed.
     pub builtin: Option<BuiltIn>,
     /// The parameters of every cell before the axes apply.
     pub base: Vec<f64>,
-    pub axes: Vec<FileAxis>,
+    pub axes: Vec<Axis>,
     pub stimulus: Stimulus,
     pub method: Method,
     pub precision: Precision,
@@ -170,14 +170,14 @@ pub struct FileSweep {
     pub n_steps: usize,
 }
 
-impl FileSweep {
+impl Grid {
     /// The Brian2 paper's job (Appendix 4): Traub neurons, gNa = linspace(10, 100, 300) mS/cm²
     /// × I = linspace(0, 20, 300) pA, exponential Euler, dt 0.1 ms, 1 s, in f32.
     pub fn brian2_gna_current() -> Self {
         let builtin = BuiltIn::Traub;
         let model = builtin.model();
-        let axis = |text: &str| FileAxis::parse(&model, Some(builtin), text).expect("a valid axis");
-        FileSweep {
+        let axis = |text: &str| Axis::parse(&model, Some(builtin), text).expect("a valid axis");
+        Grid {
             base: model.default_parameters(),
             axes: vec![axis("gna=10:100:300"), axis("current=0:20:300")],
             builtin: Some(builtin),
@@ -191,8 +191,8 @@ impl FileSweep {
     }
 
     /// This grid's key; `model_file` is what `--model` named.
-    pub fn key(&self, model_file: &str) -> FileSweepKey {
-        FileSweepKey {
+    pub fn key(&self, model_file: &str) -> GridKey {
+        GridKey {
             model_file: model_file.to_string(),
             model_source: self.model.source.clone(),
             parameters: self
@@ -303,7 +303,7 @@ impl FileSweep {
     }
 
     /// The cells `range` as one population, each at its steady state (or [initial]).
-    pub fn population(&self, range: Range<usize>) -> FilePopulation {
+    pub fn population(&self, range: Range<usize>) -> Population {
         let values: Vec<Vec<f64>> = self.axes.iter().map(|a| a.values()).collect();
         let cols = self.axes[0].count;
         let range_start = range.start;
@@ -346,7 +346,7 @@ impl FileSweep {
                 (params, init)
             }
         };
-        FilePopulation {
+        Population {
             init,
             threshold,
             params,
@@ -359,7 +359,7 @@ impl FileSweep {
 
     /// Runs the cells of `chunk` and returns their spike counts.
     pub fn run_chunk(&self, engine: &Engine, chunk: Range<usize>) -> Result<Vec<u32>> {
-        let cfg = FileRunConfig {
+        let cfg = RunConfig {
             method: self.method,
             dt_ms: self.dt_ms,
             n_steps: self.n_steps,

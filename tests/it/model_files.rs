@@ -91,22 +91,17 @@ fn generated_kernels_match_their_cpu_twin() {
     }
 }
 
-/// The spike threshold is a sweep axis of every model file: thresholds up to 60 mV, above the
-/// spikes' peak, count fewer spikes than -20 mV in every current.
-#[test]
-fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
+/// A grid of the traub file by path semantics (no built-in alias) over two `axes`: exp-Euler
+/// at 0.1 ms for 1 s in f64.
+fn traub_file_grid(axes: [&str; 2]) -> hhsim::sweep::grid::Grid {
     use hhsim::sweep::grid::{Axis, Grid};
-    let engine = match common::gpu(true) {
-        Some(ctx) => Engine::Gpu(Arc::new(ctx)),
-        None => Engine::Cpu,
-    };
     let model = Model::bundled("traub").unwrap();
-    let sweep = Grid {
+    Grid {
         base: model.default_parameters(),
-        axes: vec![
-            Axis::parse(&model, None, "threshold=-20:60:5").unwrap(),
-            Axis::parse(&model, None, "current=0:200:9").unwrap(),
-        ],
+        axes: axes
+            .iter()
+            .map(|a| Axis::parse(&model, None, a).unwrap())
+            .collect(),
         stimulus: Stimulus::default(),
         method: Method::ExpEuler,
         precision: Precision::F64,
@@ -114,7 +109,18 @@ fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
         n_steps: 10_000,
         builtin: None,
         model,
+    }
+}
+
+/// The spike threshold is a sweep axis of every model file: thresholds up to 60 mV, above the
+/// spikes' peak, count fewer spikes than -20 mV in every current.
+#[test]
+fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
+    let engine = match common::gpu(true) {
+        Some(ctx) => Engine::Gpu(Arc::new(ctx)),
+        None => Engine::Cpu,
     };
+    let sweep = traub_file_grid(["threshold=-20:60:5", "current=0:200:9"]);
     let counts = sweep.run_chunk(&engine, 0..sweep.n_cells()).unwrap();
     let column = |k: usize| counts.iter().skip(k).step_by(5).sum::<u32>();
     assert!(column(0) > 100, "{}", column(0));
@@ -126,7 +132,6 @@ fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
 /// `hhsim sweep --precision f64` with the hand-written kernel, before it was retired.
 #[test]
 fn the_traub_file_reproduces_the_f64_sweep_fixture() {
-    use hhsim::sweep::grid::{Axis, Grid};
     use ndarray_npy::ReadNpyExt;
     // 900 million f64 neuron-steps: the GPU's work (about 20 s on lavapipe), not the twin's.
     let Some(ctx) = common::gpu(true) else { return };
@@ -136,21 +141,7 @@ fn the_traub_file_reproduces_the_f64_sweep_fixture() {
         "/tests/fixtures/brian2_sweep_f64_spike_counts.npy"
     );
     let fixture = ndarray::Array2::<u32>::read_npy(std::fs::File::open(path).unwrap()).unwrap();
-    let model = Model::bundled("traub").unwrap();
-    let sweep = Grid {
-        base: model.default_parameters(),
-        axes: vec![
-            Axis::parse(&model, None, "gna=10:100:300").unwrap(),
-            Axis::parse(&model, None, "current=0:20:300").unwrap(),
-        ],
-        stimulus: Stimulus::default(),
-        method: Method::ExpEuler,
-        precision: Precision::F64,
-        dt_ms: 0.1,
-        n_steps: 10_000,
-        builtin: None,
-        model,
-    };
+    let sweep = traub_file_grid(["gna=10:100:300", "current=0:20:300"]);
     let counts = sweep.run_chunk(&engine, 0..sweep.n_cells()).unwrap();
     let fixture: Vec<u32> = fixture.iter().copied().collect();
     let differing = counts.iter().zip(&fixture).filter(|(a, b)| a != b).count();

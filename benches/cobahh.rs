@@ -8,10 +8,10 @@ use criterion::{
     BenchmarkId, Criterion, SamplingMode, Throughput, criterion_group, criterion_main,
 };
 use hhsim::backend::Engine;
+use hhsim::backend::network::NetConfig;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use hhsim::network::cobahh::{CobaHh, Variant};
-use hhsim::network::sim::NetConfig;
 use std::time::Duration;
 
 fn cobahh(c: &mut Criterion) {

@@ -7,7 +7,7 @@ use hhsim::backend::Engine;
 use hhsim::backend::population::{Population, RunConfig};
 use hhsim::builtin::BuiltIn;
 use hhsim::integrate::Method;
-use hhsim::model::Real;
+use hhsim::kernel::Real;
 use std::time::Duration;
 
 /// `n` Traub neurons (as `--model traub` runs them) with currents spread over the sweep's 0–20 pA.

@@ -10,7 +10,7 @@ use hhsim::backend::gpu::GpuContext;
 use hhsim::backend::population::{Population, RunConfig};
 use hhsim::builtin::BuiltIn;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -6,8 +6,8 @@
 use hhsim::analysis::{BifurcationSpec, CycleSearch, Parameter, System, bifurcation};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::model_file::Model;
+use hhsim::kernel::Precision;
+use hhsim::model::Model;
 
 fn main() -> hhsim::Result<()> {
     let hh = System::new(Model::bundled("hh")?, 0.0);

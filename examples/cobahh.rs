@@ -4,11 +4,11 @@
 //! cargo run --release --example cobahh
 
 use hhsim::backend::BackendChoice;
+use hhsim::backend::network::NetConfig;
 use hhsim::backend::simulate;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use hhsim::network::cobahh::{self, Variant};
-use hhsim::network::sim::NetConfig;
 
 fn main() -> hhsim::Result<()> {
     let net = cobahh::CobaHh::new(Variant::Brian2, 1.0, 42).build()?;

@@ -8,8 +8,9 @@ use hhsim::backend::population::{Population, RunConfig};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::model_file::{Model, lower, shader};
+use hhsim::kernel::Precision;
+use hhsim::kernel::{lower, shader};
+use hhsim::model::Model;
 use std::time::Instant;
 
 fn main() -> hhsim::Result<()> {
@@ -17,6 +18,7 @@ fn main() -> hhsim::Result<()> {
         .nth(1)
         .unwrap_or("models/traub_km.toml".into());
     let model = Model::load(std::path::Path::new(&path))?;
+    hhsim::kernel::check::check_model(&model)?;
     let tape = lower::exp_euler_tape(&model, true, true).tape;
     println!(
         "{}: states {}, {} ops and {} exp per exponential-Euler step",
@@ -29,7 +31,7 @@ fn main() -> hhsim::Result<()> {
     let started = Instant::now();
     let source = shader::assemble_population(&model, Method::ExpEuler, Precision::F32);
     let generated = started.elapsed();
-    hhsim::model_file::shader::validate(&source).expect("generated kernels validate");
+    hhsim::kernel::shader::validate(&source).expect("generated kernels validate");
     let validated = started.elapsed();
     println!(
         "kernel: generated in {:.2} ms, validated by naga in {:.2} ms",
@@ -41,7 +43,7 @@ fn main() -> hhsim::Result<()> {
     let params = model.default_parameters();
     let n = 1000;
     let pop = Population {
-        init: vec![model.initial_state(&params); n],
+        init: vec![hhsim::kernel::steady::initial_state(&model, &params); n],
         params: vec![params; n],
         current: (0..n).map(|k| 300.0 * k as f64 / n as f64).collect(),
         threshold: vec![model.threshold; n],

@@ -1,5 +1,5 @@
 // What every kernel shares: the workgroup size and the singularity-safe functions the generated
-// model code calls. Keep WORKGROUP_SIZE in sync with src/layout.rs (a test compares them).
+// model code calls. Keep WORKGROUP_SIZE in sync with src/kernel/layout.rs (a test compares them).
 
 const WORKGROUP_SIZE: u32 = 64u;
 

@@ -1,5 +1,5 @@
 // Bindings of the network kernels (network_update*.wgsl, network_chunk_end.wgsl). Keep the
-// structs in sync with src/layout.rs. `step_u` is bound at a dynamic offset per step, so a chunk
+// structs in sync with src/kernel/layout.rs. `step_u` is bound at a dynamic offset per step, so a chunk
 // of many steps is one command buffer. The neuron's types (`NetState`, `GroupParams`) and
 // constants (`N_SYN`, `SYN_SLOTS`) are generated from its model file.
 

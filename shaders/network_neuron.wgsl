@@ -2,7 +2,7 @@
 // synaptic input, integrate, detect a spike (upward threshold crossing outside the refractory
 // window) and record it. Delivering the spike is the kernels' part. The model's part
 // (`NetState`, `GroupParams`, `load_state`, `take_input`, `net_exp_euler`, `net_rk4`, ...) is
-// generated from its model file (src/model_file/wgsl.rs, `network_functions`).
+// generated from its model file (src/kernel/wgsl.rs, `network_functions`).
 // Twin: `network_update` in src/backend/cpu/network.rs; the step itself: src/network/neuron.rs.
 
 // 0: exponential Euler, 1: RK4.

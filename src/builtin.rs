@@ -11,7 +11,7 @@
 //!   lower case as well (`gNa`).
 
 use crate::error::{Error, Result};
-use crate::model_file::Model;
+use crate::model::Model;
 use serde::{Deserialize, Serialize};
 
 /// A built-in model name.
@@ -132,10 +132,12 @@ impl BuiltIn {
     pub fn initial(self, init: InitialState, model: &Model, row: &[f64]) -> Result<Vec<f64>> {
         let el = row[index(model, "el")];
         match (self, init) {
-            (BuiltIn::Hh, InitialState::Brainpy) => Ok(model.initial_state(row)),
+            (BuiltIn::Hh, InitialState::Brainpy) => {
+                Ok(crate::kernel::steady::initial_state(&model, row))
+            }
             (BuiltIn::Hh, InitialState::Rest) => Ok(vec![-70.68, 0.0266, 0.772, 0.235]),
             (BuiltIn::Traub, InitialState::Rest) => {
-                Ok(model.steady_states(&[row.to_vec()], el).remove(0))
+                Ok(crate::kernel::steady::steady_states(&model, &[row.to_vec()], el).remove(0))
             }
             (BuiltIn::Traub, InitialState::Sweep) => Ok(self.grid_start(model, row)),
             _ => Err(Error::invalid(

@@ -1,6 +1,6 @@
 //! The integration methods: exponential Euler (Brian2's `exponential_euler`), RK4, and on the
 //! CPU reference also forward Euler and RK2 (midpoint). Their steps are lowered from each
-//! model's tapes (`model_file::lower`, `model_file::step`).
+//! model's tapes (`kernel::lower`, `kernel::step`).
 //!
 //! The injected current is held constant over a step: inputs are sampled once per step at its
 //! start, as BrainPy's per-step input arrays are.

@@ -9,8 +9,8 @@ use crate::backend::{Engine, cpu};
 use crate::builtin::{BuiltIn, InitialState};
 use crate::error::Result;
 use crate::integrate::Method;
-use crate::model::Precision;
-use crate::model_file::{Model, Units};
+use crate::kernel::Precision;
+use crate::model::{Model, Units};
 use crate::monitor::Spikes;
 use serde::Serialize;
 use std::sync::Arc;
@@ -50,7 +50,7 @@ impl Neuron {
     /// A model file with these parameters, from its initial state.
     pub fn file(model: &Model, params: &[f64]) -> Self {
         Neuron {
-            init: model.initial_state(params),
+            init: crate::kernel::steady::initial_state(&model, params),
             params: params.to_vec(),
             label: model.name.clone(),
             v_during_run: true,

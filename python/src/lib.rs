@@ -252,7 +252,7 @@ enum NetworkRun {
 }
 
 impl NetworkRun {
-    fn result(&self) -> &hhsim::network::sim::NetResult {
+    fn result(&self) -> &hhsim::backend::network::NetResult {
         match self {
             NetworkRun::CobaHh(run) => &run.result,
             NetworkRun::Built(run) => &run.result,

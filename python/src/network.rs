@@ -2,16 +2,16 @@
 //! between them, handed over as JSON, built by hhsim's `NetworkBuilder` and run like `cobahh`.
 
 use super::{NetworkResult, NetworkRun, run_detached};
+use hhsim::backend::network::{NetConfig, NetResult};
 use hhsim::backend::{BackendChoice, Engine};
 use hhsim::cli::Host;
 use hhsim::cli::cobahh::{GroupSummary, group_summaries, write_network_files};
 use hhsim::cli::model_choice::{apply_file_overrides, apply_file_settings, model_file};
 use hhsim::error::{Error, Result};
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
 use hhsim::network::cobahh::{EXCITATORY, INHIBITORY};
-use hhsim::network::sim::{NetConfig, NetResult};
 use hhsim::network::{
     Connectivity, Group, InitValue, NetworkBuilder, NormalInit, Projection, Weight,
 };

@@ -9,7 +9,7 @@ use super::shooting;
 use super::system::{Parameter, System};
 use crate::backend::Engine;
 use crate::error::{Error, Result};
-use crate::model::golden_max;
+use crate::kernel::golden_max;
 use nalgebra::DVector;
 use serde::Serialize;
 use std::time::Instant;
@@ -68,7 +68,7 @@ impl BifurcationSpec {
         let systems = self.systems();
         let value = |k: usize| format!("parameter value {}", self.values[k]);
         let rows = systems.iter().map(|s| s.params());
-        self.base.model().check_parameters(rows, Some(&value))?;
+        crate::kernel::check::check_parameters(self.base.model(), rows, Some(&value))?;
         self.search.validate()
     }
 

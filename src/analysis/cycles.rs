@@ -10,7 +10,7 @@ use crate::backend::population::{Population, RunConfig};
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::Precision;
+use crate::kernel::Precision;
 use nalgebra::DVector;
 use serde::Serialize;
 

@@ -8,7 +8,7 @@
 
 use super::system::{Parameter, System};
 use crate::integrate::Method;
-use crate::model_file::step::NeuronStep;
+use crate::kernel::step::NeuronStep;
 use nalgebra::{DMatrix, DVector};
 
 /// RK4 step of the shooting [ms]: its local error (≈ dt⁵) keeps P accurate to far below the

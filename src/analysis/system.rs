@@ -6,11 +6,11 @@
 
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::Real;
-use crate::model_file::Model;
-use crate::model_file::eval::{self, Inputs, evaluate_ops};
-use crate::model_file::lower::{self, Lowered};
-use crate::model_file::tape::{Input, Op};
+use crate::kernel::Real;
+use crate::kernel::eval::{self, Inputs, evaluate_ops};
+use crate::kernel::lower::{self, Lowered};
+use crate::kernel::tape::{Input, Op};
+use crate::model::Model;
 use nalgebra::{DMatrix, DVector};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -28,7 +28,7 @@ pub enum Parameter {
 struct Tapes {
     model: Model,
     derivatives: Lowered,
-    /// [`Tape::invariant`](crate::model_file::tape::Tape::invariant) of `derivatives`.
+    /// [`Tape::invariant`](crate::kernel::tape::Tape::invariant) of `derivatives`.
     invariant: Vec<bool>,
     exp_euler: Lowered,
     rates: Lowered,
@@ -76,7 +76,7 @@ impl System {
     /// `model` at its default parameters under `current`.
     pub fn new(model: Model, current: f64) -> Self {
         let rates = lower::rate_tape(&model);
-        let steady = model.steady_state_ops(&rates);
+        let steady = crate::kernel::steady::steady_state_ops(&model, &rates);
         let derivatives = lower::derivative_tape(&model, true, true);
         let tapes = Arc::new(Tapes {
             invariant: derivatives.tape.invariant(),
@@ -335,10 +335,10 @@ mod tests {
         // Against a central difference of the functions themselves away from the switch.
         for x in [-3.0, -0.5, 0.01, 0.7, 4.0] {
             let h = 1e-5;
-            let f = |x: f64| crate::model::x_over_expm1(x, x.exp());
+            let f = |x: f64| crate::kernel::x_over_expm1(x, x.exp());
             let fd = (f(x + h) - f(x - h)) / (2.0 * h);
             assert!((x_over_expm1_slope(x, x.exp()) - fd).abs() < 1e-9, "at {x}");
-            let g = |x: f64| crate::model::exprel(x);
+            let g = |x: f64| crate::kernel::exprel(x);
             let fd = (g(x + h) - g(x - h)) / (2.0 * h);
             assert!((exprel_slope(x) - fd).abs() < 1e-9, "at {x}");
         }

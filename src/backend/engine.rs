@@ -8,12 +8,12 @@ use super::gpu::GpuContext;
 use super::gpu::network::GpuNetEngine;
 use super::gpu::population::GpuPopulationEngine;
 use super::population::{self, Population, PopulationResult, RunConfig};
+use crate::backend::network::{self as net, NetConfig, NetResult};
 use crate::error::Result;
 use crate::integrate::Method;
-use crate::model::Precision;
+use crate::kernel::Precision;
 use crate::monitor::SpikeSink;
 use crate::network::Network;
-use crate::network::sim::{self, NetConfig, NetResult};
 use std::sync::Arc;
 
 /// Where a run goes.
@@ -95,7 +95,7 @@ impl Engine {
         pop: &Population,
         cfg: &RunConfig,
     ) -> Result<PopulationResult> {
-        fn on<R: crate::model::Real>(
+        fn on<R: crate::kernel::Real>(
             engine: &Engine,
             pop: &Population,
             cfg: &RunConfig,
@@ -121,22 +121,22 @@ impl Engine {
         spikes: &mut dyn SpikeSink,
         progress: impl FnMut(usize) -> Result<()>,
     ) -> Result<NetResult> {
-        fn on<R: crate::model::Real>(
+        fn on<R: crate::kernel::Real>(
             engine: &Engine,
             net: &Network,
             cfg: &NetConfig,
             spikes: &mut dyn SpikeSink,
             progress: impl FnMut(usize) -> Result<()>,
         ) -> Result<NetResult> {
-            let lowered = sim::lower::<R>(net, cfg);
+            let lowered = net::lower::<R>(net, cfg);
             match engine {
                 Engine::Cpu => {
                     let mut cpu = CpuNetEngine::new(&lowered);
-                    sim::run_network(cfg, &lowered, &mut cpu, spikes, progress)
+                    net::run_network(cfg, &lowered, &mut cpu, spikes, progress)
                 }
                 Engine::Gpu(ctx) => {
                     let mut gpu = GpuNetEngine::new(ctx, &lowered)?;
-                    sim::run_network(cfg, &lowered, &mut gpu, spikes, progress)
+                    net::run_network(cfg, &lowered, &mut gpu, spikes, progress)
                 }
             }
         }
@@ -151,10 +151,10 @@ impl Engine {
 /// its spikes in memory.
 pub fn simulate(
     net: &crate::network::Network,
-    cfg: &crate::network::sim::NetConfig,
+    cfg: &crate::backend::network::NetConfig,
     backend: BackendChoice,
-    precision: crate::model::Precision,
-) -> Result<(crate::network::sim::NetResult, crate::monitor::Spikes)> {
+    precision: crate::kernel::Precision,
+) -> Result<(crate::backend::network::NetResult, crate::monitor::Spikes)> {
     cfg.validate(net)?;
     let engine = Engine::select(backend, precision, cfg.method)?;
     let mut spikes = crate::monitor::SpikeList::new();

@@ -1,11 +1,12 @@
 //! The engines that run a described population or network: the drivers ([`population`],
-//! and `network::sim` for networks) plan chunks and call a backend's kernels through a trait
+//! [`network`]) plan chunks and call a backend's kernels through a trait
 //! (`PopulationEngine`, `NetEngine`), which [`cpu`] and [`gpu`] implement alike; [`Engine`]
 //! picks the backend.
 
 pub mod cpu;
 mod engine;
 pub mod gpu;
+pub mod network;
 pub mod population;
 
 pub use engine::{Engine, simulate};

@@ -7,10 +7,10 @@
 use crate::error::{Error, Result};
 use crate::input::{NoiseStream, Stimulus};
 use crate::integrate::Method;
-use crate::layout::PopulationRun;
+use crate::kernel::Real;
+use crate::kernel::layout::PopulationRun;
 use crate::memory::{self, Estimate};
-use crate::model::Real;
-use crate::model_file::Model;
+use crate::model::Model;
 use crate::monitor::Spikes;
 use ndarray::Array2;
 use std::mem::size_of;
@@ -108,7 +108,7 @@ pub struct PopulationResult {
 /// Steps per chunk of a population at most: one dispatch runs the whole chunk in its step loop
 /// (so it must stay within lavapipe's loop limit and short enough for drivers that watch for
 /// long-running work), and the host drains the trace after each chunk. A network's chunk is
-/// [`crate::network::sim::MAX_NETWORK_CHUNK_STEPS`].
+/// [`crate::backend::network::MAX_NETWORK_CHUNK_STEPS`].
 pub const MAX_POPULATION_CHUNK_STEPS: usize = 10_000;
 
 /// Budget for the spike-step buffer [bytes]; within it every spike is kept.
@@ -339,7 +339,7 @@ pub fn run_population<'e, R: Real>(
         ..*cfg
     };
     let neuron = |i: usize| format!("neuron {}", pop.first_index + i);
-    model.check_parameters(&pop.params, Some(&neuron))?;
+    crate::kernel::check::check_parameters(&model, &pop.params, Some(&neuron))?;
     let n = pop.current.len();
     let ns = model.states.len();
     let np = model.parameters.len().max(1);

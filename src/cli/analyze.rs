@@ -8,8 +8,8 @@ use crate::analysis::{
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::Precision;
-use crate::model_file::CHECKED_VOLTAGES;
+use crate::kernel::Precision;
+use crate::kernel::check::CHECKED_VOLTAGES;
 use crate::output::diagram::{self, Labels};
 use crate::output::{OutputDir, arrays};
 use crate::sweep::parse_range;
@@ -211,7 +211,7 @@ fn parse_param(text: &str) -> Result<(&str, Vec<f64>)> {
 const MAX_VALUES: usize = 100_000;
 
 /// The name figures give a model.
-fn model_title(model: &crate::model_file::Model) -> String {
+fn model_title(model: &crate::model::Model) -> String {
     match model.name.as_str() {
         "hh" => "HH 1952".to_string(),
         "traub" => "Traub–Miles".to_string(),

@@ -3,14 +3,14 @@
 
 use super::model_choice::{apply_file_settings, model_file};
 use super::{Host, Numbers, number_list};
+use crate::backend::network::{NetConfig, NetResult, NetTrace};
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::Precision;
+use crate::kernel::Precision;
 use crate::monitor::{SpikeSink, Spikes};
 use crate::network::BYTES_PER_SYNAPSE;
 use crate::network::cobahh::{self, CobaHh, EXCITATORY, INHIBITORY, Variant};
-use crate::network::sim::{NetConfig, NetResult, NetTrace};
 use crate::network::stats::SpikeTally;
 use crate::output::OutputDir;
 use crate::output::arrays::write_npz_arrays;

@@ -21,7 +21,7 @@ pub use validate::ValidateArgs;
 use crate::backend::{BackendChoice, Engine};
 use crate::error::Result;
 use crate::integrate::Method;
-use crate::model::Precision;
+use crate::kernel::Precision;
 use crate::output::OutputDir;
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};

@@ -4,7 +4,8 @@
 
 use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
-use crate::model_file::{BUNDLED, Model};
+use crate::kernel::check::check_model;
+use crate::model::{BUNDLED, Model};
 use std::path::Path;
 
 /// What `--model` names: a model file, and whether it was named by a built-in name.
@@ -38,6 +39,7 @@ impl ModelChoice {
                 ),
             ));
         };
+        check_model(&model)?;
         Ok(ModelChoice {
             model,
             builtin: None,
@@ -142,7 +144,7 @@ fn apply(
     if items.is_empty() {
         Ok(())
     } else {
-        model.check_parameters([&*params], None)
+        crate::kernel::check::check_parameters(&model, [&*params], None)
     }
 }
 

@@ -7,8 +7,10 @@ use crate::backend::population::{Population, RunConfig};
 use crate::error::Result;
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::Precision;
-use crate::model_file::{BUNDLED, Model, lower};
+use crate::kernel::Precision;
+use crate::kernel::check::check_model;
+use crate::kernel::lower;
+use crate::model::{BUNDLED, Model};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -36,6 +38,7 @@ pub fn run(args: ModelsArgs) -> Result<()> {
             }
             _ => Model::bundled(name)?,
         };
+        check_model(&model)?;
         print!("{}", model.source);
         return Ok(());
     }
@@ -62,8 +65,8 @@ pub fn run(args: ModelsArgs) -> Result<()> {
         let exps = lower::exp_euler_tape(&model, true, true).tape.exp_count();
         // Generating the functions and validating them with naga, as a run would.
         let started = Instant::now();
-        let source = crate::model_file::shader::model_module(&model, Precision::F32);
-        crate::model_file::shader::validate(&source).map_err(|message| crate::Error::Gpu {
+        let source = crate::kernel::shader::model_module(&model, Precision::F32);
+        crate::kernel::shader::validate(&source).map_err(|message| crate::Error::Gpu {
             context: format!("validating the generated shader of {name}"),
             message,
         })?;
@@ -97,7 +100,7 @@ pub fn run(args: ModelsArgs) -> Result<()> {
 fn first_step_ms(engine: &Engine, model: &Model, precision: Precision) -> Result<f64> {
     let params = model.default_parameters();
     let pop = Population {
-        init: vec![model.initial_state(&params)],
+        init: vec![crate::kernel::steady::initial_state(&model, &params)],
         params: vec![params],
         current: vec![0.0],
         threshold: vec![model.threshold],

@@ -9,8 +9,8 @@ use crate::builtin::InitialState;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::Precision;
-use crate::model_file::Units;
+use crate::kernel::Precision;
+use crate::model::Units;
 use crate::monitor::Spikes;
 use crate::output::arrays::WriteNpyArray;
 use crate::output::plot::{MAX_PANELS, TraceFigure, write_trace_png};
@@ -149,7 +149,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     let init_state = builtin.map(|b| args.init.unwrap_or(b.default_init()));
     let init = match (builtin, init_state) {
         (Some(b), Some(state)) => b.initial(state, &model, &params)?,
-        _ => model.initial_state(&params),
+        _ => crate::kernel::steady::initial_state(&model, &params),
     };
     let currents = match (&args.current, builtin) {
         (Some(c), _) => c.0.clone(),
@@ -168,7 +168,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     check_trace_size(args, currents.len(), model.states.len(), config.n_steps)?;
     let kernel_row = builtin.map_or(params.clone(), |b| b.kernel_row(&model, &params));
     // Checked here as the run checks it, before the output directory is touched.
-    model.check_parameters([&kernel_row], None)?;
+    crate::kernel::check::check_parameters(&model, [&kernel_row], None)?;
     let population = Population {
         stimulus: args.stimulus.stimulus(),
         ..Population::uniform(model, kernel_row, init.clone(), currents)

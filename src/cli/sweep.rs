@@ -9,7 +9,7 @@ use crate::backend::population::RunConfig;
 use crate::backend::{BackendChoice, Engine};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::model::Precision;
+use crate::kernel::Precision;
 use crate::output::OutputDir;
 use crate::output::arrays::write_npy;
 use crate::output::plot::{RateFigure, write_rate_png};

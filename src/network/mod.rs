@@ -6,11 +6,10 @@
 
 pub mod cobahh;
 mod connect;
-pub mod sim;
 pub mod stats;
 
 use crate::error::{Error, Result};
-use crate::model_file::Model;
+use crate::model::Model;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
 use rand_pcg::Pcg64Mcg;
@@ -215,7 +214,7 @@ impl NetworkBuilder {
                 ));
             }
             let group = |_| format!("group {}", g.name);
-            self.model.check_parameters([&g.params], Some(&group))?;
+            crate::kernel::check::check_parameters(&self.model, [&g.params], Some(&group))?;
             if let Some((name, _)) = g.init.iter().find(|(name, _)| !variables.contains(name)) {
                 return Err(Error::invalid(
                     "initial value",
@@ -329,7 +328,7 @@ impl NetworkBuilder {
         let mut refractory_ms = Vec::with_capacity(n);
         for (gi, g) in self.groups.iter().enumerate() {
             let mut rng = stream(1, gi);
-            let mut start = self.model.initial_state(&g.params);
+            let mut start = crate::kernel::steady::initial_state(&self.model, &g.params);
             start.resize(names.len(), 0.0);
             let values: Vec<Option<InitValue>> = names
                 .iter()

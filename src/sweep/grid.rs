@@ -9,8 +9,8 @@ use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
-use crate::model::Precision;
-use crate::model_file::Model;
+use crate::kernel::Precision;
+use crate::model::Model;
 use crate::sweep::{CELLS_PER_CHUNK, MAX_RESULT_BYTES, chunks, linspace, parse_range};
 use ndarray::{ArrayD, IxDyn};
 use serde::{Deserialize, Serialize};
@@ -126,6 +126,7 @@ impl GridKey {
     /// The grid this key describes.
     pub fn grid(&self) -> Result<Grid> {
         let mut model = Model::parse(&self.model_source, &self.model_file)?;
+        crate::kernel::check::check_model(&model)?;
         if let Some(threshold) = self.threshold {
             model.threshold = threshold;
         }
@@ -262,7 +263,7 @@ impl Grid {
     /// Every cell's parameters pass the model's check. Only the values of axes whose parameter
     /// the check reads are combined (a current or a conductance axis adds none to the other's).
     fn check_parameters(&self) -> Result<()> {
-        let check = crate::model_file::check::ParameterCheck::new(&self.model);
+        let check = crate::kernel::check::ParameterCheck::new(&self.model);
         let values: Vec<Vec<f64>> = self.axes.iter().map(|a| a.values()).collect();
         let counts: Vec<usize> = (self.axes.iter())
             .map(|a| match a.target {
@@ -342,7 +343,7 @@ impl Grid {
                     .collect(),
             ),
             None => {
-                let init = self.model.initial_states(&params);
+                let init = crate::kernel::steady::initial_states(&self.model, &params);
                 (params, init)
             }
         };

@@ -13,8 +13,8 @@ use hhsim::backend::Engine;
 use hhsim::backend::population::{Population, RunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::model_file::Model;
+use hhsim::kernel::Precision;
+use hhsim::model::Model;
 use nalgebra::{DMatrix, DVector};
 
 /// A bundled model at its defaults, without input.
@@ -212,7 +212,7 @@ fn traub_sweep_neuron_fires_spontaneously_as_a_cycle_at_zero_current() {
 fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
     let model = sys.model().clone();
     let pop = Population {
-        init: vec![model.initial_state(sys.params())],
+        init: vec![hhsim::kernel::steady::initial_state(&model, sys.params())],
         params: vec![sys.params().to_vec()],
         current: vec![sys.current],
         threshold: vec![model.threshold],

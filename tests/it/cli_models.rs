@@ -3,7 +3,7 @@
 
 use crate::common;
 
-use hhsim::model_file::Model;
+use hhsim::model::Model;
 use std::process::{Command, Output};
 
 fn hhsim(args: &[&str]) -> Output {
@@ -70,7 +70,7 @@ fn models_compile_times_every_bundled_kernel() {
 #[test]
 fn a_bad_model_file_is_refused_and_nothing_is_written() {
     let tmp = tempfile::tempdir().unwrap();
-    let text = hhsim::model_file::BUNDLED[0]
+    let text = hhsim::model::BUNDLED[0]
         .1
         .replace("conductance = \"gk * area\"", "conductance = \"gk * gx\"");
     let path = tmp.path().join("bad.toml");
@@ -101,17 +101,17 @@ fn a_bad_model_file_is_refused_and_nothing_is_written() {
 fn models_checks_a_model_file_by_its_path() {
     let tmp = tempfile::tempdir().unwrap();
     let good = tmp.path().join("good.toml");
-    std::fs::write(&good, hhsim::model_file::BUNDLED[0].1).unwrap();
+    std::fs::write(&good, hhsim::model::BUNDLED[0].1).unwrap();
     let o = hhsim(&["models", good.to_str().unwrap()]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        hhsim::model_file::BUNDLED[0].1
+        hhsim::model::BUNDLED[0].1
     );
     let bad = tmp.path().join("bad.toml");
     std::fs::write(
         &bad,
-        hhsim::model_file::BUNDLED[0]
+        hhsim::model::BUNDLED[0]
             .1
             .replace("name = \"h\"", "name = \"../h\""),
     )
@@ -128,7 +128,7 @@ fn models_checks_a_model_file_by_its_path() {
 fn deeply_nested_expressions_are_refused_by_every_command() {
     let tmp = tempfile::tempdir().unwrap();
     let deep = format!("{}gk{}", "(".repeat(10_000), ")".repeat(10_000));
-    let text = hhsim::model_file::BUNDLED[0].1.replace(
+    let text = hhsim::model::BUNDLED[0].1.replace(
         "conductance = \"gk * area\"",
         &format!("conductance = \"{deep}\""),
     );

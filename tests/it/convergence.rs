@@ -6,7 +6,7 @@ use hhsim::backend::Engine;
 use hhsim::backend::population::RunConfig;
 use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 
 /// Integrates one neuron of `case` for `t_ms` on the CPU reference in f64 and returns V at the
 /// end.

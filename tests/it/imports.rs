@@ -4,7 +4,8 @@
 //! be understood, and changed, only together. A `pub use` re-export is a name, not a use: a path
 //! through it leads to the file that defines the item. A module's own file (`mod.rs`) using the
 //! files beneath it is how the module is put together, not a dependency between modules, so
-//! those edges are left out; every other edge counts.
+//! those edges are left out; every other edge counts. The same edges never lead from a lower
+//! floor of the crate to a higher one ([`FLOORS`]).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -205,6 +206,70 @@ fn no_file_of_src_imports_in_a_circle() {
     // The walk found the crate (a sanity check on the paths, not on the graph).
     assert!(edges.len() > 50, "only {} files found", edges.len());
     assert!(edges["backend::engine"].contains(&"backend::population".to_string()));
+}
+
+/// The floors of `src/`, lowest first, each a list of top-level modules: a file imports only
+/// from its own floor and the floors below it. A model is described, then lowered to what it
+/// computes, then run by an engine, for a job a front end asked for. Networks sit with the
+/// engines, not with the descriptions: sampling one fills every state a group leaves out with
+/// the model's steady state and checks each group's parameters, which are the kernel's.
+const FLOORS: [(&str, &[&str]); 5] = [
+    ("ground", &["error", "memory", "notes"]),
+    ("description", &["model", "input", "integrate", "monitor"]),
+    ("kernel", &["kernel"]),
+    ("engines", &["network", "backend"]),
+    (
+        "jobs and front ends",
+        &["builtin", "sweep", "validate", "analysis", "output", "cli"],
+    ),
+];
+
+/// The floor of a file of `src/`, by its top-level module; `None` for lib.rs and main.rs.
+fn floor(module: &str) -> Option<usize> {
+    let top = module.split("::").next().filter(|t| !t.is_empty())?;
+    let found = FLOORS
+        .iter()
+        .position(|(_, modules)| modules.contains(&top));
+    Some(found.unwrap_or_else(|| panic!("module {top} is on no floor: add it to FLOORS")))
+}
+
+#[test]
+fn no_file_imports_from_a_higher_floor() {
+    let files = files();
+    let mut upward = Vec::new();
+    for (module, file) in &files {
+        let Some(from) = floor(module) else { continue };
+        let segments: Vec<String> = module.split("::").map(String::from).collect();
+        for path in named_paths(&segments, &file.code) {
+            let Some(target) = resolve(&files, &path) else {
+                continue;
+            };
+            if let Some(to) = floor(&target).filter(|&to| to > from) {
+                upward.push(format!(
+                    "{module} ({}) → {target} ({})",
+                    FLOORS[from].0, FLOORS[to].0
+                ));
+            }
+        }
+    }
+    upward.sort();
+    upward.dedup();
+    assert!(
+        upward.is_empty(),
+        "imports from a higher floor:\n{}",
+        upward.join("\n")
+    );
+    // Every floor is populated (a sanity check on the module names, not on the imports).
+    for (name, modules) in FLOORS {
+        for m in modules {
+            assert!(
+                files
+                    .keys()
+                    .any(|k| k == m || k.starts_with(&format!("{m}::"))),
+                "floor {name}: no module {m}"
+            );
+        }
+    }
 }
 
 /// Only the GPU backend talks to wgpu: no other file's code names it.

@@ -7,8 +7,8 @@ use hhsim::backend::Engine;
 use hhsim::backend::population::{Population, RunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
-use hhsim::model_file::{BUNDLED, Model};
+use hhsim::kernel::Precision;
+use hhsim::model::{BUNDLED, Model};
 use std::sync::Arc;
 
 /// 24 neurons driven from rest to fast firing: currents up to 3 µA/cm² (density models) or
@@ -17,12 +17,12 @@ fn population(name: &str) -> Population {
     let model = Model::bundled(name).unwrap();
     let params = model.default_parameters();
     let top = match model.units {
-        hhsim::model_file::Units::Density => 30.0,
-        hhsim::model_file::Units::Absolute => 300.0,
+        hhsim::model::Units::Density => 30.0,
+        hhsim::model::Units::Absolute => 300.0,
     };
     let n = 24;
     Population {
-        init: vec![model.initial_state(&params); n],
+        init: vec![hhsim::kernel::steady::initial_state(&model, &params); n],
         params: vec![params; n],
         current: (0..n).map(|k| top * k as f64 / (n - 1) as f64).collect(),
         threshold: vec![model.threshold; n],

@@ -8,12 +8,12 @@ use hhsim::backend::Engine;
 use hhsim::backend::cpu::network::CpuNetEngine;
 use hhsim::backend::gpu::GpuContext;
 use hhsim::backend::gpu::network::{GpuNetEngine, RowWalk, Stepping};
+use hhsim::backend::network::{NetConfig, NetResult, lower, run_network};
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use hhsim::monitor::{SpikeList, SpikeSink, Spikes};
 use hhsim::network::Network;
 use hhsim::network::cobahh::{CobaHh, Variant};
-use hhsim::network::sim::{NetConfig, NetResult, lower, run_network};
 
 fn config(duration_ms: f64) -> NetConfig {
     NetConfig {
@@ -260,7 +260,7 @@ fn recorded_traces_match_across_chunks_in_f64() {
     assert_eq!(g.spikes, c.spikes);
     let (gt, ct) = (g.result.trace.unwrap(), c.result.trace.unwrap());
     assert_eq!(gt.steps, ct.steps);
-    let variable = |t: &hhsim::network::sim::NetTrace, name| t.variable(name).unwrap().clone();
+    let variable = |t: &hhsim::backend::network::NetTrace, name| t.variable(name).unwrap().clone();
     assert_eq!(variable(&gt, "v").dim(), (3, 3000usize.div_ceil(7)));
     // ulp-level differences of the f64 exp over 300 ms: the bound of the population checks.
     let worst = ["v", "ge"]
@@ -385,7 +385,7 @@ fn neuron_buffers_beyond_the_binding_limit_are_refused() {
 /// of the population checks (ulp-level differences of the f64 exp).
 #[test]
 fn generated_network_neurons_match_the_twin_in_f64_with_both_methods() {
-    use hhsim::model_file::Model;
+    use hhsim::model::Model;
     let Some(gpu) = gpu_engine(true) else { return };
     for name in ["traub", "traub_km"] {
         let model = Model::bundled(name).unwrap();

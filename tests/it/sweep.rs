@@ -5,7 +5,7 @@ use crate::common;
 
 use hhsim::backend::Engine;
 use hhsim::builtin::BuiltIn;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use hhsim::sweep::grid::{Axis, Grid};
 use ndarray::{Array1, ArrayD};
 use ndarray_npy::ReadNpyExt;
@@ -356,7 +356,7 @@ fn a_diverging_sweep_names_its_grid_cell_and_leaves_nothing() {
 #[test]
 fn model_file_names_cannot_reach_outside_the_output_directory() {
     let tmp = tempfile::tempdir().unwrap();
-    let traub = hhsim::model_file::BUNDLED[0].1;
+    let traub = hhsim::model::BUNDLED[0].1;
     for name in ["\"../escaped\"", "\"/tmp/abs\"", "spike_counts", "\"a/b\""] {
         let path = tmp.path().join("esc.toml");
         std::fs::write(

@@ -3,11 +3,11 @@
 //! dispatch holds, and `network_chunk_end`), over the same buffers, and the CPU engine that runs
 //! them step by step.
 
+use crate::backend::network::{ChunkRecords, Finished, NetEngine, NetLowered, SteppingReport};
 use crate::error::Result;
-use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform, counter};
-use crate::model::Real;
-use crate::model_file::step::NeuronStep;
-use crate::network::sim::{ChunkRecords, Finished, NetEngine, NetLowered, SteppingReport};
+use crate::kernel::Real;
+use crate::kernel::layout::{NONE, NetUniforms, NeuronFlags, StepUniform, counter};
+use crate::kernel::step::NeuronStep;
 
 /// The buffers of shaders/network.wgsl.
 pub struct NetBuffers<R> {

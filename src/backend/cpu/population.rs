@@ -3,9 +3,9 @@
 
 use crate::backend::population::{Buffers, PopulationEngine, PopulationSetup};
 use crate::error::Result;
-use crate::layout::PopulationRun;
-use crate::model::Real;
-use crate::model_file::step::NeuronStep;
+use crate::kernel::Real;
+use crate::kernel::layout::PopulationRun;
+use crate::kernel::step::NeuronStep;
 
 /// The twin set up for one run: a stepper per thread, the run's inputs and buffers.
 pub struct CpuPopulationEngine<R: Real> {

@@ -4,8 +4,8 @@
 
 use super::GpuContext;
 use crate::error::Result;
-use crate::model::Precision;
-use crate::model_file::shader::Kernel;
+use crate::kernel::Precision;
+use crate::kernel::shader::Kernel;
 use wgpu::util::DeviceExt;
 
 /// exp of every argument, computed on the GPU in f64. The context must have f64.
@@ -13,7 +13,7 @@ pub fn exp_check(ctx: &GpuContext, args: &[f64]) -> Result<Vec<f64>> {
     let kernel = Kernel::ExpCheck;
     let pipeline = ctx.compute_pipeline(
         kernel.entry_point(),
-        crate::model_file::shader::assemble(kernel, Precision::F64),
+        crate::kernel::shader::assemble(kernel, Precision::F64),
         None,
         &[],
     )?;

@@ -1,6 +1,6 @@
 //! The GPU backend: the only place that talks to wgpu. `device` finds and opens an adapter,
 //! `population` and `network` run the kernels (their WGSL is assembled in
-//! `crate::model_file::shader`).
+//! `crate::kernel::shader`).
 
 pub mod device;
 pub mod exp_check;

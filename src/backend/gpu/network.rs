@@ -7,12 +7,12 @@
 //! the spike ring and the trace.
 
 use super::GpuContext;
+use crate::backend::network::{self as net, ChunkRecords, Finished, NetEngine, NetLowered};
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::layout::{CoopHeader, CoopProgress, NONE, StepUniform, WORKGROUP_SIZE, counter};
-use crate::model::{Precision, Real};
-use crate::model_file::shader::Kernel;
-use crate::network::sim::{self, ChunkRecords, Finished, NetEngine, NetLowered};
+use crate::kernel::layout::{CoopHeader, CoopProgress, NONE, StepUniform, WORKGROUP_SIZE, counter};
+use crate::kernel::shader::Kernel;
+use crate::kernel::{Precision, Real};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
@@ -44,7 +44,7 @@ struct Staging {
 impl Staging {
     fn new<R>(
         device: &wgpu::Device,
-        u: &crate::layout::NetUniforms<R>,
+        u: &crate::kernel::layout::NetUniforms<R>,
         state_bytes: usize,
     ) -> Self {
         let buffer = |label, size: usize| {
@@ -400,8 +400,7 @@ impl<'a, R: Real> GpuNetEngine<'a, R> {
             let device = &ctx.device;
             let (bind_layout, pipeline_layout) = ctx.network_layout(network_layouts);
             let pipeline = |kernel: Kernel, constants: &[(&str, f64)]| {
-                let source =
-                    crate::model_file::shader::assemble_for(kernel, precision, &lowered.model);
+                let source = crate::kernel::shader::assemble_for(kernel, precision, &lowered.model);
                 let layout = Some(&pipeline_layout);
                 ctx.compute_pipeline(kernel.entry_point(), source, layout, constants)
             };
@@ -770,17 +769,17 @@ impl<R: Real> GpuNetEngine<'_, R> {
 }
 
 impl<R: Real> NetEngine<R> for GpuNetEngine<'_, R> {
-    fn stepping(&self) -> sim::SteppingReport {
+    fn stepping(&self) -> net::SteppingReport {
         match self.stepping {
-            Stepping::PerStep(RowWalk::Lane) => sim::SteppingReport {
+            Stepping::PerStep(RowWalk::Lane) => net::SteppingReport {
                 description: "a dispatch per step, each spiking lane walking its row".into(),
                 extra_bytes_per_neuron: 0,
             },
-            Stepping::PerStep(RowWalk::Subgroup) => sim::SteppingReport {
+            Stepping::PerStep(RowWalk::Subgroup) => net::SteppingReport {
                 description: "a dispatch per step, subgroups walking the spiking rows".into(),
                 extra_bytes_per_neuron: 0,
             },
-            Stepping::Cooperative { groups } => sim::SteppingReport {
+            Stepping::Cooperative { groups } => net::SteppingReport {
                 description: format!(
                     "cooperative (network_coop, workgroups: {groups}), each chunk in a few dispatches; steps handed to a dispatch per step because the workgroups did not run at once: {}",
                     self.coop.as_ref().map_or(0, |c| c.per_step_steps)

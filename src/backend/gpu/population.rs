@@ -6,8 +6,8 @@ use crate::backend::population::{
     Buffers, MAX_POPULATION_CHUNK_STEPS, PopulationEngine, PopulationSetup, gpu_method,
 };
 use crate::error::Result;
-use crate::layout::{PopulationRun, WORKGROUP_SIZE};
-use crate::model::Real;
+use crate::kernel::Real;
+use crate::kernel::layout::{PopulationRun, WORKGROUP_SIZE};
 use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
@@ -25,7 +25,7 @@ impl<'a> GpuPopulationEngine<'a> {
         gpu_method(setup.method)?;
         (setup.sizes).check_bindings(ctx.limits.max_storage_buffer_binding_size)?;
         let source =
-            crate::model_file::shader::assemble_population(setup.model, setup.method, R::PRECISION);
+            crate::kernel::shader::assemble_population(setup.model, setup.method, R::PRECISION);
         let kernel = GpuKernel::new::<R>(ctx, &source, &setup)?;
         let bind_group = kernel.bind_group();
         Ok(GpuPopulationEngine { kernel, bind_group })

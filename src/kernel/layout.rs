@@ -1,8 +1,8 @@
 //! `#[repr(C)]` mirrors of the WGSL structs of the kernels (keep in sync with
-//! shaders/network*.wgsl and the population kernel generated in `model_file::wgsl`; the
+//! shaders/network*.wgsl and the population kernel generated in `kernel::wgsl`; the
 //! `*_layout_matches_wgsl` tests compare sizes and offsets through naga).
 
-use crate::model::Real;
+use crate::kernel::Real;
 use bytemuck::{Pod, Zeroable};
 
 /// Invocations per workgroup of every kernel (`WORKGROUP_SIZE` in common.wgsl).

@@ -1,16 +1,16 @@
 //! The CPU twin of a model file's step, for populations and networks: the model's states, with
 //! any synapses' conductances in the membrane equation and their exact exponential decay. The
-//! generated kernels (`method_step` of [`super::wgsl::population_kernel`]; `net_exp_euler` and
+//! generated kernels (`method_step` of [`super::wgsl::population_functions`]; `net_exp_euler` and
 //! `net_rk4` of [`super::wgsl::network_functions`]) compute the same operations in the same
 //! order from the same tapes, one neuron per invocation; here a batch of neurons goes through
 //! each op together ([`Batch`]), which gives every neuron the same values. Forward Euler and RK2
-//! (midpoint) exist on the CPU only, as for the built-in models.
+//! (midpoint) exist on the CPU only.
 
-use super::Model;
 use super::eval::{Batch, BatchInputs};
 use super::lower::{self, Lowered};
 use crate::integrate::Method;
-use crate::model::Real;
+use crate::kernel::Real;
+use crate::model::Model;
 
 /// Each synapse's constants for a step of `dt_ms`: (reversal, e^(−dt/τ), e^(−dt/(2τ)), 0),
 /// computed in f64 and rounded once, so that both backends use the same values (the kernels

@@ -3,9 +3,9 @@
 //! follows from the structure: a gate advances by x∞ + (x − x∞)·e^(−dt/τ), V by exponential
 //! Euler's exprel form, and RK4 takes the derivatives.
 
-use super::expr::{BinOp, Expr, ExprKind};
 use super::tape::{Builder, Id, Input, Op, Tape};
-use super::{Kinetics, Model};
+use crate::model::expr::{BinOp, Expr, ExprKind};
+use crate::model::{Kinetics, Model};
 
 /// A tape and the ids of what it computes, by name.
 #[derive(Clone, Debug)]

@@ -2,9 +2,9 @@
 //! CPU twin ([`super::eval`]) and the GPU compute the same operations in the same order.
 //! States and parameters travel as fixed-size arrays of `Real` in the model's own order.
 
-use super::Model;
 use super::lower::{self, Lowered};
 use super::tape::{Input, Op};
+use crate::model::Model;
 use std::fmt::Write;
 
 /// A finite constant as a WGSL literal of type `Real` that parses to the same f64.
@@ -95,17 +95,20 @@ fn model_params(model: &Model, load: &dyn Fn(usize) -> String) -> String {
     used.into_iter().map(load).collect::<Vec<_>>().join(", ")
 }
 
-/// The population kernel of a model file: `integrate_model` integrates neuron
-/// `run.first_neuron + gid` over a chunk of steps with `method`, over flat arrays of `Real`
-/// (states × neurons; the parameters and the spike threshold × neurons). Loops over the states
-/// are written out: lavapipe counts every loop iteration of an invocation against one limit.
-/// Twin: [`crate::backend::cpu::population::integrate_model`].
-pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> String {
+/// The model's part of the population kernel (shaders/population.wgsl): the sizes
+/// `N_STATES` and `N_PARAMS`, loading a neuron's state and parameters, storing and recording
+/// its state, whether a state is finite, and `method_step`, one step of `method`. Loops over
+/// the states are written out: lavapipe counts every loop iteration of an invocation against
+/// one limit. Twin: `backend::cpu::population::integrate_model`, over [`super::step::NeuronStep`].
+pub fn population_functions(model: &Model, method: crate::integrate::Method) -> String {
     let ns = model.states.len();
     let np = model.parameters.len().max(1);
     // A row of parameters per neuron: the model's, then the spike threshold.
     let row = np + 1;
     let each = |f: &dyn Fn(usize) -> String| (0..ns).map(f).collect::<Vec<_>>().join("\n");
+    let list = |f: &dyn Fn(usize) -> String, separator: &str| {
+        (0..ns).map(f).collect::<Vec<_>>().join(separator)
+    };
     let step = match method {
         crate::integrate::Method::Rk4 => format!(
             "    let half = dt * 0.5;
@@ -115,121 +118,50 @@ pub fn population_kernel(model: &Model, method: crate::integrate::Method) -> Str
     let k4 = model_derivatives(ModelState({s4}), p, dt, i_ext, 0.0, 0.0);
     let sixth = dt / 6.0;
     return ModelState({combined});",
-            s2 = (0..ns)
-                .map(|j| format!("s.x{j} + half * k1.x{j}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            s3 = (0..ns)
-                .map(|j| format!("s.x{j} + half * k2.x{j}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            s4 = (0..ns)
-                .map(|j| format!("s.x{j} + dt * k3.x{j}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            combined = (0..ns)
-                .map(|j| format!(
-                    "s.x{j} + sixth * (k1.x{j} + 2.0 * (k2.x{j} + k3.x{j}) + k4.x{j})"
-                ))
-                .collect::<Vec<_>>()
-                .join(", "),
+            s2 = list(&|j| format!("s.x{j} + half * k1.x{j}"), ", "),
+            s3 = list(&|j| format!("s.x{j} + half * k2.x{j}"), ", "),
+            s4 = list(&|j| format!("s.x{j} + dt * k3.x{j}"), ", "),
+            combined = list(
+                &|j| format!("s.x{j} + sixth * (k1.x{j} + 2.0 * (k2.x{j} + k3.x{j}) + k4.x{j})"),
+                ", "
+            ),
         ),
         _ => "    return model_exp_euler(s, p, dt, 0.0, 0.0, i_ext);".to_string(),
     };
     format!(
         "
-struct PopulationRun {{
-    n_neurons: u32,
-    first_neuron: u32,
-    n_steps: u32,
-    first_step: u32,
-    record_every: u32,
-    spike_capacity: u32,
-    has_noise: u32,
-    _pad: u32,
-    dt: Real,
+const N_STATES: u32 = {ns}u;
+const N_PARAMS: u32 = {np}u;
+
+fn load_state(i: u32) -> ModelState {{
+    return ModelState({load_s});
 }}
 
-// Pipeline constants: the kernel carries no code for features a run does not use (lavapipe runs
-// both sides of every branch). The twin reads the same facts from the run's uniforms.
-override RECORD_TRACE: bool;
-override HAS_NOISE: bool;
-override HAS_SHARED_INPUT: bool;
-override RECORD_SPIKE_STEPS: bool;
+fn load_params(i: u32) -> ModelParams {{
+    return ModelParams({load_p});
+}}
 
-@group(0) @binding(0) var<uniform> run: PopulationRun;
-@group(0) @binding(1) var<storage, read_write> states: array<Real>;
-@group(0) @binding(2) var<storage, read> params: array<Real>;
-@group(0) @binding(3) var<storage, read> current: array<Real>;
-@group(0) @binding(4) var<storage, read> shared_input: array<Real>;
-@group(0) @binding(5) var<storage, read> noise: array<Real>;
-@group(0) @binding(6) var<storage, read_write> spike_count: array<u32>;
-@group(0) @binding(7) var<storage, read_write> spike_steps: array<u32>;
-@group(0) @binding(8) var<storage, read_write> trace: array<Real>;
-@group(0) @binding(9) var<storage, read_write> status: array<u32>;
+fn store_state(i: u32, s: ModelState) {{
+{store}
+}}
+
+fn record_state(at: u32, s: ModelState) {{
+{record}
+}}
+
+fn state_is_finite(s: ModelState) -> bool {{
+    return {finite};
+}}
 
 fn method_step(s: ModelState, p: ModelParams, i_ext: Real, dt: Real) -> ModelState {{
 {step}
 }}
-
-@compute @workgroup_size(WORKGROUP_SIZE)
-fn integrate_model(@builtin(global_invocation_id) gid: vec3<u32>) {{
-    let i = run.first_neuron + gid.x;
-    if (i >= run.n_neurons || status[i] != 0u) {{
-        return;
-    }}
-    var s = ModelState({load_s});
-    let p = ModelParams({load_p});
-    // Read once: a storage read inside the loop costs every step.
-    let i_const = current[i];
-    let dt = run.dt;
-    let threshold = params[i * {row}u + {np}u];
-    var count = spike_count[i];
-    var failed_at = 0u;
-    for (var k = 0u; k < run.n_steps; k++) {{
-        let step = run.first_step + k;
-        if (RECORD_TRACE && k % run.record_every == 0u) {{
-            let at = ((k / run.record_every) * run.n_neurons + i) * {ns}u;
-{record}
-        }}
-        var i_ext = i_const;
-        if (HAS_SHARED_INPUT) {{
-            i_ext = i_ext + shared_input[k];
-        }}
-        if (HAS_NOISE) {{
-            i_ext = i_ext + noise[k * run.n_neurons + i];
-        }}
-        let next = method_step(s, p, i_ext, dt);
-        if (!({finite})) {{
-            failed_at = step + 1u;
-            break;
-        }}
-        if (s.x0 < threshold && next.x0 >= threshold) {{
-            if (RECORD_SPIKE_STEPS && count < run.spike_capacity) {{
-                spike_steps[i * run.spike_capacity + count] = step;
-            }}
-            count = count + 1u;
-        }}
-        s = next;
-    }}
-{store}
-    spike_count[i] = count;
-    if (failed_at != 0u) {{
-        status[i] = failed_at;
-    }}
-}}
 ",
-        load_s = (0..ns)
-            .map(|j| format!("states[i * {ns}u + {j}u]"))
-            .collect::<Vec<_>>()
-            .join(", "),
+        load_s = list(&|j| format!("states[i * {ns}u + {j}u]"), ", "),
         load_p = model_params(model, &|j| format!("params[i * {row}u + {j}u]")),
-        record = each(&|j| format!("            trace[at + {j}u] = s.x{j};")),
-        finite = (0..ns)
-            .map(|j| format!("is_finite_real(next.x{j})"))
-            .collect::<Vec<_>>()
-            .join(" && "),
         store = each(&|j| format!("    states[i * {ns}u + {j}u] = s.x{j};")),
+        record = each(&|j| format!("    trace[at + {j}u] = s.x{j};")),
+        finite = list(&|j| format!("is_finite_real(s.x{j})"), " && "),
     )
 }
 

@@ -1,10 +1,19 @@
-//! Model files: the bundled models against the textbook equations, the tape's optimisations,
+//! Model files through the kernel: the bundled models against the textbook equations, the tape's optimisations,
 //! the removable singularities, the generated WGSL, and every kind of bad input.
 
+use super::check::{check_model, check_parameters};
 use super::eval::{Inputs, evaluate};
 use super::lower::{Lowered, derivative_tape, exp_euler_tape, rate_tape};
-use super::{BUNDLED, Model};
-use crate::model::{Precision, Real};
+use super::steady::initial_state;
+use crate::kernel::{Precision, Real};
+use crate::model::{BUNDLED, Model};
+
+/// A model file as every command reads one: parsed, then checked for the kernel.
+fn read(text: &str, origin: &str) -> crate::Result<Model> {
+    let model = Model::parse(text, origin)?;
+    check_model(&model)?;
+    Ok(model)
+}
 
 fn value<R: Real>(lowered: &Lowered, inputs: &Inputs<R>, name: &str) -> R {
     let values = evaluate(&lowered.tape, inputs);
@@ -159,7 +168,7 @@ fn exp_euler_step_follows_the_derivatives() {
         let model = Model::bundled(name).unwrap();
         let step = exp_euler_tape(&model, true, true);
         let derivatives = derivative_tape(&model, true, true);
-        let mut x = model.initial_state(&params_of(&model));
+        let mut x = initial_state(&model, &params_of(&model));
         x[0] = -58.0;
         let dt = 1e-7;
         for var in &model.states {
@@ -336,14 +345,16 @@ fn alpha_beta_and_inf_tau_forms_agree() {
     }
 }
 
-/// Every bundled model's generated functions pass naga in both precisions.
+/// Every bundled model passes the kernel's checks (they are not checked when read), and its
+/// generated functions pass naga in both precisions.
 #[test]
-fn generated_wgsl_validates() {
+fn bundled_models_pass_the_checks_and_their_wgsl_validates() {
     for (name, _) in BUNDLED {
         let model = Model::bundled(name).unwrap();
+        check_model(&model).unwrap_or_else(|e| panic!("{name}: {e}"));
         for precision in [Precision::F32, Precision::F64] {
             let source = super::shader::model_module(&model, precision);
-            crate::model_file::shader::validate(&source)
+            crate::kernel::shader::validate(&source)
                 .unwrap_or_else(|e| panic!("{name} {precision:?}:\n{e}"));
         }
     }
@@ -470,7 +481,7 @@ fn bad_model_files_are_refused_with_their_place() {
         ),
     ];
     for (text, mentions) in cases {
-        let e = Model::parse(&text, "models/x.toml").unwrap_err();
+        let e = read(&text, "models/x.toml").unwrap_err();
         assert_eq!(e.exit_code(), 2);
         let message = e.to_string();
         assert!(
@@ -485,7 +496,7 @@ fn bad_model_files_are_refused_with_their_place() {
     }
     // An expression error points into the file: line, column, and a caret under the name.
     let text = good.replace("conductance = \"gna * area\"", "conductance = \"2 * gNa\"");
-    let message = Model::parse(&text, "m.toml").unwrap_err().to_string();
+    let message = read(&text, "m.toml").unwrap_err().to_string();
     let line = text.lines().position(|l| l.contains("2 * gNa")).unwrap() + 1;
     let column = text.lines().nth(line - 1).unwrap().find("gNa").unwrap() + 1;
     assert!(
@@ -580,20 +591,17 @@ fn the_parameters_a_run_uses_are_checked_like_the_files() {
     let row = |i: usize| format!("row {i}");
     // Rates scale by 3^((T − 6.3)/10): at T = 1e6 they overflow.
     let rows = [base.clone(), with(t, 20.0), with(t, 1e6)];
-    let e = model.check_parameters(&rows, Some(&row)).unwrap_err();
+    let e = check_parameters(&model, &rows, Some(&row)).unwrap_err();
     assert_eq!(e.exit_code(), 2);
     assert!(
         e.to_string().contains("(row 2)") && e.to_string().contains("inf"),
         "{e}"
     );
-    let e = model
-        .check_parameters([with(c, 0.0)], None)
+    let e = check_parameters(&model, [with(c, 0.0)], None)
         .unwrap_err()
         .to_string();
     assert!(e.contains("capacitance is 0"), "{e}");
-    model
-        .check_parameters([&base, &with(t, 30.0)], None)
-        .unwrap();
+    check_parameters(&model, [&base, &with(t, 30.0)], None).unwrap();
 }
 
 #[test]
@@ -614,7 +622,7 @@ fn models_beyond_the_size_limits_are_refused() {
             format!("[[channel]]\nname = \"x{c}\"\nconductance = \"1e-6 * ({})\"\nreversal = \"-60\"\n\n", terms.join(" + "))
         })
         .collect();
-    let e = Model::parse(&good.replace("[spike]", &format!("{channels}[spike]")), "x")
+    let e = read(&good.replace("[spike]", &format!("{channels}[spike]")), "x")
         .unwrap_err()
         .to_string();
     assert!(e.contains("at most 512"), "{e}");
@@ -641,14 +649,14 @@ fn unused_parameters_stay_out_of_the_kernel() {
         "parameter {k} reached the kernel"
     );
     assert!(source.contains("q0"), "the used ones do");
-    crate::model_file::shader::validate(&source).unwrap();
+    crate::kernel::shader::validate(&source).unwrap();
 }
 
 mod reader_fuzz {
     //! The model-file reader over generated files: random TOML structure, random expressions
     //! (deep nesting included) and random names. Whatever it reads, it returns a model or a
     //! bad-input error (exit status 2) that starts with the file's name, and never panics.
-    use super::super::Model;
+    use super::read;
     use proptest::prelude::*;
 
     fn expression() -> impl Strategy<Value = String> {
@@ -746,7 +754,7 @@ mod reader_fuzz {
         #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
         #[test]
         fn any_file_is_read_or_refused_as_bad_input(text in file()) {
-            match Model::parse(&text, "fuzz.toml") {
+            match read(&text, "fuzz.toml") {
                 Ok(model) => {
                     prop_assert!(!model.states.is_empty());
                 }

@@ -263,7 +263,7 @@ impl Builder {
 
     /// The value of an op whose operands are all constants.
     fn folded(&self, op: Op) -> Option<f64> {
-        use crate::model::{Real, exprel_given, x_over_expm1};
+        use crate::kernel::{Real, exprel_given, x_over_expm1};
         let c = |id: Id| match self.tape.ops[id] {
             Op::Const(c) => Some(c),
             _ => None,

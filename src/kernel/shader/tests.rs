@@ -2,7 +2,7 @@
 //! WGSL structs agree with naga's layout of them.
 
 use super::*;
-use crate::layout::{
+use crate::kernel::layout::{
     CoopHeader, CoopProgress, NetUniforms, NeuronFlags, PopulationRun, StepUniform, WORKGROUP_SIZE,
 };
 use std::mem::{offset_of, size_of};
@@ -58,7 +58,7 @@ macro_rules! assert_mirror {
 #[test]
 fn workgroup_size_matches_wgsl() {
     let traub = Model::bundled("traub").unwrap();
-    let population = crate::model_file::shader::assemble_population(
+    let population = crate::kernel::shader::assemble_population(
         &traub,
         crate::integrate::Method::ExpEuler,
         Precision::F32,
@@ -108,7 +108,7 @@ fn wgsl_const_u32(source: &str, name: &str) -> u32 {
 
 #[test]
 fn exprel_threshold_matches_the_preludes() {
-    use crate::model::Real;
+    use crate::kernel::Real;
     for (precision, want) in [
         (Precision::F32, f32::EXPREL_SERIES_BELOW as f64),
         (Precision::F64, f64::EXPREL_SERIES_BELOW),
@@ -162,7 +162,7 @@ fn population_layout_matches_wgsl() {
         crate::integrate::Method::Rk4,
     ] {
         let module = |precision| {
-            let source = crate::model_file::shader::assemble_population(&traub, method, precision);
+            let source = crate::kernel::shader::assemble_population(&traub, method, precision);
             validate(&source).unwrap().0
         };
         assert_mirror!(
@@ -210,7 +210,7 @@ fn network_layout_matches_wgsl() {
         .0;
     // The generated NetState and GroupParams are packed scalars, as the host's flat arrays of
     // the trace and of the group parameters are, for every bundled model.
-    for (name, text) in crate::model_file::BUNDLED {
+    for (name, text) in crate::model::BUNDLED {
         let model = Model::parse(text, name).unwrap();
         for (precision, real) in [(Precision::F32, 4), (Precision::F64, 8)] {
             let source = assemble_for(Kernel::NetworkUpdate, precision, &model);

@@ -4,11 +4,11 @@
 //! are > 0. It runs on every distinct parameter row a run uses (after `--set`, per sweep cell,
 //! per network group), reduced to the parameters the checked expressions read.
 
-use super::Model;
 use super::eval::{Batch, BatchInputs, Inputs, evaluate};
 use super::lower::{Bound, CheckPart, Lowered, check_tape};
 use super::tape::Op;
-use crate::model::golden_max;
+use crate::kernel::golden_max;
+use crate::model::Model;
 use std::collections::HashSet;
 
 /// Rates must be finite and physical over this range of V [mV].
@@ -233,21 +233,51 @@ impl Part {
     }
 }
 
-impl Model {
-    /// Checks the parameter rows a run uses (see [`ParameterCheck`]); `row_name` names a
-    /// failing row by its index (a grid cell, a neuron, a value), `None` for a single row.
-    pub fn check_parameters<R: AsRef<[f64]>>(
-        &self,
-        rows: impl IntoIterator<Item = R> + Clone,
-        row_name: Option<&dyn Fn(usize) -> String>,
-    ) -> crate::Result<()> {
-        ParameterCheck::new(self)
-            .rows(rows)
-            .map_err(|(index, message)| {
-                let at = row_name.map_or(String::new(), |name| format!(" ({})", name(index)));
-                crate::Error::Model {
-                    message: format!("model {}{at}: {message}", self.name),
-                }
-            })
+/// The most distinct exponentials one step may compute: lavapipe compiled a step of 400 in
+/// 1.6 s and one of 800 in 11 s (f64, software `exp`); the bundled models need 8–17.
+pub const MAX_EXP_PER_STEP: usize = 512;
+/// The most operations one step may take (the bundled models' take under 200).
+pub const MAX_OPS_PER_STEP: usize = 20_000;
+
+/// Whether the kernel can run `model`, or an error at its file: its steps stay within
+/// [`MAX_EXP_PER_STEP`] and [`MAX_OPS_PER_STEP`] (beyond, GPU drivers take minutes to compile
+/// the kernel) and its default parameters pass [`ParameterCheck`]. Every model a user names is
+/// checked so when it is read; the bundled ones pass (tested).
+pub fn check_model(model: &Model) -> crate::Result<()> {
+    let at_file = |message: String| crate::Error::Model {
+        message: format!("{}: {message}", model.origin),
+    };
+    ParameterCheck::new(model)
+        .row(&model.default_parameters())
+        .map_err(at_file)?;
+    for lowered in [
+        super::lower::exp_euler_tape(model, true, true),
+        super::lower::derivative_tape(model, true, true),
+    ] {
+        let exps = lowered.tape.exp_count();
+        if exps > MAX_EXP_PER_STEP || lowered.tape.ops.len() > MAX_OPS_PER_STEP {
+            return Err(at_file(format!(
+                "a step needs {exps} exponentials and {} operations; at most {MAX_EXP_PER_STEP} and {MAX_OPS_PER_STEP} (a GPU driver's compile time grows faster than the kernel)",
+                lowered.tape.ops.len()
+            )));
+        }
     }
+    Ok(())
+}
+
+/// Checks the parameter rows a run uses (see [`ParameterCheck`]); `row_name` names a failing
+/// row by its index (a grid cell, a neuron, a value), `None` for a single row.
+pub fn check_parameters<R: AsRef<[f64]>>(
+    model: &Model,
+    rows: impl IntoIterator<Item = R> + Clone,
+    row_name: Option<&dyn Fn(usize) -> String>,
+) -> crate::Result<()> {
+    ParameterCheck::new(model)
+        .rows(rows)
+        .map_err(|(index, message)| {
+            let at = row_name.map_or(String::new(), |name| format!(" ({})", name(index)));
+            crate::Error::Model {
+                message: format!("model {}{at}: {message}", model.name),
+            }
+        })
 }

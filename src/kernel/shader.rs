@@ -1,12 +1,11 @@
 //! Assembling the WGSL sources: a precision prelude (`alias Real = f32|f64` and its `exp_real`)
 //! followed by the shared files a kernel builds on (`common.wgsl`, then `network.wgsl` and, for
-//! the network steps, `network_neuron.wgsl`), for the network kernels the code generated from
-//! the neuron's model file, and the kernel's own file. Population kernels are generated whole
-//! from their model file ([`assemble_population`]). naga parses and
+//! the network steps, `network_neuron.wgsl`), the code generated from the neuron's model file,
+//! and the kernel's own file (`population.wgsl` for [`assemble_population`]). naga parses and
 //! validates each assembled module; wgpu receives exactly that text.
 
-use crate::model::Precision;
-use crate::model_file::Model;
+use crate::kernel::Precision;
+use crate::model::Model;
 
 /// A compute kernel: one WGSL file, one entry point of the same name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +65,7 @@ impl Kernel {
 }
 
 const COMMON: &str = include_str!("../../shaders/common.wgsl");
+const POPULATION: &str = include_str!("../../shaders/population.wgsl");
 const NETWORK: &str = include_str!("../../shaders/network.wgsl");
 const NETWORK_NEURON: &str = include_str!("../../shaders/network_neuron.wgsl");
 
@@ -84,7 +84,7 @@ pub fn assemble_for(kernel: Kernel, precision: Precision, network_model: &Model)
         source += include;
     }
     if kernel.includes().contains(&NETWORK) {
-        source += &crate::model_file::wgsl::network_part(network_model);
+        source += &crate::kernel::wgsl::network_part(network_model);
     }
     source += kernel.body();
     source
@@ -93,7 +93,7 @@ pub fn assemble_for(kernel: Kernel, precision: Precision, network_model: &Model)
 /// A complete module around a model's functions (the precision prelude and the shared
 /// `exprel`/`x_over_expm1`), for naga to validate.
 pub fn model_module(model: &Model, precision: Precision) -> String {
-    String::from(prelude(precision)) + COMMON + &crate::model_file::wgsl::functions(model)
+    String::from(prelude(precision)) + COMMON + &crate::kernel::wgsl::functions(model)
 }
 
 /// The complete population kernel of a model file for `method` in `precision`.
@@ -102,7 +102,9 @@ pub fn assemble_population(
     method: crate::integrate::Method,
     precision: Precision,
 ) -> String {
-    model_module(model, precision) + &crate::model_file::wgsl::population_kernel(model, method)
+    model_module(model, precision)
+        + &crate::kernel::wgsl::population_functions(model, method)
+        + POPULATION
 }
 
 /// [`assemble_for`] with the network's default neuron, the bundled Traub model.

@@ -2,15 +2,15 @@
 //! the spike ring and traces on the host. Both backends implement [`NetEngine`]; the ring is
 //! sized so that it cannot overflow within a chunk, and a count beyond it is an error.
 
-use super::Network;
-use super::stats::SpikeTally;
 use crate::error::{Error, Result};
 use crate::integrate::Method;
-use crate::layout::{NONE, NetUniforms, NeuronFlags, StepUniform};
-use crate::model::Real;
-use crate::model_file::Model;
-use crate::model_file::step::synapse_constants;
+use crate::kernel::Real;
+use crate::kernel::layout::{NONE, NetUniforms, NeuronFlags, StepUniform};
+use crate::kernel::step::synapse_constants;
+use crate::model::Model;
 use crate::monitor::{SpikeSink, Spikes};
+use crate::network::Network;
+use crate::network::stats::SpikeTally;
 use ndarray::Array2;
 use std::sync::Arc;
 
@@ -330,7 +330,7 @@ pub fn run_network<R: Real>(
     keep(last)?;
     let n_rec = cfg.record.len();
     let width = lowered.n_variables;
-    let names = super::variables(&lowered.model);
+    let names = crate::network::variables(&lowered.model);
     let trace = (n_rec > 0).then(|| {
         let n_samples = samples.len() / (n_rec * width);
         NetTrace {

@@ -2,9 +2,9 @@
 //! f64, with the GPU's exponential ([`Real::exp_twin`]) and the kernels' `exprel` and
 //! `x_over_expm1`.
 
-use super::Model;
 use super::tape::{Input, Op, Tape};
-use crate::model::{Real, exprel_given, x_over_expm1};
+use crate::kernel::{Real, exprel_given, x_over_expm1};
+use crate::model::Model;
 
 /// The values a tape reads.
 #[derive(Clone, Debug)]

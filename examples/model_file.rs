@@ -9,6 +9,7 @@ use hhsim::backend::{BackendChoice, Engine};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::kernel::Precision;
+use hhsim::kernel::steady;
 use hhsim::kernel::{lower, shader};
 use hhsim::model::Model;
 use std::time::Instant;
@@ -43,7 +44,7 @@ fn main() -> hhsim::Result<()> {
     let params = model.default_parameters();
     let n = 1000;
     let pop = Population {
-        init: vec![hhsim::kernel::steady::initial_state(&model, &params); n],
+        init: vec![steady::initial_state(&model, &params); n],
         params: vec![params; n],
         current: (0..n).map(|k| 300.0 * k as f64 / n as f64).collect(),
         threshold: vec![model.threshold; n],

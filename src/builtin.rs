@@ -11,6 +11,7 @@
 //!   lower case as well (`gNa`).
 
 use crate::error::{Error, Result};
+use crate::kernel::steady;
 use crate::model::Model;
 use serde::{Deserialize, Serialize};
 
@@ -132,12 +133,10 @@ impl BuiltIn {
     pub fn initial(self, init: InitialState, model: &Model, row: &[f64]) -> Result<Vec<f64>> {
         let el = row[index(model, "el")];
         match (self, init) {
-            (BuiltIn::Hh, InitialState::Brainpy) => {
-                Ok(crate::kernel::steady::initial_state(&model, row))
-            }
+            (BuiltIn::Hh, InitialState::Brainpy) => Ok(steady::initial_state(model, row)),
             (BuiltIn::Hh, InitialState::Rest) => Ok(vec![-70.68, 0.0266, 0.772, 0.235]),
             (BuiltIn::Traub, InitialState::Rest) => {
-                Ok(crate::kernel::steady::steady_states(&model, &[row.to_vec()], el).remove(0))
+                Ok(steady::steady_states(model, &[row.to_vec()], el).remove(0))
             }
             (BuiltIn::Traub, InitialState::Sweep) => Ok(self.grid_start(model, row)),
             _ => Err(Error::invalid(

@@ -10,6 +10,7 @@ use crate::builtin::{BuiltIn, InitialState};
 use crate::error::Result;
 use crate::integrate::Method;
 use crate::kernel::Precision;
+use crate::kernel::steady;
 use crate::model::{Model, Units};
 use crate::monitor::Spikes;
 use serde::Serialize;
@@ -50,7 +51,7 @@ impl Neuron {
     /// A model file with these parameters, from its initial state.
     pub fn file(model: &Model, params: &[f64]) -> Self {
         Neuron {
-            init: crate::kernel::steady::initial_state(&model, params),
+            init: steady::initial_state(model, params),
             params: params.to_vec(),
             label: model.name.clone(),
             v_during_run: true,

@@ -9,6 +9,7 @@ use super::shooting;
 use super::system::{Parameter, System};
 use crate::backend::Engine;
 use crate::error::{Error, Result};
+use crate::kernel::check::check_parameters;
 use crate::kernel::golden_max;
 use nalgebra::DVector;
 use serde::Serialize;
@@ -68,7 +69,7 @@ impl BifurcationSpec {
         let systems = self.systems();
         let value = |k: usize| format!("parameter value {}", self.values[k]);
         let rows = systems.iter().map(|s| s.params());
-        crate::kernel::check::check_parameters(self.base.model(), rows, Some(&value))?;
+        check_parameters(self.base.model(), rows, Some(&value))?;
         self.search.validate()
     }
 

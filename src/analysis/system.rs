@@ -9,6 +9,7 @@ use crate::integrate::Method;
 use crate::kernel::Real;
 use crate::kernel::eval::{self, Inputs, evaluate_ops};
 use crate::kernel::lower::{self, Lowered};
+use crate::kernel::steady;
 use crate::kernel::tape::{Input, Op};
 use crate::model::Model;
 use nalgebra::{DMatrix, DVector};
@@ -76,7 +77,7 @@ impl System {
     /// `model` at its default parameters under `current`.
     pub fn new(model: Model, current: f64) -> Self {
         let rates = lower::rate_tape(&model);
-        let steady = crate::kernel::steady::steady_state_ops(&model, &rates);
+        let steady = steady::steady_state_ops(&model, &rates);
         let derivatives = lower::derivative_tape(&model, true, true);
         let tapes = Arc::new(Tapes {
             invariant: derivatives.tape.invariant(),

@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::input::{NoiseStream, Stimulus};
 use crate::integrate::Method;
 use crate::kernel::Real;
+use crate::kernel::check::check_parameters;
 use crate::kernel::layout::PopulationRun;
 use crate::memory::{self, Estimate};
 use crate::model::Model;
@@ -339,7 +340,7 @@ pub fn run_population<'e, R: Real>(
         ..*cfg
     };
     let neuron = |i: usize| format!("neuron {}", pop.first_index + i);
-    crate::kernel::check::check_parameters(&model, &pop.params, Some(&neuron))?;
+    check_parameters(model, &pop.params, Some(&neuron))?;
     let n = pop.current.len();
     let ns = model.states.len();
     let np = model.parameters.len().max(1);

@@ -5,6 +5,7 @@
 use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
 use crate::kernel::check::check_model;
+use crate::kernel::check::check_parameters;
 use crate::model::{BUNDLED, Model};
 use std::path::Path;
 
@@ -144,7 +145,7 @@ fn apply(
     if items.is_empty() {
         Ok(())
     } else {
-        crate::kernel::check::check_parameters(&model, [&*params], None)
+        check_parameters(model, [&*params], None)
     }
 }
 

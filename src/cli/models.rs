@@ -10,6 +10,7 @@ use crate::integrate::Method;
 use crate::kernel::Precision;
 use crate::kernel::check::check_model;
 use crate::kernel::lower;
+use crate::kernel::steady;
 use crate::model::{BUNDLED, Model};
 use std::sync::Arc;
 use std::time::Instant;
@@ -100,7 +101,7 @@ pub fn run(args: ModelsArgs) -> Result<()> {
 fn first_step_ms(engine: &Engine, model: &Model, precision: Precision) -> Result<f64> {
     let params = model.default_parameters();
     let pop = Population {
-        init: vec![crate::kernel::steady::initial_state(&model, &params)],
+        init: vec![steady::initial_state(model, &params)],
         params: vec![params],
         current: vec![0.0],
         threshold: vec![model.threshold],

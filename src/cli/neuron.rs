@@ -10,6 +10,8 @@ use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::kernel::Precision;
+use crate::kernel::check::check_parameters;
+use crate::kernel::steady;
 use crate::model::Units;
 use crate::monitor::Spikes;
 use crate::output::arrays::WriteNpyArray;
@@ -149,7 +151,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     let init_state = builtin.map(|b| args.init.unwrap_or(b.default_init()));
     let init = match (builtin, init_state) {
         (Some(b), Some(state)) => b.initial(state, &model, &params)?,
-        _ => crate::kernel::steady::initial_state(&model, &params),
+        _ => steady::initial_state(&model, &params),
     };
     let currents = match (&args.current, builtin) {
         (Some(c), _) => c.0.clone(),
@@ -168,7 +170,7 @@ fn plan(args: &NeuronArgs) -> Result<Plan> {
     check_trace_size(args, currents.len(), model.states.len(), config.n_steps)?;
     let kernel_row = builtin.map_or(params.clone(), |b| b.kernel_row(&model, &params));
     // Checked here as the run checks it, before the output directory is touched.
-    crate::kernel::check::check_parameters(&model, [&kernel_row], None)?;
+    check_parameters(&model, [&kernel_row], None)?;
     let population = Population {
         stimulus: args.stimulus.stimulus(),
         ..Population::uniform(model, kernel_row, init.clone(), currents)

@@ -6,6 +6,7 @@ use super::{
     Connectivity, Group, InitValue, Network, NetworkBuilder, NormalInit, Projection, Weight,
 };
 use crate::error::{Error, Result};
+use crate::kernel::steady;
 use crate::model::Model;
 use serde::Serialize;
 use std::sync::Arc;
@@ -120,7 +121,7 @@ impl CobaHh {
         // V = EL − 5 mV + 5·N(0, 1), EL the model's `el` or, without one, its initial v.
         let el = match self.model.parameters.iter().position(|(n, _)| n == "el") {
             Some(k) => self.params[k],
-            None => crate::kernel::steady::initial_state(&self.model, &self.params)[0],
+            None => steady::initial_state(&self.model, &self.params)[0],
         };
         let normal = |mean, sd| InitValue::Normal(NormalInit { mean, sd });
         let (synaptic, refractory_ms) = match self.variant {

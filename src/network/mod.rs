@@ -9,6 +9,8 @@ mod connect;
 pub mod stats;
 
 use crate::error::{Error, Result};
+use crate::kernel::check::check_parameters;
+use crate::kernel::steady;
 use crate::model::Model;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Normal};
@@ -214,7 +216,7 @@ impl NetworkBuilder {
                 ));
             }
             let group = |_| format!("group {}", g.name);
-            crate::kernel::check::check_parameters(&self.model, [&g.params], Some(&group))?;
+            check_parameters(&self.model, [&g.params], Some(&group))?;
             if let Some((name, _)) = g.init.iter().find(|(name, _)| !variables.contains(name)) {
                 return Err(Error::invalid(
                     "initial value",
@@ -328,7 +330,7 @@ impl NetworkBuilder {
         let mut refractory_ms = Vec::with_capacity(n);
         for (gi, g) in self.groups.iter().enumerate() {
             let mut rng = stream(1, gi);
-            let mut start = crate::kernel::steady::initial_state(&self.model, &g.params);
+            let mut start = steady::initial_state(&self.model, &g.params);
             start.resize(names.len(), 0.0);
             let values: Vec<Option<InitValue>> = names
                 .iter()

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::input::Stimulus;
 use crate::integrate::Method;
 use crate::kernel::Precision;
+use crate::kernel::steady;
 use crate::model::Model;
 use crate::sweep::{CELLS_PER_CHUNK, MAX_RESULT_BYTES, chunks, linspace, parse_range};
 use ndarray::{ArrayD, IxDyn};
@@ -343,7 +344,7 @@ impl Grid {
                     .collect(),
             ),
             None => {
-                let init = crate::kernel::steady::initial_states(&self.model, &params);
+                let init = steady::initial_states(&self.model, &params);
                 (params, init)
             }
         };

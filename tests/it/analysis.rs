@@ -14,6 +14,7 @@ use hhsim::backend::population::{Population, RunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::kernel::Precision;
+use hhsim::kernel::steady;
 use hhsim::model::Model;
 use nalgebra::{DMatrix, DVector};
 
@@ -212,7 +213,7 @@ fn traub_sweep_neuron_fires_spontaneously_as_a_cycle_at_zero_current() {
 fn single_run_frequency_hz(sys: &System, settle_ms: f64) -> f64 {
     let model = sys.model().clone();
     let pop = Population {
-        init: vec![hhsim::kernel::steady::initial_state(&model, sys.params())],
+        init: vec![steady::initial_state(&model, sys.params())],
         params: vec![sys.params().to_vec()],
         current: vec![sys.current],
         threshold: vec![model.threshold],

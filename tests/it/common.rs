@@ -1,9 +1,12 @@
 //! Helpers shared by the integration tests.
 
+use hhsim::backend::Engine;
 use hhsim::backend::gpu::GpuContext;
 use hhsim::backend::population::{Population, RunConfig};
 use hhsim::builtin::{BuiltIn, InitialState};
 use hhsim::integrate::Method;
+use hhsim::kernel::Precision;
+use std::sync::Arc;
 
 /// A GPU context, or `None` (the test then skips with a note) when no adapter is present.
 /// With HHSIM_REQUIRE_GPU=1, as CI sets it, a missing adapter fails the test instead.
@@ -18,6 +21,44 @@ pub fn gpu(need_f64: bool) -> Option<GpuContext> {
             None
         }
     }
+}
+
+/// An engine a population runs on, in one precision.
+pub struct EngineCase {
+    pub engine: Engine,
+    pub precision: Precision,
+    /// E.g. `gpu f32`, for messages.
+    pub label: String,
+}
+
+impl EngineCase {
+    pub fn is_cpu(&self) -> bool {
+        matches!(self.engine, Engine::Cpu)
+    }
+}
+
+/// Every engine a population runs on: the CPU twin and the GPU, each in f32 and f64, for the
+/// tests whose claim holds on all of them. Without an adapter the GPU's are left out with a
+/// note (with HHSIM_REQUIRE_GPU=1, a failure, as [`gpu`] does).
+pub fn every_engine() -> Vec<EngineCase> {
+    let mut engines = Vec::new();
+    let gpu = gpu(true).map(Arc::new);
+    for precision in [Precision::F32, Precision::F64] {
+        let name = precision.name();
+        engines.push(EngineCase {
+            engine: Engine::Cpu,
+            precision,
+            label: format!("cpu {name}"),
+        });
+        if let Some(ctx) = &gpu {
+            engines.push(EngineCase {
+                engine: Engine::Gpu(ctx.clone()),
+                precision,
+                label: format!("gpu {name}"),
+            });
+        }
+    }
+    engines
 }
 
 /// Runs `hhsim ARGS --out DIR` with a fresh DIR and checks the bad-input contract: exit status

@@ -1,8 +1,8 @@
 //! The built-in models' populations (their bundled files' generated kernels) on the GPU against
 //! the CPU twin (both models, both GPU methods): the f64 software exp, one-step accuracy in f32,
-//! finiteness everywhere, traces and stimuli. With HHSIM_REQUIRE_GPU=1 none may skip.
+//! finiteness everywhere on every engine, traces and stimuli. With HHSIM_REQUIRE_GPU=1 none may skip.
 
-use crate::common::{self, builtin_population, run_config};
+use crate::common::{self, builtin_population, every_engine, run_config};
 
 use hhsim::backend::Engine;
 use hhsim::backend::gpu::GpuContext;
@@ -10,7 +10,7 @@ use hhsim::backend::population::{Population, PopulationResult, RunConfig};
 use hhsim::builtin::BuiltIn;
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
-use hhsim::model::Precision;
+use hhsim::kernel::Precision;
 use hhsim::validate::{
     Case, EXP_MAX_ULP, F32_SAME_COUNT_FRACTION, V_AGREEMENT_F64_MV, cases, f32_counts, f64_identity,
 };
@@ -104,32 +104,32 @@ fn random_states(n: usize, seed: u64) -> Vec<Vec<f64>> {
         .collect()
 }
 
-/// One step of `method` from each of `states` (v, m, h, n) at the built-in model's default
-/// parameters, on the GPU (in f64 or f32) and on the CPU twin in f64.
-fn one_step(
-    ctx: &Arc<GpuContext>,
-    builtin: BuiltIn,
-    states: &[Vec<f64>],
-    method: Method,
-    dt: f64,
-    f64_gpu: bool,
-) -> (PopulationResult, PopulationResult) {
+/// A neuron of the built-in model at its default parameters from each of `states`, without
+/// input.
+fn from_states(builtin: BuiltIn, states: &[Vec<f64>]) -> Population {
     let one = builtin_population(builtin, None, builtin.default_init(), &[0.0]);
     let n = states.len();
-    let pop = Population {
+    Population {
         params: vec![one.params[0].clone(); n],
         init: states.to_vec(),
         current: vec![0.0; n],
         threshold: vec![one.threshold[0]; n],
         ..one
-    };
+    }
+}
+
+/// One step of `method` from each of `states` (v, m, h, n) at the built-in model's default
+/// parameters, on the GPU in f32 and on the CPU twin in f64.
+fn one_f32_step(
+    ctx: &Arc<GpuContext>,
+    builtin: BuiltIn,
+    states: &[Vec<f64>],
+    method: Method,
+    dt: f64,
+) -> (PopulationResult, PopulationResult) {
+    let pop = from_states(builtin, states);
     let cfg = run_config(method, dt, dt);
-    let precision = if f64_gpu {
-        Precision::F64
-    } else {
-        Precision::F32
-    };
-    (on_gpu(ctx, precision, &pop, &cfg), on_cpu(&pop, &cfg))
+    (on_gpu(ctx, Precision::F32, &pop, &cfg), on_cpu(&pop, &cfg))
 }
 
 /// One step in f32 from a random state against f64. Each variable x' = x + Δ: x itself carries
@@ -146,7 +146,7 @@ fn one_f32_step_from_random_states_is_within_rounding_of_f64() {
     let states = random_states(4096, 11);
     for builtin in [BuiltIn::Traub, BuiltIn::Hh] {
         for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
-            let (g, c) = one_step(&ctx, builtin, &states, method, dt, false);
+            let (g, c) = one_f32_step(&ctx, builtin, &states, method, dt);
             let mut worst = 0.0_f64;
             for (k, s0) in states.iter().enumerate() {
                 let (gs, cs) = (g.final_states.row(k), c.final_states.row(k));
@@ -182,24 +182,21 @@ fn singular_and_grid_states(builtin: BuiltIn) -> Vec<Vec<f64>> {
 }
 
 #[test]
-fn no_nan_or_inf_from_any_state_including_singular_voltages() {
-    let Some(ctx) = common::gpu(true) else { return };
-    let ctx = Arc::new(ctx);
+fn no_nan_or_inf_from_any_state_including_singular_voltages_on_every_engine() {
+    let engines = every_engine();
     for builtin in [BuiltIn::Traub, BuiltIn::Hh] {
-        let states = singular_and_grid_states(builtin);
+        let pop = from_states(builtin, &singular_and_grid_states(builtin));
         for (method, dt) in [(Method::ExpEuler, 0.1), (Method::Rk4, 0.01)] {
-            for f64_gpu in [false, true] {
+            for on in &engines {
                 // The run itself fails on a non-finite state, naming neuron and step.
-                let (g, c) = one_step(&ctx, builtin, &states, method, dt, f64_gpu);
-                for s in g
-                    .final_states
-                    .rows()
-                    .into_iter()
-                    .chain(c.final_states.rows())
-                {
+                let r = (on.engine)
+                    .run_population(on.precision, &pop, &run_config(method, dt, dt))
+                    .unwrap_or_else(|e| panic!("{builtin:?} {method:?} {}: {e}", on.label));
+                for s in r.final_states.rows() {
                     assert!(
                         s.iter().all(|x| x.is_finite()),
-                        "{builtin:?} {method:?}: {s:?}"
+                        "{builtin:?} {method:?} {}: {s:?}",
+                        on.label
                     );
                 }
             }

@@ -8,6 +8,7 @@ use hhsim::backend::population::{Population, RunConfig};
 use hhsim::input::Stimulus;
 use hhsim::integrate::Method;
 use hhsim::kernel::Precision;
+use hhsim::kernel::steady;
 use hhsim::model::{BUNDLED, Model};
 use std::sync::Arc;
 
@@ -22,7 +23,7 @@ fn population(name: &str) -> Population {
     };
     let n = 24;
     Population {
-        init: vec![hhsim::kernel::steady::initial_state(&model, &params); n],
+        init: vec![steady::initial_state(&model, &params); n],
         params: vec![params; n],
         current: (0..n).map(|k| top * k as f64 / (n - 1) as f64).collect(),
         threshold: vec![model.threshold; n],

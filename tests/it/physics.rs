@@ -1,20 +1,22 @@
-//! Physical behaviour of the built-in models on the CPU reference: rest is a fixed point, the classic
-//! model fires periodically above threshold current, the sweep neuron fires tonically, and every
-//! method and precision counts the same spikes as an f64 RK4 run at a small step.
+//! Physical behaviour of the built-in models, on every engine (the CPU twin and the GPU, f32
+//! and f64): rest is a fixed point, the classic model fires periodically above threshold
+//! current, the sweep neuron fires tonically, and every method counts the same spikes as an f64
+//! RK4 run at a small step.
 
-use crate::common::{builtin_population, run_config};
+use crate::common::{EngineCase, builtin_population, every_engine, run_config};
 use hhsim::analysis::System;
 use hhsim::backend::Engine;
 use hhsim::backend::population::{Population, PopulationResult, RunConfig};
 use hhsim::builtin::{BuiltIn, InitialState};
-use hhsim::error::Result;
 use hhsim::integrate::Method;
-use hhsim::model::Real;
+use hhsim::kernel::Precision;
 use nalgebra::DVector;
 
-/// `pop` on the CPU reference in precision `R`.
-fn run_population<R: Real>(pop: &Population, cfg: &RunConfig) -> Result<PopulationResult> {
-    Engine::Cpu.run_population(R::PRECISION, pop, cfg)
+/// `pop` on engine `on`.
+fn run(on: &EngineCase, pop: &Population, cfg: &RunConfig) -> PopulationResult {
+    on.engine
+        .run_population(on.precision, pop, cfg)
+        .unwrap_or_else(|e| panic!("{}: {e}", on.label))
 }
 
 fn population(builtin: BuiltIn, init: InitialState, currents: &[f64]) -> Population {
@@ -70,91 +72,103 @@ fn published_resting_state_is_a_fixed_point_of_the_classic_model() {
             "gate {x} vs published {published}"
         );
     }
-    // Left alone for 200 ms it stays there: no spike and V within 0.1 mV.
+    // Left alone for 200 ms it stays there on every engine: no spike and V within 0.1 mV.
     let cfg = RunConfig {
         record_every: 10,
         ..run_config(Method::Rk4, 0.01, 200.0)
     };
-    let r = run_population::<f64>(&pop, &cfg).unwrap();
-    assert!(r.spikes.is_empty());
-    let (_, states) = r.trace.unwrap();
-    let drift = states[0]
-        .iter()
-        .map(|v| (v - rest[0]).abs())
-        .fold(0.0, f64::max);
-    assert!(drift < 0.1, "V drifted {drift} mV from rest");
+    for on in every_engine() {
+        let r = run(&on, &pop, &cfg);
+        assert!(r.spikes.is_empty(), "{}", on.label);
+        let (_, states) = r.trace.unwrap();
+        let drift = states[0]
+            .iter()
+            .map(|v| (v - rest[0]).abs())
+            .fold(0.0, f64::max);
+        assert!(drift < 0.1, "{}: V drifted {drift} mV from rest", on.label);
+    }
 }
 
 #[test]
 fn classic_model_fires_periodically_at_10_and_is_silent_at_0() {
     let pop = population(BuiltIn::Hh, InitialState::Rest, &[0.0, 10.0]);
-    let r = run_population::<f64>(&pop, &run_config(Method::Rk4, 0.01, 500.0)).unwrap();
-    let counts = r.spikes.counts(2);
-    assert_eq!(counts[0], 0, "spikes without input");
-    // The HH limit cycle at 10 µA/cm², 6.3 °C has a period near 14.6 ms: about 34 spikes in 500 ms.
-    assert!(
-        (30..=38).contains(&counts[1]),
-        "{} spikes at 10 µA/cm²",
-        counts[1]
-    );
-    // Periodic: once on the limit cycle (after the first spike) the intervals are all alike.
-    let steps = r.spikes.steps_of(1);
-    let cv = isi_cv(&steps[1..]);
-    assert!(cv < 0.01, "ISI CV {cv}");
+    for on in every_engine() {
+        let r = run(&on, &pop, &run_config(Method::Rk4, 0.01, 500.0));
+        let counts = r.spikes.counts(2);
+        assert_eq!(counts[0], 0, "{}: spikes without input", on.label);
+        // The HH limit cycle at 10 µA/cm², 6.3 °C has a period near 14.6 ms: about 34 spikes
+        // in 500 ms.
+        assert!(
+            (30..=38).contains(&counts[1]),
+            "{}: {} spikes at 10 µA/cm²",
+            on.label,
+            counts[1]
+        );
+        // Periodic: once on the limit cycle (after the first spike) the intervals are all alike.
+        let steps = r.spikes.steps_of(1);
+        let cv = isi_cv(&steps[1..]);
+        assert!(cv < 0.01, "{}: ISI CV {cv}", on.label);
+    }
 }
 
 #[test]
 fn traub_sweep_neuron_fires_tonically_at_gna_100_and_20_pa() {
     let pop = population(BuiltIn::Traub, InitialState::Sweep, &[20.0]);
-    let r = run_population::<f64>(&pop, &run_config(Method::ExpEuler, 0.1, 1000.0)).unwrap();
-    let steps = r.spikes.steps_of(0);
-    assert!(steps.len() >= 10, "only {} spikes in 1 s", steps.len());
-    // Tonic: regular intervals, and still firing in the last tenth of the second.
-    assert!(isi_cv(&steps[1..]) < 0.05, "ISI CV {}", isi_cv(&steps[1..]));
-    assert!(
-        *steps.last().unwrap() >= 9000,
-        "last spike at step {}",
-        steps.last().unwrap()
-    );
+    for on in every_engine() {
+        let r = run(&on, &pop, &run_config(Method::ExpEuler, 0.1, 1000.0));
+        let steps = r.spikes.steps_of(0);
+        let label = &on.label;
+        assert!(steps.len() >= 10, "{label}: {} spikes in 1 s", steps.len());
+        // Tonic: regular intervals, and still firing in the last tenth of the second.
+        let cv = isi_cv(&steps[1..]);
+        assert!(cv < 0.05, "{label}: ISI CV {cv}");
+        let last = *steps.last().unwrap();
+        assert!(last >= 9000, "{label}: last spike at step {last}");
+    }
 }
 
-/// Spike counts of every method and precision against f64 RK4 at dt 0.01 ms.
+/// Spike counts of every engine and method against the CPU's f64 RK4 at dt 0.01 ms.
 ///
 /// Over 500 ms each method's spike times drift from the reference by a few percent of a period
 /// at most at these steps, so a spike can only slip across the end of the window:
 /// ±1 is the tolerance.
-fn check_counts_against_reference<R: Real>(builtin: BuiltIn, init: InitialState, currents: &[f64]) {
+fn check_counts_against_reference(builtin: BuiltIn, init: InitialState, currents: &[f64]) {
     let pop = population(builtin, init, currents);
-    let reference = run_population::<f64>(&pop, &run_config(Method::Rk4, 0.01, 500.0))
+    let reference = Engine::Cpu
+        .run_population(Precision::F64, &pop, &run_config(Method::Rk4, 0.01, 500.0))
         .unwrap()
         .spikes
         .counts(currents.len());
-    for method in [Method::ExpEuler, Method::Rk4, Method::Rk2, Method::Euler] {
-        let got = run_population::<R>(&pop, &run_config(method, 0.01, 500.0))
-            .unwrap()
-            .spikes
-            .counts(currents.len());
-        for (k, (g, w)) in got.iter().zip(&reference).enumerate() {
-            assert!(
-                g.abs_diff(*w) <= 1,
-                "{method:?} {} at current {}: {g} spikes, reference {w}",
-                R::NAME,
-                currents[k]
-            );
+    for on in every_engine() {
+        // Forward Euler and RK2 exist on the CPU only.
+        let methods: &[Method] = match on.is_cpu() {
+            true => &[Method::ExpEuler, Method::Rk4, Method::Rk2, Method::Euler],
+            false => &[Method::ExpEuler, Method::Rk4],
+        };
+        for &method in methods {
+            let got = run(&on, &pop, &run_config(method, 0.01, 500.0))
+                .spikes
+                .counts(currents.len());
+            for (k, (g, w)) in got.iter().zip(&reference).enumerate() {
+                assert!(
+                    g.abs_diff(*w) <= 1,
+                    "{} {method:?} at current {}: {g} spikes, reference {w}",
+                    on.label,
+                    currents[k]
+                );
+            }
         }
     }
 }
 
 #[test]
-fn every_method_counts_the_reference_spikes_classic() {
+fn every_engine_and_method_counts_the_reference_spikes_classic() {
     let currents = [0.0, 2.0, 5.0, 6.5, 10.0, 20.0, 40.0];
-    check_counts_against_reference::<f64>(BuiltIn::Hh, InitialState::Brainpy, &currents);
-    check_counts_against_reference::<f32>(BuiltIn::Hh, InitialState::Brainpy, &currents);
+    check_counts_against_reference(BuiltIn::Hh, InitialState::Brainpy, &currents);
 }
 
 #[test]
-fn every_method_counts_the_reference_spikes_traub() {
+fn every_engine_and_method_counts_the_reference_spikes_traub() {
     let currents = [0.0, 5.0, 10.0, 20.0, 50.0, 100.0];
-    check_counts_against_reference::<f64>(BuiltIn::Traub, InitialState::Sweep, &currents);
-    check_counts_against_reference::<f32>(BuiltIn::Traub, InitialState::Sweep, &currents);
+    check_counts_against_reference(BuiltIn::Traub, InitialState::Sweep, &currents);
 }

@@ -4,8 +4,7 @@
 
 use crate::builtin::BuiltIn;
 use crate::error::{Error, Result};
-use crate::kernel::check::check_model;
-use crate::kernel::check::check_parameters;
+use crate::kernel::check::{check_model, check_parameters};
 use crate::model::{BUNDLED, Model};
 use std::path::Path;
 

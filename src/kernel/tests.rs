@@ -1,5 +1,5 @@
-//! Model files through the kernel: the bundled models against the textbook equations, the tape's optimisations,
-//! the removable singularities, the generated WGSL, and every kind of bad input.
+//! Model files through the kernel: the bundled models against the textbook equations, the tape's
+//! optimisations, the removable singularities, the generated WGSL, and every kind of bad input.
 
 use super::check::{check_model, check_parameters};
 use super::eval::{Inputs, evaluate};
@@ -186,8 +186,8 @@ fn exp_euler_step_follows_the_derivatives() {
     }
 }
 
-/// Exponentials per exponential-Euler step; the Traub file needs no more than the hand-tuned
-/// kernel: 4 for the six rates, one per gate, one for V.
+/// Exponentials per exponential-Euler step, with the shared ones counted once: the Traub file
+/// needs 4 for the six rates, one per gate, one for V.
 #[test]
 fn exp_counts_per_step() {
     let count = |name: &str| {

@@ -134,7 +134,7 @@ fn a_threshold_above_the_spike_peak_counts_fewer_spikes() {
 #[test]
 fn the_traub_file_reproduces_the_f64_sweep_fixture() {
     use ndarray_npy::ReadNpyExt;
-    // 900 million f64 neuron-steps: the GPU's work (about 20 s on lavapipe), not the twin's.
+    // 900 million f64 neuron-steps: the GPU's work, not the twin's.
     let Some(ctx) = common::gpu(true) else { return };
     let engine = Engine::Gpu(Arc::new(ctx));
     let path = concat!(
